@@ -1,0 +1,148 @@
+"""The `segpack` command: the one place that wires segment, media and feeds together.
+
+`main(argv) -> int` returns the exit status (0 fine, 1 findings or bad input, 2 usage error),
+so tests and other programs can call it. Commands that need media or feeds live beside their
+package and are imported only when run, so `segpack validate` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from segment import __version__
+from segment.clikit import LAZY_HELP, LazyGroup, print_json, progress_wanted, warn
+from segment.errors import SegpackError, UsageError
+
+LAZY = {
+    "tag": "media.commands:tag",
+    "tags": "media.commands:tags",
+    "fields": "media.commands:fields",
+    "build": "feeds.commands:build",
+    "import": "feeds.commands:import_group",
+}
+LAZY_HELP.update({
+    "tag": "Write a segment's metadata into audio files.",
+    "tags": "Read back the tags and technical facts of an audio file.",
+    "fields": "List the field table: segment field -> ID3 / MP4 / Vorbis / RSS.",
+    "build": "Build a show folder into a publishable folder (feed.xml, media, ...).",
+    "import": "Turn article pages, feeds or tagged audio into manifests.",
+})
+
+
+@click.group(cls=LazyGroup, lazy=LAZY, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="segpack")
+def cli() -> None:
+    """Package audio news segments: manifests in git, tagged audio, podcast feeds.
+
+    Exit status: 0 fine (warnings allowed), 1 findings or bad input, 2 usage error.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "junit"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--output-file", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report here instead of standard output.")
+@click.option("--strict", is_flag=True, default=None, help="Warnings fail too (exit 1).")
+@click.option("--exit-zero", is_flag=True, help="Report only: exit 0 even with findings.")
+@click.option("--select", multiple=True, metavar="PREFIX",
+              help="Only rules whose code starts with PREFIX (repeatable, e.g. SEG2).")
+@click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip rules with this prefix.")
+@click.option("--media", is_flag=True, help="Also check the audio and artwork files (SEG3xx).")
+@click.option("--quiet", "-q", is_flag=True, help="No summary line on standard error.")
+def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path | None,
+             strict: bool | None, exit_zero: bool, select: tuple[str, ...],
+             ignore: tuple[str, ...], media: bool, quiet: bool) -> None:
+    """Check manifests and show folders like a linter; for CI and pre-commit.
+
+    PATHS are manifest files, show.yaml files or show folders. Settings come from
+    [tool.segpack] in the nearest pyproject.toml; options here override them.
+    """
+    from segment.config import load_settings, selected
+    from segment.report import FORMATS
+    from segment.validate import validate_paths
+
+    settings = load_settings()
+    strict = settings.get("strict", False) if strict is None else strict
+    select_ = list(select) or list(settings.get("select", ["SEG"]))
+    ignore_ = list(ignore) or list(settings.get("ignore", []))
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+    hook = None
+    if media:
+        from media.checks import media_findings as hook  # composition root: see module doc
+    report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted)
+    findings = [f for f in report.findings if selected(f.code, select_, ignore_)]
+    text = FORMATS["json" if as_json else fmt](findings, report.files)
+    if output_file:
+        from segment.manifest import atomic_write
+
+        atomic_write(output_file, text)
+    else:
+        click.echo(text, nl=False)
+    errors = sum(f.severity.value == "error" for f in findings)
+    warnings = sum(f.severity.value == "warning" for f in findings)
+    if not quiet:
+        warn(f"{report.files} file{'s' * (report.files != 1)} checked: {errors} error"
+             f"{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+    failed = errors or (strict and warnings)
+    sys.exit(0 if exit_zero or not failed else 1)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["manifest", "show", "all"]), default="all")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of manifests' front matter and of show.yaml (for editors, CI)."""
+    from segment.schema import json_schema
+
+    print_json(json_schema(kind))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+def rules(as_json: bool) -> None:
+    """List every validation rule: code, name, severity and what it checks."""
+    from segment.rules import RULES
+
+    ordered = sorted(RULES.values(), key=lambda r: r.code)
+    if as_json:
+        print_json([{"code": r.code, "name": r.name, "severity": r.severity.value,
+                     "summary": r.summary, "doc": r.doc} for r in ordered])
+        return
+    for r in ordered:
+        click.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<20} {r.summary}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run segpack; return the exit status instead of exiting (for tests and embedding)."""
+    try:
+        cli.main(args=argv, prog_name="segpack", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except click.exceptions.Abort:
+        warn("segpack: aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except SegpackError as exc:
+        warn(f"segpack: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        warn("segpack: interrupted")
+        return 130
+    except BrokenPipeError:
+        return 1
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+

@@ -1,0 +1,218 @@
+"""Turn manifest files and show folders into models plus findings (nothing printed here).
+
+Shared by `validate` (which reports the findings) and `build` (which refuses to publish on
+errors), so both see exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from segment.errors import ManifestError
+from segment.manifest import read_manifest, read_yaml_file
+from segment.models import Segment, Show
+from segment.rules import CHECKS, RULES, Context, Finding
+from segment.yamlio import Located
+
+SHOW_FILE = "show.yaml"
+SEGMENTS_DIR = "segments"
+
+
+@dataclass
+class SegmentFile:
+    """One manifest: the segment when valid, and everything found about it."""
+
+    path: Path
+    segment: Segment | None
+    findings: list[Finding] = field(default_factory=list)
+    meta: Located | None = None
+
+
+@dataclass
+class ShowFolder:
+    """A show folder: its show.yaml (if any) and its segments."""
+
+    root: Path
+    show: Show | None
+    segments: list[SegmentFile]
+    findings: list[Finding] = field(default_factory=list)
+
+    def all_findings(self) -> list[Finding]:
+        found = list(self.findings)
+        for item in self.segments:
+            found.extend(item.findings)
+        return found
+
+
+def finding_from_error(exc: ManifestError) -> Finding:
+    return Finding(exc.code, exc.message, exc.path or "", exc.line or 1, 1, exc.field)
+
+
+def model_findings(error: ValidationError, model: type[BaseModel], path: Path, meta: Located,
+                   body_line: int | None = None) -> list[Finding]:
+    """Map pydantic's errors onto rule codes and the lines of the offending keys."""
+    found = []
+    for err in error.errors(include_url=False):
+        loc = tuple(err["loc"])
+        name = ".".join(map(str, loc))
+        kind = err["type"]
+        if kind in RULES:
+            code, message = kind, err["msg"]
+        elif kind == "extra_forbidden":
+            code, message = "SEG102", f"unknown key {name!r}{_did_you_mean(model, loc)}"
+        elif kind == "missing" and loc == ("transcript",):
+            code, message = "SEG208", "no transcript: write it below the closing '---'"
+        elif kind == "missing":
+            code, message = "SEG201", f"missing required field {name!r}"
+        elif loc == ("transcript",):
+            code, message = "SEG208", "the transcript (body) is empty"
+        else:
+            code, message = "SEG207", f"{name}: {err['msg']} (got {_short(err.get('input'))})"
+        if loc[:1] == ("transcript",) and body_line:
+            line, column = body_line, 1
+        elif kind == "missing":
+            line, column = meta.position(loc[:-1])
+        else:
+            line, column = meta.position(loc)
+        found.append(Finding(code, message, str(path), line, column, name))
+    return found
+
+
+def _did_you_mean(model: type[BaseModel], loc: tuple) -> str:
+    """Suggest the field a typo was meant to be, walking nested models by the location."""
+    target: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = getattr(target, "model_fields", {}).get(part)
+        if info is None:
+            return ""
+        target = _model_in(info.annotation)
+        if target is None:
+            return ""
+    names = list(getattr(target, "model_fields", {}))
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(names)}"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def show_dir_for(manifest: Path) -> Path:
+    """Paths in a manifest are relative to its show folder (the parent of `segments/`)."""
+    parent = manifest.parent
+    return parent.parent if parent.name == SEGMENTS_DIR else parent
+
+
+def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = None,
+                 settings: dict[str, Any] | None = None) -> SegmentFile:
+    """Read, validate and check one manifest."""
+    try:
+        raw = read_manifest(path)
+    except ManifestError as exc:
+        return SegmentFile(path, None, [finding_from_error(exc)])
+    data = dict(raw.meta.data)
+    if "transcript" in data:
+        line, column = raw.meta.position(("transcript",))
+        return SegmentFile(path, None, [Finding(
+            "SEG102", "'transcript' is not a front-matter key: the transcript is the body below "
+            "the closing '---'", str(path), line, column, "transcript")])
+    if raw.body.strip():
+        data["transcript"] = raw.body
+    try:
+        segment = Segment.model_validate(data)
+    except ValidationError as exc:
+        return SegmentFile(path, None, model_findings(exc, Segment, path, raw.meta,
+                                                      raw.body_line), raw.meta)
+    ctx = Context(path, segment, raw.meta, raw.body_line, show, show_dir or show_dir_for(path),
+                  settings or {})
+    found = [f for _, run in CHECKS for f in run(ctx)]
+    return SegmentFile(path, segment, found, raw.meta)
+
+
+def load_show_file(path: Path) -> tuple[Show | None, list[Finding]]:
+    try:
+        meta = read_yaml_file(path)
+    except ManifestError as exc:
+        return None, [finding_from_error(exc)]
+    try:
+        show = Show.model_validate(meta.data)
+    except ValidationError as exc:
+        return None, model_findings(exc, Show, path, meta)
+    found = []
+    if not show.feed_url:
+        line, column = meta.position(("title",))
+        found.append(Finding("SEG404", "no feed_url: the feed cannot point at itself "
+                             "(atom:link rel=self) nor derive podcast:guid", str(path), line,
+                             column, "feed_url"))
+    return show, found
+
+
+def is_show_folder(folder: Path) -> bool:
+    return (folder / SHOW_FILE).is_file() or (folder / SEGMENTS_DIR).is_dir()
+
+
+def manifests_in(folder: Path) -> list[Path]:
+    """Manifests of a show folder (segments/*.md) or of a plain folder (*.md)."""
+    where = folder / SEGMENTS_DIR if (folder / SEGMENTS_DIR).is_dir() else folder
+    return sorted(p for p in where.glob("*.md") if p.name.lower() != "readme.md")
+
+
+def load_show_folder(root: Path, settings: dict[str, Any] | None = None) -> ShowFolder:
+    """Load show.yaml and every segment, with show-wide checks (duplicate ids and GUIDs)."""
+    show_path = root / SHOW_FILE
+    show, found = (load_show_file(show_path) if show_path.is_file() else (None, []))
+    paths = manifests_in(root)
+    if not show_path.is_file():
+        found.append(Finding("SEG403", f"no {SHOW_FILE} in {root}: the feed needs a title, "
+                             "description and language", str(root)))
+    if not paths:
+        found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
+    segments = [load_segment(p, show, root, settings) for p in paths]
+    found.extend(duplicate_findings(segments))
+    return ShowFolder(root, show, segments, found)
+
+
+def duplicate_findings(segments: list[SegmentFile]) -> list[Finding]:
+    """SEG401/SEG402/SEG405: ids and GUIDs must be unique; ids should match file names."""
+    found = []
+    first_id: dict[str, Path] = {}
+    first_guid: dict[str, Path] = {}
+    for item in segments:
+        seg = item.segment
+        if seg is None:
+            continue
+        line, column = item.meta.position(("id",)) if item.meta else (1, 1)
+        if seg.id in first_id:
+            found.append(Finding("SEG401", f"id {seg.id!r} already used by "
+                                 f"{first_id[seg.id]}", str(item.path), line, column, "id"))
+            continue
+        first_id[seg.id] = item.path
+        guid = seg.item_guid  # derived GUIDs follow ids, so a clash here is an explicit guid
+        if guid in first_guid:
+            gline, gcol = item.meta.position(("guid",)) if item.meta else (line, column)
+            found.append(Finding("SEG402", f"GUID {guid!r} already used by {first_guid[guid]}",
+                                 str(item.path), gline, gcol, "guid"))
+        first_guid.setdefault(guid, item.path)
+        if item.path.stem != seg.id:
+            found.append(Finding("SEG405", f"id {seg.id!r} differs from the file name "
+                                 f"{item.path.name!r}; rename one", str(item.path), line,
+                                 column, "id"))
+    return found

@@ -1,0 +1,195 @@
+"""Segment manifests on disk: YAML front matter (metadata) + Markdown body (the transcript).
+
+Reading is strict and fast (see `yamlio`); every way a file can fail to be a manifest becomes a
+`ManifestError` with the file, line and a rule code. Writing goes through ruamel.yaml's
+round-trip mode so a person's comments and key order survive a rewrite, and through
+`atomic_write` so a crash never leaves half a manifest.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from segment.errors import ManifestError
+from segment.yamlio import Located, YamlProblem, load_located
+
+MAX_MANIFEST_BYTES = 8 * 1024 * 1024
+"""Largest manifest accepted (front matter + transcript): a 2 MB transcript fits four times."""
+
+FENCE = "---"
+
+
+@dataclass
+class RawManifest:
+    """A manifest split and parsed, before model validation."""
+
+    path: Path
+    meta: Located
+    body: str
+    body_line: int
+
+
+def read_text(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest") -> str:
+    """Read a UTF-8 text file, turning every way it is not one into a one-line ManifestError."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ManifestError(f"{what} is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB",
+                                path, code="SEG105")
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ManifestError(f"is a directory, not a {what}", path, code="SEG104") from None
+    except OSError as exc:
+        raise ManifestError(f"cannot read: {exc.strerror or exc}", path, code="SEG104") from None
+    if not data.strip():
+        raise ManifestError(f"empty file; a {what} needs YAML metadata", path, code="SEG104")
+    if b"\0" in data[:8192]:
+        raise ManifestError(f"binary file, not a text {what}", path, code="SEG104")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ManifestError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                            "save the file as UTF-8", path, line=line, code="SEG104") from None
+    return text.replace("\r\n", "\n")
+
+
+def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
+    """Return (yaml text, body, body's first line); the YAML starts on file line 2."""
+    if not text.startswith(FENCE) or text[3:4] not in ("\n", ""):
+        raise ManifestError("no front matter: a manifest starts with a '---' line, then YAML "
+                            "metadata, then '---' and the transcript", path, line=1, code="SEG103")
+    end = text.find("\n---", 3)
+    while end != -1 and text[end + 4: end + 5] not in ("\n", ""):
+        end = text.find("\n---", end + 4)
+    if end == -1:
+        raise ManifestError("front matter is not closed: add a '---' line after the metadata",
+                            path, line=1, code="SEG103")
+    yaml_text = text[4: end + 1]
+    body_start = end + 5
+    body_line = yaml_text.count("\n") + 3
+    body = text[body_start:]
+    return yaml_text, body, body_line
+
+
+def read_manifest(path: str | Path) -> RawManifest:
+    """Read and parse one manifest; raise ManifestError naming file, line and rule code."""
+    path = Path(path)
+    text = read_text(path)
+    yaml_text, body, body_line = split_front_matter(text, path)
+    meta = load_yaml_text(yaml_text, path, first_line=2)
+    return RawManifest(path, meta, body.strip("\n"), body_line)
+
+
+def load_yaml_text(text: str, path: Path, first_line: int = 1) -> Located:
+    """Parse YAML that must be a mapping (front matter, show.yaml)."""
+    try:
+        meta = load_located(text, first_line)
+    except YamlProblem as exc:
+        raise ManifestError(str(exc), path, line=exc.line, code=exc.code) from None
+    if meta.data is None:
+        meta.data = {}
+    if not isinstance(meta.data, dict):
+        raise ManifestError(f"metadata must be a mapping of keys to values, not a "
+                            f"{type(meta.data).__name__}", path, line=first_line, code="SEG107")
+    return meta
+
+
+def read_yaml_file(path: str | Path, what: str = "show.yaml") -> Located:
+    """Read a plain YAML mapping file such as show.yaml."""
+    path = Path(path)
+    return load_yaml_text(read_text(path, what=what), path)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def atomic_write(path: str | Path, data: bytes | str) -> None:
+    """Write via a temp file in the same folder, fsync, rename: readers see old or new, whole."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _round_trip_yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def render_manifest(meta: dict[str, Any], body: str) -> str:
+    """Text of a new manifest from plain data (key order as given)."""
+    stream = io.StringIO()
+    _round_trip_yaml().dump(meta, stream)
+    return f"{FENCE}\n{stream.getvalue()}{FENCE}\n{body.strip()}\n"
+
+
+def write_manifest(path: str | Path, updates: dict[str, Any], body: str | None = None,
+                   remove: tuple[str, ...] = ()) -> None:
+    """Create or update a manifest, keeping the comments, key order and quoting already there.
+
+    `updates` is merged key by key into nested mappings; keys not mentioned are left alone.
+    """
+    path = Path(path)
+    yaml = _round_trip_yaml()
+    if path.exists():
+        text = read_text(path)
+        yaml_text, old_body, _ = split_front_matter(text, path)
+        doc = yaml.load(yaml_text) or {}
+        new_body = old_body if body is None else body
+    else:
+        from ruamel.yaml.comments import CommentedMap
+
+        doc = CommentedMap()
+        new_body = body or ""
+    _merge(doc, updates)
+    for key in remove:
+        doc.pop(key, None)
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    atomic_write(path, f"{FENCE}\n{stream.getvalue()}{FENCE}\n{new_body.strip()}\n")
+
+
+def _merge(doc: Any, updates: dict[str, Any]) -> None:
+    for key, value in updates.items():
+        if isinstance(value, dict) and isinstance(doc.get(key), dict):
+            _merge(doc[key], value)
+        else:
+            doc[key] = value

@@ -1,0 +1,258 @@
+"""The rule registry: every finding segpack reports has a code listed here.
+
+A rule is a code, a short name, a severity and a one-line summary; its docstring (for checks) or
+`doc` shows a bad and a good example and is the documentation (`segpack rules`). Rules raised by
+parsing and by the models are *declared* (the model field types raise them by code); rules that
+look at a whole valid segment are *checks*, registered with `@check`.
+
+Families: SEG1xx manifest syntax, SEG2xx fields, SEG3xx manifest vs audio, SEG4xx show-wide,
+SEG5xx editorial quality.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from segment.models import Segment, Show
+    from segment.yamlio import Located
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    doc: str = ""
+
+
+@dataclass
+class Finding:
+    """One thing wrong, where it is: the record every formatter prints."""
+
+    code: str
+    message: str
+    path: str
+    line: int = 1
+    column: int = 1
+    field: str | None = None
+    severity: Severity | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity is None:
+            self.severity = RULES[self.code].severity if self.code in RULES else Severity.ERROR
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity.value, "message": self.message,
+                "path": self.path, "line": self.line, "column": self.column, "field": self.field,
+                "rule": RULES[self.code].name if self.code in RULES else None}
+
+
+@dataclass
+class Context:
+    """What a check sees: the valid segment, where its keys are, and its show (if any)."""
+
+    path: Path
+    segment: Segment
+    meta: Located
+    body_line: int
+    show: Show | None
+    show_dir: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def finding(self, code: str, message: str, *keys: str | int) -> Finding:
+        line, column = self.meta.position(tuple(keys)) if keys else (1, 1)
+        if keys == ("transcript",):
+            line, column = self.body_line, 1
+        return Finding(code, message, str(self.path), line, column,
+                       ".".join(map(str, keys)) or None)
+
+
+RULES: dict[str, Rule] = {}
+CHECKS: list[tuple[Rule, Callable[[Context], Iterator[Finding]]]] = []
+
+
+def declare(code: str, name: str, severity: Severity, summary: str, doc: str = "") -> Rule:
+    RULES[code] = rule = Rule(code, name, severity, summary, doc.strip())
+    return rule
+
+
+def check(code: str, name: str, severity: Severity, summary: str):
+    """Register a function `(Context) -> Iterator[Finding]` as rule `code`."""
+
+    def register(func: Callable[[Context], Iterator[Finding]]):
+        CHECKS.append((declare(code, name, severity, summary, func.__doc__ or ""), func))
+        return func
+
+    return register
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+# SEG1xx: the file is not a usable manifest -------------------------------------------------------
+declare("SEG101", "yaml-syntax", E, "YAML syntax error",
+        "bad: `title: a: b`  good: `title: 'a: b'`")
+declare("SEG102", "unknown-key", E, "key not in the manifest format (typo?)",
+        "bad: `tilte: X`  good: `title: X`")
+declare("SEG103", "no-front-matter", E, "file does not start with '---' front matter")
+declare("SEG104", "not-text", E, "empty, binary, unreadable or not UTF-8")
+declare("SEG105", "too-large", E, "file larger than segpack accepts")
+declare("SEG106", "yaml-alias", E, "YAML anchors/aliases are refused (billion-laughs guard)")
+declare("SEG107", "not-a-mapping", E, "metadata is not a mapping of keys to values")
+declare("SEG108", "duplicate-key", E, "the same key twice; YAML would silently keep the last")
+declare("SEG109", "no-manifests", E, "a folder given to validate holds no manifests")
+
+# SEG2xx: fields missing or malformed -----------------------------------------------------------
+declare("SEG201", "missing-field", E, "a required field is missing",
+        "required: id, title, duration, language and a transcript body")
+declare("SEG202", "bad-duration", E, "duration is not SS, M:SS or H:MM:SS",
+        "bad: `duration: 3m41s`  good: `duration: \"3:41\"`")
+declare("SEG203", "bad-date", E, "date is not ISO 8601 with a timezone",
+        "bad: `published: 2016-03-28`  good: `published: 2016-03-28T14:00:00Z`")
+declare("SEG204", "bad-language", E, "language is not a BCP 47 tag",
+        "bad: `language: English`  good: `language: en`")
+declare("SEG205", "bad-url", E, "URL is not http(s)",
+        "bad: `url: javascript:alert(1)`  good: `url: https://www.voanews.com/a/x.html`")
+declare("SEG206", "bad-id", E, "id is not a slug",
+        "bad: `id: Momentum Against ISIL`  good: `id: momentum-against-isil-builds`")
+declare("SEG207", "bad-value", E, "value of the wrong type or out of range")
+declare("SEG208", "no-transcript", E, "the body (transcript) is empty")
+declare("SEG209", "control-character", E, "text holds control characters feeds and tags reject")
+
+# SEG3xx: manifest vs audio ---------------------------------------------------------------------
+declare("SEG302", "path-escapes", E, "a path leaves the show folder (.. or a symlink out)")
+declare("SEG303", "duration-mismatch", E, "declared duration differs from the audio by > 1 s")
+declare("SEG304", "audio-unreadable", E, "audio file cannot be read as audio")
+declare("SEG305", "codec-unsupported", W, "codec podcast apps do not all play")
+declare("SEG306", "artwork", W, "artwork not JPEG/PNG, not square, not 1400-3000 px or not RGB")
+
+# SEG4xx: show-wide -----------------------------------------------------------------------------
+declare("SEG401", "duplicate-id", E, "two segments share an id")
+declare("SEG402", "duplicate-guid", E, "two segments share a GUID")
+declare("SEG403", "no-show", W, "folder has segments but no show.yaml")
+declare("SEG404", "no-feed-url", W, "show.yaml has no feed_url (atom:link self, podcast:guid)")
+declare("SEG405", "id-filename", W, "manifest id differs from its file name")
+
+
+# SEG2xx/5xx checks on a valid segment -----------------------------------------------------------
+
+@check("SEG210", "no-published", W, "no publication date: apps sort and show episodes by it")
+def _no_published(ctx: Context) -> Iterator[Finding]:
+    """bad: `published: null`  good: `published: 2016-03-28T14:00:00-04:00`"""
+    if ctx.segment.published is None:
+        yield ctx.finding("SEG210", "no publication date (published): podcast apps need one; "
+                          "add it when known", "published")
+
+
+@check("SEG211", "no-audio", W, "neither audio.file nor audio.direct_link")
+def _no_audio(ctx: Context) -> Iterator[Finding]:
+    """bad: `audio: {}`  good: `audio: {file: media/x.mp3}`"""
+    audio = ctx.segment.audio
+    if not audio.file and not audio.direct_link:
+        yield ctx.finding("SEG211", "no audio: neither audio.file nor the direct link "
+                          "(audio.direct_link) is known", "audio")
+
+
+@check("SEG212", "no-direct-link", W, "the newsroom's direct link to the audio is unknown")
+def _no_direct_link(ctx: Context) -> Iterator[Finding]:
+    """bad: `direct_link: null`  good: `direct_link: https://av.voanews.com/.../x.mp3`"""
+    audio = ctx.segment.audio
+    if audio.file and not audio.direct_link:
+        yield ctx.finding("SEG212", "no direct link (audio.direct_link): the newsroom's own "
+                          "link to the audio is unknown", "audio", "direct_link")
+
+
+@check("SEG213", "no-source-url", W, "the article page's URL is unknown")
+def _no_source_url(ctx: Context) -> Iterator[Finding]:
+    """bad: `source: {url: null}`  good: `source: {url: https://www.voanews.com/a/x.html}`"""
+    if not ctx.segment.source.url:
+        yield ctx.finding("SEG213", "no source page URL (source.url): the item will have no "
+                          "link to its article", "source", "url")
+
+
+@check("SEG301", "audio-missing", E, "audio.file does not exist")
+def _audio_file(ctx: Context) -> Iterator[Finding]:
+    """audio.file is relative to the show folder and must stay inside it."""
+    for keys, rel in (("audio", "file"), ctx.segment.audio.file), (("image", "file"),
+                                                                  ctx.segment.image.file):
+        if not rel:
+            continue
+        target = ctx.show_dir / rel
+        if not inside(target, ctx.show_dir):
+            yield ctx.finding("SEG302", f"{rel!r} leaves the show folder; keep media inside it",
+                              *keys)
+        elif not target.is_file():
+            yield ctx.finding("SEG301", f"{rel!r} not found (relative to {ctx.show_dir})", *keys)
+
+
+@check("SEG501", "title-empty", E, "title is empty")
+def _title_empty(ctx: Context) -> Iterator[Finding]:
+    """bad: `title: ''`  good: `title: Momentum Against ISIL Builds`"""
+    if not ctx.segment.title.strip():
+        yield ctx.finding("SEG501", "title is empty", "title")
+
+
+@check("SEG502", "title-too-long", W, "title longer than podcast apps show")
+def _title_long(ctx: Context) -> Iterator[Finding]:
+    """Apple and Spotify truncate long titles; keep them under the limit (default 120)."""
+    limit = ctx.settings.get("max-title-length", 120)
+    if len(ctx.segment.title) > limit:
+        yield ctx.finding("SEG502", f"title is {len(ctx.segment.title)} characters; apps "
+                          f"truncate after {limit}", "title")
+
+
+@check("SEG503", "summary-too-long", W, "summary longer than podcast apps accept")
+def _summary_long(ctx: Context) -> Iterator[Finding]:
+    """Apple limits descriptions to 4000 characters; the summary is the description."""
+    limit = ctx.settings.get("max-summary-length", 4000)
+    if ctx.segment.summary and len(ctx.segment.summary) > limit:
+        yield ctx.finding("SEG503", f"summary is {len(ctx.segment.summary)} characters; "
+                          f"podcast apps cut it at {limit}", "summary")
+
+
+@check("SEG504", "speech-rate", W, "transcript words per minute implausible for the duration")
+def _speech_rate(ctx: Context) -> Iterator[Finding]:
+    """News is read at ~130-170 words a minute; far outside 90-220 means the duration or the
+    transcript is wrong (e.g. a 30 s duration for a 3-minute script)."""
+    low, high = ctx.settings.get("words-per-minute", (90, 220))
+    seconds = ctx.segment.duration
+    if seconds < 20:
+        return
+    rate = len(ctx.segment.transcript.split()) / (seconds / 60)
+    if not low <= rate <= high:
+        yield ctx.finding("SEG504", f"transcript reads at {rate:.0f} words a minute for the "
+                          f"declared duration; expected {low}-{high}", "duration")
+
+
+@check("SEG505", "chapters", E, "chapters out of order or past the end of the audio")
+def _chapters(ctx: Context) -> Iterator[Finding]:
+    """Chapter starts must increase and fall within the duration."""
+    previous = -1.0
+    for index, chapter in enumerate(ctx.segment.chapters):
+        if chapter.start <= previous:
+            yield ctx.finding("SEG505", "chapter starts before or with the previous one",
+                              "chapters", index, "start")
+        elif chapter.start >= ctx.segment.duration:
+            yield ctx.finding("SEG505", "chapter starts after the end of the audio",
+                              "chapters", index, "start")
+        previous = chapter.start
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """True when `path` (symlinks resolved) is inside `folder`."""
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True

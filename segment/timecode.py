@@ -1,0 +1,54 @@
+"""Durations and chapter times as people write them: `SS`, `M:SS`, `H:MM:SS` (fractions allowed).
+
+>>> parse_duration("3:41")
+221.0
+>>> parse_duration("0:03:41")
+221.0
+>>> parse_duration("95")
+95.0
+>>> parse_duration("1:02:03.5")
+3723.5
+>>> format_duration(221)
+'3:41'
+>>> format_duration(3723.5)
+'1:02:03.500'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_TIME = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):)?(\d+(?:\.\d+)?)$")
+
+
+def parse_duration(text: str | int | float) -> float:
+    """Seconds from `SS`, `M:SS` or `H:MM:SS`; numbers are taken as seconds.
+
+    Raises ValueError with a message fit for a user when the text is none of those forms.
+    """
+    if isinstance(text, bool):
+        raise ValueError("expected a duration like 3:41, not a boolean")
+    if isinstance(text, (int, float)):
+        seconds = float(text)
+    else:
+        match = _TIME.match(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a duration; write SS, M:SS or H:MM:SS (e.g. 3:41)")
+        hours, minutes, secs = match.groups()
+        if (hours is not None or minutes is not None) and float(secs) >= 60:
+            raise ValueError(f"{text!r}: seconds must be under 60 when minutes are given")
+        seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{text!r} is not a duration: it must be zero or more seconds")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """`M:SS` under an hour, `H:MM:SS` above; milliseconds only when there are any."""
+    millis = round(seconds * 1000)
+    whole, frac = divmod(millis, 1000)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return text + (f".{frac:03d}" if frac else "")
