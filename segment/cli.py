@@ -7,6 +7,7 @@ package and are imported only when run, so `segpack validate` stays fast.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     hook = None
     if media:
         from media.checks import media_findings as hook  # composition root: see module doc
+    gc.disable()  # a short-lived process building many small objects: the GC only costs time
     report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted)
     findings = [f for f in report.findings if selected(f.code, select_, ignore_)]
     text = FORMATS["json" if as_json else fmt](findings, report.files)

@@ -10,7 +10,6 @@ import functools
 import re
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -19,6 +18,8 @@ from segment.timecode import format_duration, parse_duration
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HTTP_URL = re.compile(r"^https?://(?:[^/?#\s@]*@)?[^/?#\s:@]", re.I)
+_URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def _duration(value: object) -> float:
@@ -73,10 +74,9 @@ def _language(value: object) -> str:
 def _url(value: object) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("SEG205", "expected a URL in quotes")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _HTTP_URL.match(value):
         raise PydanticCustomError("SEG205", "'{value}' is not an http(s) URL", {"value": value})
-    if any(ch.isspace() for ch in value) or _CONTROL.search(value):
+    if _URL_FORBIDDEN.search(value):
         raise PydanticCustomError("SEG205", "'{value}' contains spaces or control characters; "
                                   "percent-encode them", {"value": value})
     return value

@@ -30,7 +30,8 @@ class SegmentFile:
     path: Path
     segment: Segment | None
     findings: list[Finding] = field(default_factory=list)
-    meta: Located | None = None
+    id_position: tuple[int, int] = (1, 1)
+    guid_position: tuple[int, int] = (1, 1)
 
 
 @dataclass
@@ -140,11 +141,13 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
         segment = Segment.model_validate(data)
     except ValidationError as exc:
         return SegmentFile(path, None, model_findings(exc, Segment, path, raw.meta,
-                                                      raw.body_line), raw.meta)
+                                                      raw.body_line))
     ctx = Context(path, segment, raw.meta, raw.body_line, show, show_dir or show_dir_for(path),
                   settings or {})
     found = [f for _, run in CHECKS for f in run(ctx)]
-    return SegmentFile(path, segment, found, raw.meta)
+    # Keep positions, not the node tree: 10,000 retained trees make the GC crawl.
+    return SegmentFile(path, segment, found, raw.meta.position(("id",)),
+                       raw.meta.position(("guid",), raw.meta.position(("id",))))
 
 
 def load_show_file(path: Path) -> tuple[Show | None, list[Finding]]:
@@ -199,7 +202,7 @@ def duplicate_findings(segments: list[SegmentFile]) -> list[Finding]:
         seg = item.segment
         if seg is None:
             continue
-        line, column = item.meta.position(("id",)) if item.meta else (1, 1)
+        line, column = item.id_position
         if seg.id in first_id:
             found.append(Finding("SEG401", f"id {seg.id!r} already used by "
                                  f"{first_id[seg.id]}", str(item.path), line, column, "id"))
@@ -207,7 +210,7 @@ def duplicate_findings(segments: list[SegmentFile]) -> list[Finding]:
         first_id[seg.id] = item.path
         guid = seg.item_guid  # derived GUIDs follow ids, so a clash here is an explicit guid
         if guid in first_guid:
-            gline, gcol = item.meta.position(("guid",)) if item.meta else (line, column)
+            gline, gcol = item.guid_position
             found.append(Finding("SEG402", f"GUID {guid!r} already used by {first_guid[guid]}",
                                  str(item.path), gline, gcol, "guid"))
         first_guid.setdefault(guid, item.path)

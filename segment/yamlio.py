@@ -13,7 +13,7 @@ and they are how "billion laughs" documents blow up.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -23,21 +23,46 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[str | int, ...]
 
 
+_STR, _SEQ, _MAP = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+_CORE_SCALARS = (
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$")),
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")),
+    ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")),
+    ("tag:yaml.org,2002:float", re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")),
+)
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_BOOLS = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
+_NUMBER_START = frozenset("-+0123456789.")
+
+
 class CoreSchemaLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader with YAML 1.2 core-schema scalars (see module docstring)."""
+    """Safe C loader with YAML 1.2 core-schema scalars (see module docstring).
 
+    `resolve` is called from C for every node; this version does only what the core schema
+    needs (no path resolvers), which keeps it cheap on the validate hot path.
+    """
 
-CoreSchemaLoader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in (
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
-     list("-+0123456789")),
-    ("tag:yaml.org,2002:float",
-     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", list("-+0123456789.")),
-):
-    CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                if value in _NULLS:
+                    return _CORE_SCALARS[0][0]
+                if value in _BOOLS:
+                    return _CORE_SCALARS[1][0]
+                if value[0] in _NUMBER_START:
+                    for tag, pattern in _CORE_SCALARS[2:]:
+                        if pattern.match(value):
+                            return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 class YamlProblem(ValueError):
@@ -51,24 +76,41 @@ class YamlProblem(ValueError):
 
 @dataclass
 class Located:
-    """A loaded document and the 1-based (line, column) of each key (by path) within it."""
+    """A loaded document plus its node tree, to find the (line, column) of any key on demand.
+
+    Positions are looked up lazily: most files have no findings, so most never need one.
+    """
 
     data: Any
-    lines: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    root: yaml.Node | None = None
+    offset: int = 1
 
     def position(self, path: Path_, default: tuple[int, int] = (1, 1)) -> tuple[int, int]:
-        """(line, column) of `path`, else of its nearest ancestor that has one."""
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return default
+        """(line, column) of the key at `path`, else of its nearest ancestor that has one."""
+        node, found = self.root, default
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == part:
+                        found = (key_node.start_mark.line + self.offset,
+                                 key_node.start_mark.column + 1)
+                        node = value_node
+                        break
+                else:
+                    return found
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and \
+                    0 <= part < len(node.value):
+                node = node.value[part]
+                found = (node.start_mark.line + self.offset, node.start_mark.column + 1)
+            else:
+                return found
+        return found
 
 
 def load_located(text: str, first_line: int = 1) -> Located:
     """Parse one YAML document; `first_line` is the file line the text starts on.
 
-    Raises YamlProblem for syntax errors, aliases and duplicate keys, each with its line.
+    Raises YamlProblem for syntax errors, aliases, duplicate keys and deep nesting, with lines.
     """
     _refuse_deep_nesting(text, first_line)
     loader = CoreSchemaLoader(text)
@@ -80,14 +122,13 @@ def load_located(text: str, first_line: int = 1) -> Located:
             line = mark.line + first_line if mark else None
             problem = exc.problem or exc.context or "syntax error"
             raise YamlProblem(f"YAML syntax error: {problem}", line, "SEG101") from None
-        if node is None:
-            return Located(None)
-        lines: dict[Path_, int] = {}
-        _check_and_index(node, (), lines, first_line, set())
-        data = loader.construct_document(node)
     finally:
         loader.dispose()
-    return Located(data, lines)
+    if node is None:
+        return Located(None, None, first_line)
+    # Aliases can only exist where '*' appears; only then pay for tracking visited nodes.
+    seen: set[int] | None = set() if "*" in text else None
+    return Located(_build(node, first_line, seen, 0), node, first_line)
 
 
 MAX_DEPTH = 64
@@ -118,32 +159,67 @@ def _refuse_deep_nesting(text: str, offset: int) -> None:
         return  # the real parse reports the syntax error with its line
 
 
-def _check_and_index(node: yaml.Node, path: Path_, lines: dict[Path_, tuple[int, int]],
-                     offset: int,
-                     seen: set[int]) -> None:
-    """Record key lines; refuse aliases (a node reached twice) and duplicate keys."""
-    if len(path) > MAX_DEPTH:
+def _int(text: str) -> int:
+    return int(text, 0) if text[:2] in ("0x", "0o") else int(text)
+
+
+def _float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(("inf", "nan")):
+        return float(lowered.replace(".", ""))
+    return float(text)
+
+
+_SCALARS: dict[str, Any] = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:null": lambda text: None,
+    "tag:yaml.org,2002:bool": lambda text: text in ("true", "True", "TRUE"),
+    "tag:yaml.org,2002:int": _int,
+    "tag:yaml.org,2002:float": _float,
+}
+
+
+def _build(node: yaml.Node, offset: int, seen: set[int] | None, depth: int) -> Any:
+    """Plain Python data from a node tree, refusing aliases, duplicate keys and odd tags.
+
+    One walk instead of PyYAML's constructor plus a second indexing pass: the hot path of
+    validating thousands of files, hence the exact-type checks.
+    """
+    if seen is not None:
+        if id(node) in seen:
+            raise YamlProblem("YAML anchors and aliases are not allowed in manifests; write "
+                              "the value out", node.start_mark.line + offset, "SEG106")
+        seen.add(id(node))
+    kind = type(node)
+    if kind is _Scalar:
+        convert = _SCALARS.get(node.tag)
+        if convert is None:
+            raise YamlProblem(f"YAML tag {node.tag!r} is not allowed",
+                              node.start_mark.line + offset, "SEG101")
+        return convert(node.value)
+    if depth > MAX_DEPTH:
         raise YamlProblem(f"YAML nested deeper than {MAX_DEPTH} levels",
                           node.start_mark.line + offset, "SEG101")
-    if id(node) in seen or getattr(node, "anchor", None):
-        raise YamlProblem("YAML anchors and aliases are not allowed in manifests; write the "
-                          "value out", node.start_mark.line + offset, "SEG106")
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        keys: set[Any] = set()
-        for key_node, value_node in node.value:
-            if id(key_node) in seen:
-                raise YamlProblem("YAML aliases are not allowed in manifests",
-                                  key_node.start_mark.line + offset, "SEG106")
-            seen.add(id(key_node))
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
-            mark = key_node.start_mark
-            if key in keys:
-                raise YamlProblem(f"duplicate key {key!r}; keep one", mark.line + offset, "SEG108")
-            keys.add(key)
-            lines[(*path, key)] = (mark.line + offset, mark.column + 1)
-            _check_and_index(value_node, (*path, key), lines, offset, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*path, index)] = (item.start_mark.line + offset, item.start_mark.column + 1)
-            _check_and_index(item, (*path, index), lines, offset, seen)
+    if kind is _Sequence:
+        return [_build(item, offset, seen, depth + 1) for item in node.value]
+    if node.tag != "tag:yaml.org,2002:map":
+        raise YamlProblem(f"YAML tag {node.tag!r} is not allowed", node.start_mark.line + offset,
+                          "SEG101")
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if type(key_node) is not _Scalar or key_node.tag not in _SCALARS:
+            raise YamlProblem("keys must be plain words", key_node.start_mark.line + offset,
+                              "SEG101")
+        key = _SCALARS[key_node.tag](key_node.value)
+        if key in result:
+            raise YamlProblem(f"duplicate key {key!r}; keep one",
+                              key_node.start_mark.line + offset, "SEG108")
+        value_kind = type(value_node)
+        if value_kind is _Scalar and seen is None and value_node.tag in _SCALARS:
+            result[key] = _SCALARS[value_node.tag](value_node.value)
+        else:
+            result[key] = _build(value_node, offset, seen, depth + 1)
+    return result
+
+
+_Scalar, _Sequence = yaml.ScalarNode, yaml.SequenceNode

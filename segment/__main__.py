@@ -1,0 +1,5 @@
+"""`python -m segment` runs the segpack command."""
+
+from segment.cli import run
+
+run()

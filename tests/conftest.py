@@ -1,0 +1,69 @@
+"""Shared fixtures: small real audio made with the real ffmpeg, and paths to shared fixtures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "momentum-against-isil"
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+CODECS = {
+    ".mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
+    ".m4a": ["-c:a", "aac", "-b:a", "64k"],
+    ".ogg": ["-c:a", "libvorbis", "-q:a", "2"],
+    ".opus": ["-c:a", "libopus", "-b:a", "32k"],
+    ".flac": ["-c:a", "flac"],
+    ".wav": ["-c:a", "pcm_s16le"],
+}
+
+
+def make_tone(path: Path, seconds: float = 1.0, *, freq: int = 440, channels: int = 1,
+              rate: int = 44100) -> Path:
+    """Write `seconds` of a sine tone in the container given by the suffix."""
+    from media.ffmpeg import run_ffmpeg
+
+    run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={rate}:"
+                f"duration={seconds}", "-ac", str(channels), *CODECS[path.suffix],
+                "-map_metadata", "-1", str(path)])
+    return path
+
+
+@pytest.fixture(scope="session")
+def tone_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("tones")
+
+
+@pytest.fixture
+def tone(tone_cache, tmp_path):
+    """`tone(".mp3", seconds=1.0)` -> a fresh copy of a cached generated tone in tmp_path."""
+
+    def make(suffix: str = ".mp3", seconds: float = 1.0, channels: int = 1,
+             name: str | None = None) -> Path:
+        cached = tone_cache / f"tone-{seconds}-{channels}{suffix}"
+        if not cached.exists():
+            make_tone(cached, seconds, channels=channels)
+        target = tmp_path / (name or cached.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, target)
+        return target
+
+    return make
+
+
+@pytest.fixture
+def shared_fixtures() -> Path:
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"shared fixtures not found at {SHARED_FIXTURES}")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture
+def example_show(tmp_path) -> Path:
+    """A writable copy of the example show."""
+    target = tmp_path / "show"
+    shutil.copytree(EXAMPLE, target)
+    return target
