@@ -93,8 +93,8 @@ def _clean_text(value: str) -> str:
     """Reject control characters that XML and ID3 readers choke on (tabs/newlines are fine)."""
     match = _CONTROL.search(value)
     if match:
-        raise PydanticCustomError("SEG209", "contains control character U+{code:04X}; remove it",
-                                  {"code": ord(match.group())})
+        raise PydanticCustomError("SEG209", "contains control character U+{code}; remove it",
+                                  {"code": f"{ord(match.group()):04X}"})
     return value
 
 

@@ -183,7 +183,7 @@ def load_show_folder(root: Path, settings: dict[str, Any] | None = None) -> Show
     show_path = root / SHOW_FILE
     show, found = (load_show_file(show_path) if show_path.is_file() else (None, []))
     paths = manifests_in(root)
-    if not show_path.is_file():
+    if not show_path.is_file() and (root / SEGMENTS_DIR).is_dir():
         found.append(Finding("SEG403", f"no {SHOW_FILE} in {root}: the feed needs a title, "
                              "description and language", str(root)))
     if not paths:

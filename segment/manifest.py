@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +38,14 @@ class RawManifest:
 def read_text(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest") -> str:
     """Read a UTF-8 text file, turning every way it is not one into a one-line ManifestError."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ManifestError(f"not a regular file, so not a {what}", path, code="SEG104")
+        size = info.st_size
         if size > limit:
             raise ManifestError(f"{what} is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB",
                                 path, code="SEG105")
         data = path.read_bytes()
-    except IsADirectoryError:
-        raise ManifestError(f"is a directory, not a {what}", path, code="SEG104") from None
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror or exc}", path, code="SEG104") from None
     if not data.strip():

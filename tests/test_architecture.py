@@ -1,0 +1,33 @@
+"""The house rules that code review alone would miss: layers and start-up cost."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import EXAMPLE, ROOT
+
+HEAVY = ("feedgen", "pydub", "mutagen", "lxml", "ruamel", "PIL")
+
+
+def test_import_linter_layers_contract() -> None:
+    exe = shutil.which("lint-imports")
+    if exe is None:
+        pytest.skip("import-linter is not installed (pip install -e '.[test]')")
+    done = subprocess.run([exe], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["validate", str(EXAMPLE)]])
+def test_fast_commands_do_not_import_heavy_libraries(argv) -> None:
+    code = (f"import sys, json\nfrom segment.cli import main\nmain({argv!r})\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)

@@ -1,0 +1,38 @@
+"""Rule cases are data: each tests/rules/*.yaml holds a manifest and the codes it must give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from segment.rules import RULES
+from segment.validate import validate_paths
+
+CASES = sorted((Path(__file__).parent / "rules").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=[c.stem for c in CASES])
+def test_rule_case(case_file: Path, tmp_path: Path) -> None:
+    case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
+    (tmp_path / "segments").mkdir()
+    manifest = tmp_path / "segments" / f"{case_file.stem}.md"
+    manifest.write_text(case["manifest"], encoding="utf-8")
+    report = validate_paths([manifest])
+    codes = sorted({f.code for f in report.findings})
+    assert codes == sorted(case["expect"]), [f"{f.line}: {f.code} {f.message}"
+                                             for f in report.findings]
+    for code, line in (case.get("lines") or {}).items():
+        assert [f.line for f in report.findings if f.code == code] == [line]
+    for finding in report.findings:
+        assert finding.path == str(manifest)
+        assert "\n" not in finding.message
+
+
+def test_every_case_code_is_registered_and_every_rule_has_docs() -> None:
+    for case_file in CASES:
+        for code in yaml.safe_load(case_file.read_text(encoding="utf-8"))["expect"]:
+            assert code in RULES
+    for rule in RULES.values():
+        assert rule.summary and rule.name and rule.code[:4] == "SEG" + rule.code[3]

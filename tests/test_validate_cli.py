@@ -1,0 +1,160 @@
+"""`segpack validate` as CI uses it: formats parsed back, exit codes, settings, example show."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from segment.cli import main
+from tests.conftest import EXAMPLE
+
+BROKEN = """---
+id: broken
+title: Broken
+duration: 3m
+language: en
+---
+Some words.
+"""
+
+
+@pytest.fixture
+def show_with_error(example_show: Path) -> Path:
+    (example_show / "segments" / "broken.md").write_text(BROKEN, encoding="utf-8")
+    return example_show
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_example_show_validates_with_exactly_the_unknowns_as_warnings(capsys) -> None:
+    code, out, err = run(capsys, "validate", "--format", "json", str(EXAMPLE))
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert report["summary"]["error"] == 0
+    fields = sorted(f["field"] for f in report["findings"])
+    assert all(f["severity"] == "warning" for f in report["findings"])
+    # what the reference page does not give: publication date, source URL, direct link
+    assert "published" in fields and "source.url" in fields
+    assert any(f.startswith("audio") for f in fields)
+    assert len(fields) == 3
+
+
+def test_text_format_is_path_line_col_code(capsys, show_with_error: Path) -> None:
+    code, out, err = run(capsys, "validate", str(show_with_error))
+    assert code == 1
+    broken = [line for line in out.splitlines() if "broken.md" in line]
+    assert broken == [f"{show_with_error}/segments/broken.md:4:1: SEG202 '3m' is not a "
+                      "duration; write SS, M:SS or H:MM:SS (e.g. 3:41)"]
+    assert re.search(r"checked: 1 error, \d+ warnings", err)
+
+
+def test_json_format_parses(capsys, show_with_error: Path) -> None:
+    code, out, _ = run(capsys, "validate", "--json", str(show_with_error))
+    report = json.loads(out)
+    assert code == 1 and report["files"] == 3
+    [error] = [f for f in report["findings"] if f["severity"] == "error"]
+    assert error == {"code": "SEG202", "severity": "error", "message": error["message"],
+                     "path": f"{show_with_error}/segments/broken.md", "line": 4, "column": 1,
+                     "field": "duration", "rule": "bad-duration"}
+
+
+def test_github_format(capsys, show_with_error: Path) -> None:
+    _, out, _ = run(capsys, "validate", "--format", "github", str(show_with_error))
+    lines = out.splitlines()
+    assert any(line.startswith("::error file=") and ",line=4," in line and "SEG202" in line
+               for line in lines)
+    assert all(re.match(r"^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,title=SEG\d{3}::",
+                        line) for line in lines)
+
+
+def test_junit_format_parses(capsys, show_with_error: Path, tmp_path: Path) -> None:
+    report = tmp_path / "out" / "junit.xml"
+    report.parent.mkdir()
+    code, out, _ = run(capsys, "validate", "--format", "junit", "--output-file", str(report),
+                       str(show_with_error))
+    assert code == 1 and out == ""
+    root = ET.parse(report).getroot()
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert int(suite.get("tests")) == len(cases) >= 1
+    assert any(c.find("failure").get("message").startswith("SEG202") for c in cases)
+
+
+def test_clean_junit_has_a_passing_case(capsys, tmp_path: Path) -> None:
+    show = tmp_path / "show"
+    shutil.copytree(EXAMPLE, show)
+    _, out, _ = run(capsys, "validate", "--format", "junit", "--ignore", "SEG2",
+                    str(show / "segments"))
+    cases = ET.fromstring(out).find("testsuite").findall("testcase")
+    assert len(cases) == 1 and cases[0].find("failure") is None
+
+
+def test_strict_and_exit_zero(capsys) -> None:
+    assert run(capsys, "validate", "--strict", str(EXAMPLE))[0] == 1
+    assert run(capsys, "validate", "--strict", "--exit-zero", str(EXAMPLE))[0] == 0
+
+
+def test_select_and_ignore_by_prefix(capsys, show_with_error: Path) -> None:
+    code, out, _ = run(capsys, "validate", "--json", "--ignore", "SEG202", str(show_with_error))
+    assert code == 0 and "SEG202" not in out
+    code, out, _ = run(capsys, "validate", "--json", "--select", "SEG21",
+                       str(show_with_error))
+    assert {f["code"][:5] for f in json.loads(out)["findings"]} == {"SEG21"}
+
+
+def test_settings_from_pyproject(capsys, show_with_error: Path, monkeypatch) -> None:
+    (show_with_error / "pyproject.toml").write_text(
+        '[tool.segpack]\nignore = ["SEG2"]\nselect = ["SEG", "SEG210"]\nstrict = true\n',
+        encoding="utf-8")
+    monkeypatch.chdir(show_with_error)
+    code, out, _ = run(capsys, "validate", "--json", ".")
+    codes = {f["code"] for f in json.loads(out)["findings"]}
+    assert "SEG202" not in codes and "SEG213" not in codes and "SEG210" in codes
+    assert code == 1  # strict from settings: the remaining warning fails
+
+
+def test_bad_settings_are_a_usage_error(capsys, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.segpack]\nignroe = []\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "validate", str(EXAMPLE))
+    assert code == 2 and "ignroe" in err and "Traceback" not in err
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    assert run(capsys, "validate")[0] == 2
+    assert run(capsys, "validate", "--format", "yaml", str(EXAMPLE))[0] == 2
+    code, _, err = run(capsys, "validate", "/no/such/place")
+    assert code == 2 and "/no/such/place" in err
+
+
+def test_duplicate_ids_across_a_show(capsys, example_show: Path) -> None:
+    source = example_show / "segments" / "momentum-against-isil-builds.md"
+    shutil.copy(source, example_show / "segments" / "copy.md")
+    code, out, _ = run(capsys, "validate", "--json", str(example_show))
+    codes = {f["code"] for f in json.loads(out)["findings"]}
+    assert code == 1 and {"SEG401", "SEG405"} <= codes
+
+
+def test_schema_command(capsys) -> None:
+    code, out, _ = run(capsys, "schema")
+    schema = json.loads(out)
+    manifest = schema["manifest"]
+    assert code == 0 and manifest["additionalProperties"] is False
+    assert {"id", "title", "duration", "language"} <= set(manifest["required"])
+    assert "transcript" not in manifest["properties"]
+    assert "feed_url" in schema["show"]["properties"]
+
+
+def test_rules_command_lists_every_family(capsys) -> None:
+    code, out, _ = run(capsys, "rules", "--json")
+    families = {r["code"][:4] for r in json.loads(out)}
+    assert code == 0 and families == {"SEG1", "SEG2", "SEG3", "SEG4", "SEG5"}
