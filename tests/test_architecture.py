@@ -31,3 +31,14 @@ def test_fast_commands_do_not_import_heavy_libraries(argv) -> None:
                           timeout=60, cwd=ROOT)
     loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_readme_documents_every_rule_and_ci_runs_its_test_command() -> None:
+    from segment.rules import RULES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [code for code in RULES if f"`{code}`" not in readme]
+    assert not missing, f"add these rules to README's table: {missing}"
+    blocks = [b.split("```", 1)[0].strip() for b in readme.split("```sh\n")[1:]]
+    assert len(blocks) == 2, "README has exactly two set-up commands"
+    assert blocks[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
