@@ -7,6 +7,7 @@ errors), so both see exactly the same rules.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,8 +179,12 @@ def manifests_in(folder: Path) -> list[Path]:
     return sorted(p for p in where.glob("*.md") if p.name.lower() != "readme.md")
 
 
-def load_show_folder(root: Path, settings: dict[str, Any] | None = None) -> ShowFolder:
-    """Load show.yaml and every segment, with show-wide checks (duplicate ids and GUIDs)."""
+def load_show_folder(root: Path, settings: dict[str, Any] | None = None,
+                     iterate: Callable[[list[Path]], Iterable[Path]] = iter) -> ShowFolder:
+    """Load show.yaml and every segment, with show-wide checks (duplicate ids and GUIDs).
+
+    `iterate` wraps the manifest list, e.g. in a progress bar.
+    """
     show_path = root / SHOW_FILE
     show, found = (load_show_file(show_path) if show_path.is_file() else (None, []))
     paths = manifests_in(root)
@@ -188,7 +193,7 @@ def load_show_folder(root: Path, settings: dict[str, Any] | None = None) -> Show
                              "description and language", str(root)))
     if not paths:
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
-    segments = [load_segment(p, show, root, settings) for p in paths]
+    segments = [load_segment(p, show, root, settings) for p in iterate(paths)]
     found.extend(duplicate_findings(segments))
     return ShowFolder(root, show, segments, found)
 

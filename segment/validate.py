@@ -34,17 +34,26 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
     """Validate manifests, show.yaml files and show folders; findings sorted by place."""
     settings = settings or {}
     report = Report()
+
+    def iterate(items: list[Path]) -> Iterable[Path]:
+        if progress is None or not progress(len(items)):
+            return items
+        from rich.progress import track
+
+        return track(items, description="validating", transient=True,
+                     console=_stderr_console())
+
     loose: list[SegmentFile] = []
     for path in paths:
         if path.is_dir():
             if is_show_folder(path) or not manifests_in(path):
-                folder = load_show_folder(path, settings)
+                folder = load_show_folder(path, settings, iterate)
                 report.findings.extend(folder.findings)
                 items = folder.segments
                 report.files += len(items) + (folder.show is not None or
                                               (path / SHOW_FILE).is_file())
             else:
-                items = [load_segment(p, settings=settings) for p in manifests_in(path)]
+                items = [load_segment(p, settings=settings) for p in iterate(manifests_in(path))]
                 loose.extend(items)
                 report.files += len(items)
         elif path.name == SHOW_FILE:
@@ -63,3 +72,9 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
     report.findings.extend(duplicate_findings(loose))
     report.findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
     return report
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
