@@ -95,6 +95,8 @@ class Segment(Model):
     license: Text | None = None
     copyright: Text | None = None
     draft: bool = False
+    captions: str | None = Field(None, description="timed transcript (WebVTT .vtt or SubRip "
+                                 ".srt), path relative to the show folder")
 
     @property
     def item_guid(self) -> str:

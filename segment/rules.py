@@ -129,6 +129,8 @@ declare("SEG206", "bad-id", E, "id is not a slug",
 declare("SEG207", "bad-value", E, "value of the wrong type or out of range")
 declare("SEG208", "no-transcript", E, "the body (transcript) is empty")
 declare("SEG209", "control-character", E, "text holds control characters feeds and tags reject")
+declare("SEG214", "xml-invalid-character", W, "text holds characters XML cannot carry; the feed "
+        "leaves them out")
 
 # SEG3xx: manifest vs audio ---------------------------------------------------------------------
 declare("SEG302", "path-escapes", E, "a path leaves the show folder (.. or a symlink out)")
@@ -136,6 +138,8 @@ declare("SEG303", "duration-mismatch", E, "declared duration differs from the au
 declare("SEG304", "audio-unreadable", E, "audio file cannot be read as audio")
 declare("SEG305", "codec-unsupported", W, "codec podcast apps do not all play")
 declare("SEG306", "artwork", W, "artwork not JPEG/PNG, not square, not 1400-3000 px or not RGB")
+declare("SEG307", "enclosure-unknown", W, "direct link without audio.length or audio.type: the "
+        "enclosure says length 0 or a guessed type")
 
 # SEG4xx: show-wide -----------------------------------------------------------------------------
 declare("SEG401", "duplicate-id", E, "two segments share an id")
@@ -143,6 +147,8 @@ declare("SEG402", "duplicate-guid", E, "two segments share a GUID")
 declare("SEG403", "no-show", W, "folder has segments but no show.yaml")
 declare("SEG404", "no-feed-url", W, "show.yaml has no feed_url (atom:link self, podcast:guid)")
 declare("SEG405", "id-filename", W, "manifest id differs from its file name")
+declare("SEG406", "no-media-base-url", E, "media to publish but neither media_base_url nor "
+        "feed_url says where")
 
 
 # SEG2xx/5xx checks on a valid segment -----------------------------------------------------------

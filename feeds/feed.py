@@ -1,0 +1,139 @@
+"""feed.xml from a show and its episodes, with feedgen, its iTunes extension (fixed in
+`feeds.itunes`) and our Podcasting 2.0 extension (`feeds.podcastindex`).
+
+Deterministic by construction: no wall clock (feedgen defaults lastBuildDate to now; we set it
+to the newest segment date or drop it), fixed element order, items sorted newest first with the
+id as tie-break. Every text passes through `xmltext.clean` so a stray control character in a
+transcript cannot make the feed unparseable.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from feedgen.feed import FeedGenerator
+
+from feeds import podcastindex
+from feeds.episode import Episode
+from feeds.itunes import ItunesEntryExtension, ItunesExtension
+from feeds.podcastindex import PersonTag, PodcastIndexEntryExtension, PodcastIndexExtension
+from feeds.xmltext import clean
+from segment import __version__
+from segment.models import Show
+
+GENERATOR = f"segpack {__version__}"
+
+
+def item_description(episode: Episode) -> str:
+    """Summary, then links to the transcript and the newsroom's direct link (HTML, escaped)."""
+    seg = episode.segment
+    parts = [f"<p>{escape(clean(seg.summary or seg.title))}</p>"]
+    links = []
+    if episode.transcript_page:
+        links.append(f'<a href="{escape(episode.transcript_page)}">Transcript</a>')
+    if seg.audio.direct_link:
+        links.append(f'<a href="{escape(seg.audio.direct_link)}">Direct link to the audio</a>')
+    if links:
+        parts.append("<p>" + " | ".join(links) + "</p>")
+    return "".join(parts)
+
+
+def _categories(names: list[str]) -> list[dict[str, str]]:
+    """`News/Politics` -> iTunes category News with subcategory Politics."""
+    found = []
+    for name in names:
+        cat, _, sub = name.partition("/")
+        found.append({"cat": cat.strip(), "sub": sub.strip()} if sub else {"cat": cat.strip()})
+    return found
+
+
+def new_generator() -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.register_extension("podcast", ItunesExtension, ItunesEntryExtension)
+    fg.register_extension(podcastindex.NAME, PodcastIndexExtension, PodcastIndexEntryExtension)
+    return fg
+
+
+def build_feed(show: Show, episodes: list[Episode], base_url: str | None,
+               image_url: str | None = None) -> bytes:
+    """The RSS document (UTF-8 bytes, pretty-printed) for `episodes` in feed order."""
+    fg = new_generator()
+    fg.title(clean(show.title))
+    if show.feed_url:
+        fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    # feedgen takes the channel <link> from the last link set: the page must come last
+    fg.link(href=show.link or base_url or show.feed_url or "about:blank", rel="alternate")
+    fg.description(clean(show.description))
+    fg.language(show.language)
+    if show.copyright:
+        fg.copyright(clean(show.copyright))
+    fg.generator(GENERATOR)
+    ordered = sorted(episodes, key=lambda e: e.sort_key)
+    dates = [e.segment.published for e in ordered if e.segment.published]
+    if dates:
+        fg.lastBuildDate(max(dates))
+    else:  # feedgen defaults to now, which would make every build differ
+        fg._FeedGenerator__rss_lastBuildDate = None
+    if image_url:
+        fg.image(url=image_url, title=clean(show.title), link=show.link or base_url)
+
+    itunes: ItunesExtension = fg.podcast
+    if show.author or show.publisher:
+        itunes.itunes_author(clean(show.author or show.publisher))
+    if show.owner:
+        itunes.itunes_owner(name=clean(show.owner.name), email=show.owner.email)
+    if show.categories:
+        itunes.itunes_category(_categories(show.categories))
+    itunes.itunes_type(show.type)
+    itunes.explicit = show.explicit
+    itunes.image = image_url
+
+    ours: PodcastIndexExtension = getattr(fg, podcastindex.NAME)
+    ours.guid = show.podcast_guid
+    ours.locked = show.locked
+    ours.locked_owner = show.owner.email if show.owner else None
+    ours.license = clean(show.license)
+    ours.medium = show.medium
+
+    for episode in ordered:
+        add_item(fg, show, episode)
+    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
+
+def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> None:
+    seg = episode.segment
+    fe = fg.add_entry(order="append")
+    fe.title(clean(seg.title))
+    fe.guid(clean(seg.item_guid), permalink=False)
+    if seg.source.url:
+        fe.link(href=seg.source.url)
+    fe.description(item_description(episode))
+    if episode.enclosure:
+        enc = episode.enclosure
+        fe.enclosure(enc.url, str(enc.length), enc.type)
+    if seg.published:
+        fe.pubDate(seg.published)
+
+    itunes: ItunesEntryExtension = fe.podcast
+    itunes.itunes_title(clean(seg.title))
+    if episode.duration is not None:
+        itunes.itunes_duration(str(round(episode.duration)))
+    if seg.episode is not None:
+        itunes.itunes_episode(seg.episode)
+    if seg.season is not None:
+        itunes.itunes_season(seg.season)
+    itunes.itunes_episode_type(seg.episode_type)
+    author = ", ".join(seg.authors) or seg.source.publisher
+    if author:
+        itunes.itunes_author(clean(author))
+    if seg.summary:
+        itunes.itunes_summary(clean(seg.summary))
+    itunes.explicit = seg.explicit if seg.explicit is not None else show.explicit
+    itunes.image = episode.image_url
+
+    ours: PodcastIndexEntryExtension = getattr(fe, podcastindex.NAME)
+    ours.transcripts = episode.transcripts
+    ours.chapters_url = episode.chapters_url
+    ours.persons = [PersonTag(clean(p.name), p.role, p.group, p.href, p.img)
+                    for p in seg.persons]
+    ours.alternate_enclosures = episode.alternates

@@ -1,0 +1,46 @@
+"""feedgen's iTunes extension with `itunes:explicit` as Apple wants it today: `true`/`false`.
+
+feedgen 1.0 only accepts the old `yes`/`no`/`clean` values; Apple's current RSS requirements
+list `true` and `false`. It also only takes artwork URLs ending in `.jpg`/`.png` (and at channel
+level silently drops others), which refuses CDN URLs with a query string. These subclasses keep
+everything else of feedgen's extension and write `explicit` (a bool) and `image` themselves.
+"""
+
+from __future__ import annotations
+
+from feedgen.ext.podcast import PodcastExtension
+from feedgen.ext.podcast_entry import PodcastEntryExtension
+from feedgen.util import xml_elem
+
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+
+
+def _ours(parent, explicit: bool | None, image: str | None) -> None:
+    if image:
+        xml_elem(f"{{{ITUNES_NS}}}image", parent).set("href", image)
+    if explicit is not None:
+        xml_elem(f"{{{ITUNES_NS}}}explicit", parent).text = "true" if explicit else "false"
+
+
+class ItunesExtension(PodcastExtension):
+    """Channel-level iTunes tags; set `explicit` (bool) and `image` as attributes."""
+
+    explicit: bool | None = None
+    image: str | None = None
+
+    def extend_rss(self, rss_feed):
+        rss_feed = super().extend_rss(rss_feed)
+        _ours(rss_feed[0], self.explicit, self.image)
+        return rss_feed
+
+
+class ItunesEntryExtension(PodcastEntryExtension):
+    """Item-level iTunes tags; set `explicit` (bool) and `image` as attributes."""
+
+    explicit: bool | None = None
+    image: str | None = None
+
+    def extend_rss(self, entry):
+        entry = super().extend_rss(entry)
+        _ours(entry, self.explicit, self.image)
+        return entry

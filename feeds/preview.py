@@ -1,0 +1,90 @@
+"""index.html: a static preview of the built show, to check it before uploading.
+
+Plain HTML and a little CSS, no JavaScript. Audio and transcripts are linked relative to the
+output folder, so the page works from disk (file://) and once uploaded. Everything from the
+manifests is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from feeds.episode import Episode
+from feeds.transcripts import paragraphs
+from feeds.xmltext import clean
+from segment.models import Show
+from segment.timecode import format_duration
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
+line-height:1.5;color:#222}
+header img{max-width:12rem;height:auto;border-radius:.5rem}
+.episode{border-top:1px solid #ddd;padding:1rem 0}
+.meta{color:#666;font-size:.9rem}
+audio{width:100%}
+"""
+
+
+def _e(text: str | None) -> str:
+    return escape(clean(text or ""))
+
+
+def episode_html(episode: Episode, audio_src: str | None) -> str:
+    seg = episode.segment
+    meta = []
+    if seg.published:
+        meta.append(f'<time datetime="{_e(seg.published.isoformat())}">'
+                    f"{_e(seg.published.date().isoformat())}</time>")
+    else:
+        meta.append("<span>no publication date</span>")
+    if episode.duration is not None:
+        meta.append(f"<span>{_e(format_duration(round(episode.duration)))}</span>")
+    parts = [f'<article class="episode" id="{_e(seg.id)}">',
+             f"<h2>{_e(seg.title)}</h2>",
+             f'<p class="meta">{" &middot; ".join(meta)}</p>']
+    if seg.summary:
+        parts.append(f'<p class="summary">{_e(seg.summary)}</p>')
+    if audio_src:
+        parts.append(f'<audio controls preload="none" src="{_e(audio_src)}"></audio>')
+    links = []
+    if seg.audio.direct_link:
+        links.append(f'<a class="direct-link" href="{_e(seg.audio.direct_link)}">'
+                     "Direct link</a>")
+    if episode.transcript_page:
+        links.append(f'<a href="transcripts/{_e(seg.id)}.html">Transcript page</a>')
+    if seg.source.url:
+        links.append(f'<a href="{_e(seg.source.url)}">Article</a>')
+    if links:
+        parts.append(f'<p class="links">{" | ".join(links)}</p>')
+    text = "\n".join(f"<p>{_e(p)}</p>" for p in paragraphs(seg.transcript))
+    parts.append(f'<details class="transcript"><summary>Transcript</summary>\n{text}\n'
+                 "</details>")
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def audio_source(episode: Episode) -> str | None:
+    """Our published copy (relative, works offline) or else the enclosure URL."""
+    if episode.media_path:
+        return episode.media_path
+    return episode.enclosure.url if episode.enclosure else None
+
+
+def preview_html(show: Show, episodes: list[Episode], image_src: str | None) -> str:
+    ordered = sorted(episodes, key=lambda e: e.sort_key)
+    art = (f'<img class="artwork" src="{_e(image_src)}" alt="{_e(show.title)} artwork">\n'
+           if image_src else "")
+    items = "\n".join(episode_html(e, audio_source(e)) for e in ordered)
+    count = len(ordered)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{_e(show.language)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(show.title)}</title>\n"
+        '<link rel="alternate" type="application/rss+xml" href="feed.xml">\n'
+        f"<style>{STYLE}</style>\n</head>\n<body>\n<header>\n{art}"
+        f"<h1>{_e(show.title)}</h1>\n<p>{_e(show.description)}</p>\n"
+        f'<p><a href="feed.xml">Podcast feed (RSS)</a> &middot; {count} episode'
+        f"{'s' * (count != 1)}</p>\n</header>\n<main id=\"episodes\">\n{items}\n</main>\n"
+        "</body>\n</html>\n"
+    )

@@ -1,0 +1,83 @@
+"""Published transcript files: plain text, a small HTML page, and timed captions when present.
+
+The transcript is the manifest body; `captions` (optional) names a timed file in the show folder
+(SubRip .srt or WebVTT .vtt). SubRip is published as is and also as WebVTT (parsed with the
+`srt` library), since players differ in which they read.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from feeds.xmltext import clean
+from segment.errors import PublishError
+from segment.models import Segment
+
+TEXT_TYPE = "text/plain"
+HTML_TYPE = "text/html"
+VTT_TYPE = "text/vtt"
+SRT_TYPE = "application/x-subrip"
+
+
+def transcript_text(segment: Segment) -> str:
+    return clean(segment.transcript).strip() + "\n"
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.split("\n\n") if p.strip()]
+
+
+def transcript_html(segment: Segment, show_title: str) -> str:
+    """A standalone, escaped HTML page: title, summary, paragraphs of the transcript."""
+    body = "\n".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
+                     for p in paragraphs(clean(segment.transcript)))
+    summary = (f'<p class="summary">{escape(clean(segment.summary))}</p>\n'
+               if segment.summary else "")
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(segment.language)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(clean(segment.title))} - transcript</title>\n</head>\n<body>\n"
+        f"<p>{escape(clean(show_title))}</p>\n<h1>{escape(clean(segment.title))}</h1>\n"
+        f"{summary}<article>\n{body}\n</article>\n</body>\n</html>\n"
+    )
+
+
+def timed_files(path: Path) -> dict[str, tuple[str, str]]:
+    """{suffix: (MIME type, text)} to publish for a captions file; PublishError when unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PublishError(f"cannot read the captions file: {exc}", path, field="captions") \
+            from None
+    suffix = path.suffix.lower()
+    if suffix == ".vtt":
+        if not text.startswith("WEBVTT"):
+            raise PublishError("a WebVTT file must start with 'WEBVTT'", path, field="captions")
+        return {".vtt": (VTT_TYPE, clean(text))}
+    if suffix == ".srt":
+        import srt
+
+        try:
+            cues = list(srt.parse(text))
+        except srt.SRTParseError as exc:
+            raise PublishError(f"not a valid SubRip file: {exc}", path,
+                               field="captions") from None
+        return {".vtt": (VTT_TYPE, clean(srt_to_vtt(cues))),
+                ".srt": (SRT_TYPE, clean(srt.compose(cues)))}
+    raise PublishError("captions must be a .vtt or .srt file", path, field="captions")
+
+
+def srt_to_vtt(cues) -> str:
+    """WebVTT from parsed SubRip cues (same cues, `.` before milliseconds)."""
+
+    def stamp(delta) -> str:
+        millis = round(delta.total_seconds() * 1000)
+        hours, rest = divmod(millis, 3_600_000)
+        minutes, rest = divmod(rest, 60_000)
+        seconds, millis = divmod(rest, 1000)
+        return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+    blocks = [f"{stamp(c.start)} --> {stamp(c.end)}\n{c.content.strip()}" for c in cues]
+    return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
