@@ -28,9 +28,9 @@ CASES = {
     "yaml-syntax": (b"---\nid: x\ntitle: [unclosed\n---\nbody\n", "SEG101", "YAML syntax"),
     "billion-laughs": (BILLION_LAUGHS.encode(), "SEG106", "aliases are not allowed"),
     "deep-nesting": (("---\na: " + "[" * 100_000 + "]" * 100_000 + "\n---\nbody\n").encode(),
-                     "SEG101", "nested deeper"),
+                     "SEG101", "nest"),  # ours, or libyaml >= 0.2.6's own limit
     "deep-block-nesting": (("---\na:\n" + "- " * 5000 + "x\n---\nbody\n").encode(), "SEG101",
-                           "nested deeper"),
+                           "nest"),
 }
 
 
