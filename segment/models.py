@@ -85,6 +85,10 @@ class Segment(Model):
     authors: list[Text] = Field(default_factory=list)
     persons: list[Person] = Field(default_factory=list)
     chapters: list[Chapter] = Field(default_factory=list)
+    transcript_url: Url | None = Field(None, description="transcript published elsewhere "
+                                       "(kept from an imported feed's podcast:transcript)")
+    chapters_url: Url | None = Field(None, description="chapters published elsewhere "
+                                     "(kept from an imported feed's podcast:chapters)")
     season: int | None = Field(None, ge=0)
     episode: int | None = Field(None, ge=0)
     episode_type: Literal["full", "trailer", "bonus"] = "full"
