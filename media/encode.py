@@ -1,0 +1,247 @@
+"""Encode any input ffmpeg reads to MP3 or AAC (.m4a), loudness-normalised to the show's targets.
+
+Two decodes, no more: one `ebur128` pass measures the input; the encode pass applies a linear
+gain (`volume`) and, only where that gain would push the true peak over the ceiling, a limiter.
+The encoded stream is checked while it is written: ffmpeg's `tee` muxer writes the file and
+also pipes the same packets into a second ffmpeg running `ebur128`, so "measure the result
+again" costs no extra wall time on two cores (the file-only floor is measure + encode).
+
+Files are written as DESIGN.md says: a temp file in the destination folder, fsync, rename,
+so `dst` is either the previous file or the complete new one. Output carries no metadata at
+all (`-map_metadata -1`, no ID3 tag, bit-exact muxing): tagging happens afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from media import assemble
+from media.ffmpeg import ffmpeg_path
+from media.loudness import FILTER, Loudness, measure_args, parse_summary
+from segment.errors import MediaError
+from segment.manifest import fsync_dir
+from segment.models import AudioSettings
+
+#: Lossy codecs overshoot a little (inter-sample peaks after decoding); keep this much
+#: headroom when deciding whether a gain needs the limiter, and set the limiter this far below
+#: the ceiling.
+CODEC_HEADROOM_DB = 0.5
+#: A result further than this from the target gets one corrective encode (e.g. when the
+#: limiter took a lot off loud passages, or a low bitrate cut energetic high frequencies).
+CORRECT_ABOVE_LU = 0.7
+
+#: codec -> (ffmpeg encoder, muxer for the file, muxer for the check pipe, file suffix)
+CODECS = {
+    "mp3": ("libmp3lame", "mp3:id3v2_version=0:write_xing=1", "mp3", ".mp3"),
+    "aac": ("aac", "ipod:movflags=+faststart", "adts", ".m4a"),
+}
+
+
+@dataclass(frozen=True)
+class EncodeReport:
+    """What `prepare` did, with the loudness before and after (None when not normalising)."""
+
+    path: Path
+    before: Loudness | None
+    after: Loudness | None
+    gain_db: float
+    limited: bool
+    target_lufs: float | None
+    codec: str
+    duration: float | None
+    channels: int | None = None
+    passes: int = 1
+
+
+def codec_for(settings: AudioSettings, dst: Path) -> str:
+    """`mp3`/`aac` as asked; with `encode: keep`, the codec the destination's suffix implies."""
+    if settings.encode != "keep":
+        return settings.encode
+    return "aac" if dst.suffix.lower() in (".m4a", ".mp4", ".aac", ".m4b") else "mp3"
+
+
+def needs_work(settings: AudioSettings) -> bool:
+    """False when `build` may simply copy the file (keep, no loudness, no stings, no trim)."""
+    return (settings.encode != "keep" or settings.normalise or bool(settings.intro)
+            or bool(settings.outro) or settings.trim_silence)
+
+
+def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
+            show_dir: Path | None = None) -> EncodeReport:
+    """Write `src` to `dst` as the show's settings ask (encode, normalise, stings, trim).
+
+    Intro/outro paths are relative to `show_dir` (the show folder). Raises MediaError naming
+    the file; `dst` is never left half-written and no temp file is left behind.
+    """
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise MediaError("audio file not found", path=src)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not needs_work(settings):
+        _copy(src, dst)
+        return EncodeReport(dst, None, None, 0.0, False, None, "copy", None)
+    codec = codec_for(settings, dst)
+    with assemble.plan(src, settings, show_dir) as plan:
+        if not settings.normalise:
+            duration = _encode(plan, dst, codec, settings.bitrate, "anull", check=False)[1]
+            return EncodeReport(dst, None, None, 0.0, False, None, codec, duration, plan.channels)
+        before = measure_args(plan.inputs, str(src), plan.graph)
+        targets = settings.loudness
+        target = targets.mono if plan.channels == 1 else targets.stereo
+        gain = 0.0 if before.silent else target - before.integrated
+        limited, passes = False, 0
+        while passes < 2:
+            passes += 1
+            limited = limited or before.true_peak + gain > targets.true_peak - CODEC_HEADROOM_DB
+            chain = _chain(gain, limited, targets.true_peak)
+            after = _encode(plan, dst, codec, settings.bitrate, chain, check=True,
+                            name=str(src))[0]
+            miss = target - after.integrated
+            if before.silent or not math.isfinite(miss) or abs(miss) <= CORRECT_ABOVE_LU:
+                break
+            gain += miss  # one corrective pass, e.g. after heavy limiting
+        return EncodeReport(dst, before, after, round(gain, 2), limited, target, codec,
+                            after.duration, plan.channels, passes)
+
+
+def prepare_many(jobs: Sequence[tuple], workers: int | None = None) -> list[EncodeReport]:
+    """`prepare` for many (src, dst, settings[, show_dir]) jobs on `workers` threads.
+
+    Threads suffice: the work happens in ffmpeg subprocesses. Reports come back in job order;
+    every job runs to its end (each cleans up after itself), then the first error is raised.
+    """
+    workers = max(1, workers or os.cpu_count() or 1)
+
+    def one(job: tuple) -> EncodeReport | MediaError:
+        src, dst, settings, *rest = job
+        try:
+            return prepare(src, dst, settings, show_dir=rest[0] if rest else None)
+        except MediaError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one, jobs))
+    for result in results:
+        if isinstance(result, MediaError):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+def _chain(gain: float, limited: bool, ceiling_db: float) -> str:
+    """The encode pass's filter: linear gain, then a limiter only when asked for."""
+    chain = f"volume={gain:.2f}dB" if abs(gain) >= 0.005 else "anull"
+    if limited:
+        limit = 10 ** ((ceiling_db - CODEC_HEADROOM_DB) / 20)
+        # level=0: no automatic make-up gain (alimiter's default would undo the gain we chose).
+        chain += f",alimiter=limit={limit:.4f}:attack=5:release=50:level=0"
+    return chain
+
+
+def _encode(plan: assemble.Plan, dst: Path, codec: str, bitrate: str, chain: str, *,
+            check: bool, name: str = "") -> tuple[Loudness | None, float | None]:
+    """One encode pass into a temp file beside `dst`, then rename. With `check`, the encoded
+    packets are measured on the fly; returns (loudness of the result, its duration)."""
+    encoder, file_muxer, pipe_muxer, _ = CODECS[codec]
+    temp = f".segpack-{uuid.uuid4().hex}.part"  # plain characters: safe inside tee's syntax
+    if plan.graph:
+        filters = ["-filter_complex", f"{plan.graph};[out]{chain}[enc]", "-map", "[enc]"]
+    else:
+        filters = ["-map", "0:a:0", "-af", chain]
+    cmd = [ffmpeg_path(), "-hide_banner", "-nostdin", "-nostats", "-y", "-loglevel", "error",
+           *plan.inputs, *filters, "-vn", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters",
+           "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", "-c:a", encoder, "-b:a", bitrate]
+    fmt, _, opts = file_muxer.partition(":")
+    if check:
+        cmd += ["-f", "tee", f"[f={file_muxer}]{temp}|[f={pipe_muxer}:onfail=abort]pipe:1"]
+    else:
+        cmd += ["-f", fmt, *_muxer_opts(opts), temp]
+    name = name or dst.name
+    temp_path = dst.parent / temp
+    try:
+        with tempfile.TemporaryFile() as errors:
+            if check:
+                loudness = _encode_and_measure(cmd, dst.parent, errors, name)
+            else:
+                done = subprocess.run(cmd, cwd=dst.parent, stdout=subprocess.DEVNULL,
+                                      stderr=errors, check=False)
+                if done.returncode != 0:
+                    raise MediaError(f"ffmpeg could not encode it: {_last_line(errors)}",
+                                     path=name)
+                loudness = None
+        if not temp_path.is_file() or temp_path.stat().st_size == 0:
+            raise MediaError("ffmpeg wrote no audio", path=name)
+        _fsync(temp_path)
+        os.replace(temp_path, dst)
+        fsync_dir(dst.parent)
+    finally:
+        temp_path.unlink(missing_ok=True)
+    duration = loudness.duration if loudness else _decoded_duration(dst)
+    return loudness, duration
+
+
+def _encode_and_measure(cmd: list[str], cwd: Path, errors, name: str) -> Loudness:
+    """Run the tee'd encode with its stdout piped into an ebur128 measurement."""
+    check_cmd = [ffmpeg_path(), "-hide_banner", "-nostdin", "-nostats", "-i", "pipe:0",
+                 "-af", FILTER, "-f", "null", "-"]
+    encoder = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=errors)
+    try:
+        checker = subprocess.Popen(check_cmd, stdin=encoder.stdout, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        encoder.stdout.close()  # the checker holds the read end now
+        report = checker.communicate()[1].decode("utf-8", "replace")
+    finally:
+        encoder.wait()
+    if encoder.returncode != 0:
+        raise MediaError(f"ffmpeg could not encode it: {_last_line(errors)}", path=name)
+    return parse_summary(report, name, checker.returncode)
+
+
+def _decoded_duration(path: Path) -> float | None:
+    """Duration as the header says (cheap); only used when no check pass ran."""
+    try:
+        return assemble.header_facts(path)[0]
+    except MediaError:
+        return None
+
+
+def _muxer_opts(opts: str) -> list[str]:
+    args = []
+    for pair in filter(None, opts.split(":")):
+        key, _, value = pair.partition("=")
+        args += [f"-{key}", value]
+    return args
+
+
+def _last_line(errors) -> str:
+    errors.seek(0)
+    lines = [ln.strip() for ln in errors.read().decode("utf-8", "replace").splitlines()
+             if ln.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """Byte copy through a temp file in dst's folder (fsync, rename)."""
+    temp = dst.parent / f".segpack-{uuid.uuid4().hex}.part"
+    try:
+        with open(src, "rb") as reader, open(temp, "wb") as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+            writer.flush()
+            os.fsync(writer.fileno())
+        os.replace(temp, dst)
+        fsync_dir(dst.parent)
+    finally:
+        temp.unlink(missing_ok=True)
