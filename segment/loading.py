@@ -7,6 +7,7 @@ errors), so both see exactly the same rules.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from segment.rules import CHECKS, RULES, Context, Finding
 from segment.yamlio import Located
 
 SHOW_FILE = "show.yaml"
+_MODEL_NAME = re.compile(r"a valid dictionary or instance of \w+")
 SEGMENTS_DIR = "segments"
 
 
@@ -74,7 +76,8 @@ def model_findings(error: ValidationError, model: type[BaseModel], path: Path, m
         elif loc == ("transcript",):
             code, message = "SEG208", "the transcript (body) is empty"
         else:
-            code, message = "SEG207", f"{name}: {err['msg']} (got {_short(err.get('input'))})"
+            text = _MODEL_NAME.sub("a mapping of key: value lines", err["msg"])
+            code, message = "SEG207", f"{name}: {text} (got {_short(err.get('input'))})"
         if loc[:1] == ("transcript",) and body_line:
             line, column = body_line, 1
         elif kind == "missing":

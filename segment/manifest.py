@@ -50,6 +50,8 @@ def read_text(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest
         raise ManifestError(f"cannot read: {exc.strerror or exc}", path, code="SEG104") from None
     if not data.strip():
         raise ManifestError(f"empty file; a {what} needs YAML metadata", path, code="SEG104")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ManifestError("UTF-16 text: save the file as UTF-8", path, code="SEG104")
     if b"\0" in data[:8192]:
         raise ManifestError(f"binary file, not a text {what}", path, code="SEG104")
     try:
