@@ -116,7 +116,8 @@ def _in(path: Path) -> list[str]:
 def _pydub():
     """pydub, pointed at our ffmpeg (it warns at import when none is on PATH)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # "Couldn't find ffmpeg": we set it
+        warnings.simplefilter("ignore", DeprecationWarning)  # pydub's own audioop import
         from pydub import AudioSegment
     AudioSegment.converter = ffmpeg_path()
     return AudioSegment
@@ -133,6 +134,7 @@ def load_segment(path: Path, tmp: Path):
 def assemble_in_memory(src: Path, intro: Path | None, outro: Path | None, trim: bool,
                        tmp: Path):
     """intro + (trimmed) body + outro as one pydub AudioSegment."""
+    _pydub()
     from pydub.silence import detect_leading_silence
 
     body = load_segment(src, tmp)
