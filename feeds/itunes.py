@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from feedgen.ext.podcast import PodcastExtension
 from feedgen.ext.podcast_entry import PodcastEntryExtension
-from feedgen.util import xml_elem
+from lxml.etree import SubElement
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
 
 def _ours(parent, explicit: bool | None, image: str | None) -> None:
     if image:
-        xml_elem(f"{{{ITUNES_NS}}}image", parent).set("href", image)
+        SubElement(parent, f"{{{ITUNES_NS}}}image").set("href", image)
     if explicit is not None:
-        xml_elem(f"{{{ITUNES_NS}}}explicit", parent).text = "true" if explicit else "false"
+        SubElement(parent, f"{{{ITUNES_NS}}}explicit").text = "true" if explicit else "false"
 
 
 class ItunesExtension(PodcastExtension):

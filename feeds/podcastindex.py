@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
-from feedgen.util import xml_elem
+from lxml.etree import SubElement
 
 NAMESPACE = "https://podcastindex.org/namespace/1.0"
 PREFIX = "podcast"
@@ -20,7 +20,7 @@ NAME = "podcastindex"
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs: str | None):
-    node = xml_elem(f"{{{NAMESPACE}}}{tag}", parent)
+    node = SubElement(parent, f"{{{NAMESPACE}}}{tag}")
     for key, value in attrs.items():
         if value is not None:
             node.set(key, value)

@@ -1,0 +1,210 @@
+"""`segpack build`: a show folder becomes a folder ready to upload.
+
+    show/ (show.yaml, segments/*.md, media/...)  ->  public/feed.xml, media/, transcripts/,
+                                                     chapters/, images/, index.html
+
+Steps: take the output's lock; if no input changed since the last build, replay its report
+(`feeds.uptodate`); else load the show (changed manifests only, `feeds.load`), refuse on errors
+(and on warnings with --strict), plan every episode (enclosure, direct link, transcripts,
+chapters), make tagged copies of local audio (`feeds.media_step`, cached by content), render
+feed.xml and index.html, write everything into a temp folder beside the output and swap it in
+whole (`feeds.output`). This module imports heavy libraries only inside `full_build`, so the
+no-change path stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from feeds import uptodate
+from feeds.cache import cache_dir_for
+from feeds.output import build_lock, check_output
+from segment import __version__
+from segment.errors import SegpackError, UsageError
+from segment.rules import Finding, Severity
+
+
+@dataclass
+class BuildOptions:
+    show_dir: Path
+    output: Path
+    jobs: int = 1
+    check: bool = False
+    strict: bool = False
+    wait: float = 120.0
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    episodes: int = 0
+    drafts: int = 0
+    media_made: int = 0
+    media_cached: int = 0
+    manifests_parsed: int = 0
+    manifests_cached: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    up_to_date: bool = False
+    checked_only: bool = False
+
+    @property
+    def feed(self) -> Path:
+        return self.output / uptodate.FEED_FILE
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.WARNING]
+
+    def counts(self) -> dict[str, Any]:
+        return {"episodes": self.episodes, "drafts": self.drafts,
+                "media_made": self.media_made, "media_cached": self.media_cached,
+                "manifests_parsed": self.manifests_parsed,
+                "manifests_cached": self.manifests_cached}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": not self.errors, "output": str(self.output),
+                "feed": None if self.checked_only else str(self.feed),
+                "up_to_date": self.up_to_date, "check": self.checked_only, **self.counts(),
+                "errors": len(self.errors), "warnings": len(self.warnings),
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+class BuildFailed(SegpackError):
+    """The input has errors (or warnings under --strict): nothing was published."""
+
+    def __init__(self, message: str, result: BuildResult):
+        super().__init__(message)
+        self.result = result
+
+
+def build(options: BuildOptions) -> BuildResult:
+    root = options.show_dir
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such show folder (it holds show.yaml and segments/)")
+    if options.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    output = options.output
+    check_output(output, root)
+    if options.check:
+        return _finish(full_build(options), options)
+    key = uptodate.options_key(root.resolve(), output.resolve(), options.settings, __version__)
+    with build_lock(output, options.wait):
+        state = uptodate.previous_state(root, output, key)
+        if state is not None:
+            result = BuildResult(output, up_to_date=True, **state["counts"])
+            result.findings = [_finding(d) for d in state["findings"]]
+            result.media_cached += result.media_made
+            result.media_made = 0
+            result.manifests_cached += result.manifests_parsed
+            result.manifests_parsed = 0
+            return _finish(result, options)
+        return full_build(options, key)
+
+
+def _finish(result: BuildResult, options: BuildOptions) -> BuildResult:
+    if result.errors:
+        raise BuildFailed(f"{len(result.errors)} error(s): nothing published", result)
+    if options.strict and result.warnings:
+        raise BuildFailed(f"--strict: {len(result.warnings)} warning(s): nothing published",
+                          result)
+    return result
+
+
+def _finding(data: dict[str, Any]) -> Finding:
+    return Finding(data["code"], data["message"], data["path"], data["line"], data["column"],
+                   data["field"], Severity(data["severity"]))
+
+
+def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
+    """Load, plan, make media, render; write and swap in unless `options.check`."""
+    from feeds.load import load_show_cached
+    from feeds.plan import Planner
+
+    root, output = options.show_dir, options.output
+    cache = cache_dir_for(output)
+    folder, counts = load_show_cached(root, options.settings, cache,
+                                      write_cache=not options.check)
+    result = BuildResult(output, checked_only=options.check,
+                         manifests_parsed=counts["parsed"], manifests_cached=counts["cached"])
+    result.findings.extend(folder.findings)
+    segments = []
+    for item in folder.segments:
+        if item.segment is not None and item.segment.draft:
+            result.drafts += 1  # unpublished work: its findings do not block publishing
+            continue
+        result.findings.extend(item.findings)
+        if item.segment is not None:
+            segments.append((item.path, item.segment))
+    if result.errors or folder.show is None:
+        return _finish(result, options)
+
+    planner = Planner(root, folder.show, cache, check=options.check)
+    planner.plan(segments)
+    result.findings.extend(planner.findings)
+    _finish(result, options)  # refuse before any media work
+    planner.make_media(options.jobs)
+    result.findings.extend(planner.media_findings)
+    result.media_made, result.media_cached = planner.media_made, planner.media_cached
+    result.episodes = len(planner.episodes)
+    _finish(result, options)
+    files = planner.render()
+    if options.check:
+        return result
+    _publish(files, output)
+    planner.save_memo()
+    _save_state(root, output, key, planner, result)
+    return result
+
+
+def _publish(files: dict[str, Any], output: Path) -> None:
+    """Write `files` ({relative path: text | bytes | Path to link}) and swap them in."""
+    import os
+    import shutil
+
+    from feeds.output import new_staging, remove_leftovers, swap_in
+
+    remove_leftovers(output)
+    staging = new_staging(output)
+    try:
+        made: set[Path] = set()
+        for rel, content in sorted(files.items()):
+            target = staging / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            if isinstance(content, Path):
+                try:
+                    os.link(content, target)  # the cache copy is never written again
+                except OSError:
+                    shutil.copyfile(content, target)
+            else:
+                with open(target, "wb") as handle:
+                    handle.write(content.encode("utf-8") if isinstance(content, str)
+                                 else content)
+        os.sync()  # the swap below must never expose files still in the page cache only
+        swap_in(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _save_state(root: Path, output: Path, key: str | None, planner: Any,
+                result: BuildResult) -> None:
+    from feeds.cache import stat_key, write_json
+
+    if key is None:
+        return
+    manifests = uptodate.list_manifests(root)
+    inputs = [root / "show.yaml", *map(Path, manifests), *planner.input_files]
+    feed = stat_key(output / uptodate.FEED_FILE)
+    write_json(cache_dir_for(output) / uptodate.STATE_FILE, {
+        "key": key, "manifests": manifests, "inputs": uptodate.inputs_state(inputs),
+        "feed": list(feed) if feed else None, "counts": result.counts(),
+        "findings": [f.as_dict() for f in result.findings]})

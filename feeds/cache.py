@@ -1,0 +1,73 @@
+"""The build cache: where it lives, and the three things it remembers.
+
+Location: `<output parent>/.segpack-cache/<output name>/` (beside the output folder, never
+inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds:
+
+* `state.json` - what the last successful build read (every input file's mtime and size) and
+  reported; when nothing changed, `build` replays the report without loading anything.
+* `manifests.pickle` - parsed segments keyed by path + mtime + size, so a rebuild re-parses
+  only the manifests that changed.
+* `media/<content hash>/` - tagged (and encoded) copies keyed by the source audio's SHA-256 and
+  everything written into the file; unchanged segments skip all media work. `hashes.json`
+  remembers each source's SHA-256 by path + mtime + size, so sources are hashed once.
+
+Everything here is disposable: deleting the folder only costs a full rebuild. Files are written
+atomically, and an unreadable cache file counts as empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from segment.manifest import atomic_write
+
+CACHE_DIR = ".segpack-cache"
+FORMAT = 1
+"""Bump when what the cache stores changes shape; older caches are then ignored."""
+
+
+def cache_dir_for(output: Path) -> Path:
+    return output.parent / CACHE_DIR / output.name
+
+
+def lock_path_for(output: Path) -> Path:
+    return output.parent / CACHE_DIR / f"{output.name}.lock"
+
+
+def stat_key(path: Path) -> tuple[int, int] | None:
+    """(mtime in ns, size) or None when the file is gone: the cheap "did it change" test."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            return json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(data, separators=(",", ":"), sort_keys=True))
+
+
+def read_pickle(path: Path) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a stale or torn cache is just a miss
+        return None
+
+
+def write_pickle(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))

@@ -1,0 +1,429 @@
+"""`segpack import article|feed|audio`: what a newsroom already has -> manifests to review.
+
+The importers (`segment.importers`) only parse; this module meets their results with the show
+folder on disk:
+
+- a new manifest gets every field found plus empty placeholders, commented "not in page", for
+  the fields a person is expected to fill (never an invented value);
+- an existing manifest for the same input (same source URL or feed guid, else the same id) is
+  updated in place through `write_manifest` (ruamel round trip: comments and key order kept):
+  only fields the input supplies are written, so a person's edits to everything else survive,
+  the id never changes (the item GUID derives from it), and nothing is replaced by nothing.
+
+Each command prints, per input, the manifest written and what could not be found.
+Exit status: 0 when something useful was imported from every input, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from segment.clikit import print_json, warn
+from segment.errors import ManifestError, SegpackError, UsageError
+from segment.importers.common import Imported
+
+ORDER = ("id", "title", "summary", "duration", "language", "audio", "source", "image",
+         "published", "authors", "persons", "chapters", "transcript_url", "chapters_url",
+         "season", "episode", "episode_type", "explicit", "keywords", "guid", "license",
+         "copyright")
+"""Key order of a new manifest (the example manifest's order, then the rarer fields)."""
+
+ARTICLE_SKELETON: dict[str, Any] = {
+    "summary": None, "duration": None, "language": None,
+    "audio": ("file", "direct_link"), "source": ("url", "publisher"), "image": ("caption",),
+    "published": None,
+}
+"""Placeholders a new manifest from a page always shows, so a person sees what to fill."""
+REQUIRED_SKELETON: dict[str, Any] = {"duration": None, "language": None}
+QUOTED = ("duration", "published")
+"""Values written in double quotes: "3:41" must stay a string for every YAML reader."""
+
+
+@click.group("import")
+def import_group() -> None:
+    """Turn article pages, podcast feeds or tagged audio into manifests to review."""
+
+
+# --- article ------------------------------------------------------------------------------------
+
+@import_group.command("article")
+@click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("segments"), show_default=True,
+              help="Folder for the manifests (a show's segments/ folder).")
+@click.option("--audio", "audio_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="The segment's audio file (one page only); recorded as audio.file.")
+@click.option("--publisher", help="Publisher when the page does not say (e.g. VOA).")
+@click.option("--language", help="BCP 47 language when the page does not say (e.g. en).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def article(pages: tuple[Path, ...], output: Path, audio_file: Path | None,
+            publisher: str | None, language: str | None, as_json: bool) -> None:
+    """Saved article pages (HTML) or scraped page text -> segments/<id>.md.
+
+    Re-importing a page updates its manifest in place, keeping your edits to every field the
+    page does not supply. Lists what the page lacks ("publication date: not in page").
+    """
+    from segment.importers.article import import_article
+
+    if audio_file is not None:
+        if len(pages) != 1:
+            raise UsageError("--audio names the audio of one page; import pages one at a time")
+        if not audio_file.is_file():
+            raise UsageError(f"{audio_file}: no such audio file")
+    _check_language(language)
+    output.mkdir(parents=True, exist_ok=True)
+    index = ManifestIndex(output)
+    reports, failed = [], 0
+    for page in pages:
+        try:
+            found = import_article(page, publisher=publisher, language=language)
+        except SegpackError as exc:
+            failed += 1
+            reports.append({"input": str(page), "error": str(exc)})
+            continue
+        if audio_file is not None:
+            _attach_audio(found, audio_file, output)
+        reports.append(save(found, index, ARTICLE_SKELETON, "page"))
+    _finish(reports, failed, as_json)
+
+
+def _check_language(language: str | None) -> None:
+    if language is None:
+        return
+    import langcodes
+
+    if not langcodes.tag_is_valid(language):
+        raise UsageError(f"--language {language!r} is not a BCP 47 tag such as en, fa or ar")
+
+
+def _attach_audio(found: Imported, audio_file: Path, output: Path) -> None:
+    """audio.file relative to the show folder; duration from the audio if the page has none."""
+    show_dir = output.parent if output.name == "segments" else output
+    found.put("audio", "file", Path(os.path.relpath(audio_file, show_dir)).as_posix())
+    if "duration" not in found.fields:
+        seconds = _probe_seconds(audio_file)
+        if seconds:
+            from segment.timecode import format_duration
+
+            found.set("duration", format_duration(round(seconds, 3)))
+            found.notes.append("duration: from the audio file (the page declares none)")
+            found.gaps = [g for g in found.gaps if not g.startswith("duration:")]
+
+
+# --- feed ---------------------------------------------------------------------------------------
+
+@import_group.command("feed")
+@click.argument("feed", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "show_dir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Show folder to create or update (show.yaml + segments/).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def feed(feed: Path, show_dir: Path, as_json: bool) -> None:
+    """An existing podcast feed (RSS 2.0 + iTunes + Podcasting 2.0) -> a show folder.
+
+    Keeps each item's guid (subscribers see no duplicates) and its enclosure as the direct
+    link. Items without an enclosure, or repeating an earlier guid, are skipped with a reason.
+    """
+    from segment.importers.feed import import_feed
+
+    found = import_feed(feed)
+    for line in found.skipped:
+        warn(f"{feed}: {line}")
+    if not found.segments:
+        raise SegpackError(f"nothing to import: {found.items} item(s), none with a title and "
+                           "an enclosure", feed)
+    segments = show_dir / "segments"
+    segments.mkdir(parents=True, exist_ok=True)
+    show_report = save_show(show_dir / "show.yaml", found.show, found.gaps)
+    index = ManifestIndex(segments)
+    reports = [show_report] + [save(item, index, REQUIRED_SKELETON, "feed")
+                               for item in found.segments]
+    _finish(reports, 0, as_json, skipped=found.skipped)
+
+
+def save_show(path: Path, show: dict[str, Any], gaps: list[str]) -> dict[str, Any]:
+    """Create show.yaml, or merge the feed's channel data into an existing one (comments kept)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    from segment.manifest import atomic_write, read_text
+
+    yaml = _yaml()
+    if path.exists():
+        doc = yaml.load(read_text(path, what="show.yaml")) or CommentedMap()
+        if not isinstance(doc, dict):
+            raise ManifestError("show.yaml is not a mapping; fix it before importing", path)
+        action = "updated"
+    else:
+        doc = CommentedMap()
+        for key in ("title", "description", "language"):
+            if key not in show:
+                doc[key] = None
+                doc.yaml_add_eol_comment("not in feed", key)
+        action = "new"
+    for key, value in show.items():
+        if isinstance(value, dict) and isinstance(doc.get(key), dict):
+            doc[key].update(value)
+        else:
+            doc[key] = value
+    import io
+
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    atomic_write(path, stream.getvalue())
+    return {"input": "channel", "manifest": str(path), "action": action, "gaps": gaps,
+            "notes": []}
+
+
+# --- audio --------------------------------------------------------------------------------------
+
+@import_group.command("audio")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("segments"), show_default=True, help="Folder for the manifests.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def audio(files: tuple[Path, ...], output: Path, as_json: bool) -> None:
+    """Tagged audio files -> manifests: title, transcript (USLT / lyrics), chapters, date."""
+    from segment.importers.tags import segment_from_tags
+
+    output.mkdir(parents=True, exist_ok=True)
+    index = ManifestIndex(output)
+    reports, failed = [], 0
+    for path in files:
+        try:
+            if not path.is_file():
+                raise SegpackError("no such audio file", path)
+            tags = dict(read_audio_tags(path))
+            tags.setdefault("duration", _probe_seconds(path))
+            found = segment_from_tags(tags, path)
+        except SegpackError as exc:
+            failed += 1
+            reports.append({"input": str(path), "error": str(exc)})
+            continue
+        _attach_audio(found, path, output)
+        reports.append(save(found, index, REQUIRED_SKELETON, "audio tags"))
+    _finish(reports, failed, as_json)
+
+
+def read_audio_tags(path: Path) -> dict[str, Any]:
+    """Tags by segment field name: media's field table when present, else mutagen directly."""
+    try:
+        from media.tagging import read_tags
+    except ImportError:
+        return _mutagen_tags(path)
+    return read_tags(path)
+
+
+def _probe_seconds(path: Path) -> float | None:
+    try:
+        from media.probe import probe
+    except ImportError:
+        probe = None
+    if probe is not None:
+        try:
+            facts = probe(path)
+        except SegpackError:
+            return None
+        seconds = getattr(facts, "duration", None)
+        if seconds is None and isinstance(facts, dict):
+            seconds = facts.get("duration")
+        return float(seconds) if seconds else None
+    import mutagen
+
+    try:
+        info = mutagen.File(path)
+    except Exception:  # mutagen raises many types for unreadable files; no duration then
+        return None
+    length = getattr(getattr(info, "info", None), "length", None)
+    return float(length) if length else None
+
+
+def _mutagen_tags(path: Path) -> dict[str, Any]:
+    """A small reader for ID3, MP4 and Vorbis comments (used until media.tagging exists)."""
+    import mutagen
+
+    try:
+        audio_file = mutagen.File(path)
+    except Exception as exc:  # mutagen's error family varies by container
+        raise SegpackError(f"cannot read audio tags: {exc}", path) from None
+    if audio_file is None:
+        raise SegpackError("not an audio file mutagen knows (MP3, MP4/M4A, Ogg, FLAC)", path)
+    tags = audio_file.tags
+    out: dict[str, Any] = {}
+    if tags is None:
+        return out
+    if hasattr(tags, "getall"):  # ID3
+        def text(frame_id: str) -> str | None:
+            frames = tags.getall(frame_id)
+            return str(frames[0].text[0]) if frames and getattr(frames[0], "text", None) \
+                else None
+
+        out["title"] = text("TIT2")
+        comments = tags.getall("COMM")
+        out["summary"] = str(comments[0].text[0]) if comments and comments[0].text \
+            else text("TIT3")
+        lyrics = tags.getall("USLT")
+        out["transcript"] = lyrics[0].text if lyrics else None
+        out["date"] = text("TDRC")
+        out["language"] = text("TLAN")
+        artists = tags.getall("TPE1")
+        out["author"] = [str(a) for a in artists[0].text] if artists else []
+        out["publisher"] = text("TPUB")
+        for frame_id, key in (("WOAF", "direct_link"), ("WOAS", "source_url")):
+            frames = tags.getall(frame_id)
+            out[key] = frames[0].url if frames else None
+        chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+        out["chapters"] = [{"start": c.start_time / 1000,
+                            "title": str(c.sub_frames["TIT2"].text[0])
+                            if "TIT2" in c.sub_frames else None} for c in chapters]
+    elif hasattr(audio_file, "chapters") or "\xa9nam" in tags:  # MP4
+        def first(key: str) -> Any:
+            values = tags.get(key)
+            return values[0] if values else None
+
+        out.update(title=first("\xa9nam"), summary=first("desc"), transcript=first("\xa9lyr"),
+                   date=first("\xa9day"), author=list(tags.get("\xa9ART", [])))
+        chapters = getattr(audio_file, "chapters", None)
+        out["chapters"] = [{"start": c.start, "title": c.title} for c in chapters or []]
+    else:  # Vorbis comments (Ogg, Opus, FLAC)
+        def first(key: str) -> Any:
+            values = tags.get(key)
+            return values[0] if values else None
+
+        out.update(title=first("title"), summary=first("description"),
+                   transcript=first("lyrics"), date=first("date"),
+                   language=first("language"), author=list(tags.get("artist", [])),
+                   publisher=first("organization"))
+        numbers = sorted({k[7:10] for k in tags.keys() if k.upper().startswith("CHAPTER")
+                          and k[7:10].isdigit()})
+        out["chapters"] = [{"start": first(f"CHAPTER{n}"), "title": first(f"CHAPTER{n}NAME")}
+                           for n in numbers if first(f"CHAPTER{n}")]
+    return {k: v for k, v in out.items() if v not in (None, "", [])}
+
+
+# --- writing manifests --------------------------------------------------------------------------
+
+class ManifestIndex:
+    """The manifests already in a folder, by source URL, guid and id (read once per run)."""
+
+    def __init__(self, folder: Path):
+        from segment.manifest import read_manifest
+
+        self.folder = folder
+        self.by_key: dict[str, Path] = {}
+        for path in sorted(folder.glob("*.md")):
+            try:
+                data = read_manifest(path).meta.data
+            except ManifestError:
+                continue
+            self.add(path, data)
+
+    def add(self, path: Path, data: dict[str, Any]) -> None:
+        source = data.get("source")
+        if isinstance(source, dict) and source.get("url"):
+            self.by_key.setdefault(f"url:{source['url']}", path)
+        if data.get("guid"):
+            self.by_key.setdefault(f"guid:{data['guid']}", path)
+        if data.get("id"):
+            self.by_key.setdefault(f"id:{data['id']}", path)
+
+    def find(self, fields: dict[str, Any]) -> Path | None:
+        keys = []
+        if fields.get("guid"):
+            keys.append(f"guid:{fields['guid']}")
+        url = fields.get("source", {}).get("url")
+        if url and not fields.get("guid"):
+            keys.append(f"url:{url}")
+        keys.append(f"id:{fields['id']}")
+        for key in keys:
+            if key in self.by_key:
+                return self.by_key[key]
+        path = self.folder / f"{fields['id']}.md"
+        return path if path.exists() else None
+
+
+def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any],
+         what: str) -> dict[str, Any]:
+    """Write one imported segment: a new manifest, or an in-place update of its existing one."""
+    from segment.manifest import atomic_write, render_manifest, write_manifest
+
+    existing = index.find(found.fields)
+    report: dict[str, Any] = {"input": found.source, "gaps": found.gaps, "notes": found.notes}
+    try:
+        if existing is None:
+            path = index.folder / f"{found.fields['id']}.md"
+            atomic_write(path, render_manifest(_new_meta(found.fields, skeleton, what),
+                                               found.body))
+            report["action"] = "new"
+        else:
+            path = existing
+            updates = _quoted({k: v for k, v in found.fields.items() if k != "id"})
+            write_manifest(path, updates, found.body or None)
+            report["action"] = "updated"
+    except ManifestError as exc:
+        report.update(error=f"{exc}; left as it is", action="refused")
+        return report
+    index.add(path, found.fields)
+    report["manifest"] = str(path)
+    return report
+
+
+def _quoted(fields: dict[str, Any]) -> dict[str, Any]:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    return {k: DoubleQuotedScalarString(v) if k in QUOTED and isinstance(v, str) else v
+            for k, v in fields.items()}
+
+
+def _new_meta(fields: dict[str, Any], skeleton: dict[str, Any], what: str):
+    """Ordered front matter with commented placeholders for what the input lacks."""
+    from ruamel.yaml.comments import CommentedMap
+
+    fields = _quoted(fields)
+    meta = CommentedMap()
+    keys = [k for k in ORDER if k in fields or k in skeleton]
+    keys += [k for k in fields if k not in ORDER]
+    for key in keys:
+        shape = skeleton.get(key)
+        if isinstance(shape, tuple) or isinstance(fields.get(key), dict):
+            have = dict(fields.get(key) or {})
+            inner = CommentedMap()
+            for sub in (*(shape or ()), *[k for k in have if k not in (shape or ())]):
+                inner[sub] = have.get(sub)
+                if inner[sub] is None:
+                    inner.yaml_add_eol_comment(f"not in {what}", sub)
+            meta[key] = inner
+        else:
+            meta[key] = fields.get(key)
+            if meta[key] is None:
+                meta.yaml_add_eol_comment(f"not in {what}", key)
+    return meta
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _finish(reports: list[dict[str, Any]], failed: int, as_json: bool,
+            skipped: list[str] | None = None) -> None:
+    written = [r for r in reports if r.get("manifest") and r.get("input") != "channel"]
+    if as_json:
+        print_json({"imported": len(written), "failed": failed, "skipped": skipped or [],
+                    "results": reports})
+    for r in reports:
+        if "error" in r:
+            warn(f"segpack: {r['error']}")
+            continue
+        if not as_json:
+            click.echo(f"{r['manifest']}: {r['action']} from {r['input']}")
+        for gap in r.get("gaps", []):
+            warn(f"  not found: {gap}")
+    raise SystemExit(1 if failed or not written else 0)

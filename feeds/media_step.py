@@ -1,0 +1,175 @@
+"""Media work for a build: tagged (and, if show.yaml asks, encoded/normalised) copies.
+
+Each job copies the source audio (or encodes it with `media.encode.prepare`), writes the
+segment's metadata into the copy with `media.tagging.write_tags`, and probes the result with
+`media.probe.probe`, so the feed's enclosure length, type and duration describe the published
+bytes exactly. Results live in the build cache under a content hash of the source audio and of
+everything written into it: unchanged segments skip the work, and `--jobs N` spreads the rest
+over N processes. The source file is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from feeds.cache import read_json, stat_key, write_json
+from segment.errors import MediaError, PublishError, SegpackError
+from segment.models import Segment, Show
+
+MEDIA_FORMAT = 1
+"""Bump when what a job does to a file changes, so cached copies are redone."""
+ENCODED_SUFFIX = {"mp3": ".mp3", "aac": ".m4a"}
+INFO = "info.json"
+
+
+@dataclass
+class MediaJob:
+    """One published copy to make: from `source` into `folder/name`."""
+
+    segment: Segment
+    show: Show
+    source: Path
+    artwork: Path | None
+    key: str
+    folder: Path
+    name: str
+
+    @property
+    def target(self) -> Path:
+        return self.folder / self.name
+
+
+@dataclass
+class MediaResult:
+    path: Path
+    size: int
+    mime: str
+    duration: float
+    sha256: str
+    cached: bool
+
+
+def wants_processing(show: Show) -> bool:
+    return show.audio.encode != "keep" or show.audio.normalise
+
+
+def published_suffix(show: Show, source: Path) -> str:
+    return ENCODED_SUFFIX.get(show.audio.encode, source.suffix.lower() or ".audio")
+
+
+def file_sha256(path: Path, memo: dict[str, list]) -> str:
+    """SHA-256 of a file, remembered by path + mtime + size across builds."""
+    key = stat_key(path)
+    hit = memo.get(str(path))
+    if hit and key and hit[:2] == list(key):
+        return hit[2]
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if key:
+        memo[str(path)] = [*key, digest.hexdigest()]
+    return digest.hexdigest()
+
+
+def job_key(segment: Segment, show: Show, source_sha: str, artwork_sha: str | None,
+            suffix: str) -> str:
+    """Content hash of everything that shapes the published copy."""
+    text = json.dumps({"format": MEDIA_FORMAT, "source": source_sha, "artwork": artwork_sha,
+                       "suffix": suffix, "segment": segment.model_dump(mode="json"),
+                       "show": show.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached_result(job: MediaJob) -> MediaResult | None:
+    info = read_json(job.folder / INFO)
+    if not isinstance(info, dict):
+        return None
+    key = stat_key(job.target)
+    if key is None or key[1] != info.get("size"):
+        return None
+    return MediaResult(job.target, info["size"], info["mime"], info["duration"], info["sha256"],
+                       cached=True)
+
+
+def make_copy(job: MediaJob) -> MediaResult:
+    """Copy or encode, tag, probe; the result appears in the cache whole or not at all."""
+    from media.probe import probe
+    from media.tagging import write_tags
+
+    job.folder.parent.mkdir(parents=True, exist_ok=True)
+    if job.folder.exists():  # a torn or stale entry: redo it
+        shutil.rmtree(job.folder, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{job.key[:16]}.", dir=job.folder.parent))
+    try:
+        target = work / job.name
+        if wants_processing(job.show):
+            from media.encode import prepare
+
+            prepare(job.source, target, job.show.audio)
+        else:
+            shutil.copyfile(job.source, target)
+        artwork = job.artwork.read_bytes() if job.artwork else None
+        write_tags(target, job.segment, job.show, artwork=artwork)
+        info = probe(target)
+        data = {"size": target.stat().st_size, "mime": info.mime,
+                "duration": float(info.duration), "sha256": info.sha256,
+                "source": str(job.source)}
+        write_json(work / INFO, data)
+        try:
+            os.replace(work, job.folder)  # fails when another build made it first: fine
+        except OSError:
+            if cached_result(job) is None:
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result = cached_result(job)
+    if result is None:
+        raise MediaError("the tagged copy vanished from the build cache", job.folder)
+    result.cached = False
+    return result
+
+
+def _run_one(job: MediaJob) -> MediaResult | SegpackError:
+    try:
+        return make_copy(job)
+    except SegpackError as exc:  # returned, not raised: keeps the message across processes
+        return exc
+    except ImportError as exc:
+        return PublishError(f"media support is not available ({exc}); cannot tag "
+                            f"{job.source.name}", job.source)
+    except OSError as exc:
+        return MediaError(f"cannot prepare the audio: {exc.strerror or exc}", job.source)
+
+
+def run_jobs(jobs: list[MediaJob], workers: int,
+             progress: Callable[[], None] | None = None) -> dict[str, MediaResult | SegpackError]:
+    """{segment id: result or the error} for every job; cache hits cost a stat."""
+    results: dict[str, MediaResult | SegpackError] = {}
+    todo = []
+    for job in jobs:
+        hit = cached_result(job)
+        if hit is not None:
+            results[job.segment.id] = hit
+        else:
+            todo.append(job)
+    if workers > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1)):
+                results[job.segment.id] = result
+                if progress:
+                    progress()
+    else:
+        for job in todo:
+            results[job.segment.id] = _run_one(job)
+            if progress:
+                progress()
+    return results

@@ -1,0 +1,274 @@
+"""Plan a build: for each segment, what is published where, and what the feed says about it.
+
+The direct-link rules live here:
+
+* local file and direct link: the enclosure is our tagged copy; the newsroom's direct link is a
+  `podcast:alternateEnclosure` with a `podcast:source`;
+* direct link only: it is the enclosure, with length and type from the manifest (`audio.length`,
+  `audio.type`; no network during a build); unknown length -> 0 and a warning (SEG307), as the
+  RSS best-practice profile says;
+* neither: the item has no enclosure (validation already warns, SEG211).
+
+Paths from manifests must stay inside the show folder (SEG302), symlinks resolved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from feeds.cache import read_json, write_json
+from feeds.chapters import chapters_json
+from feeds.episode import Enclosure, Episode
+from feeds.media_step import MediaJob, MediaResult, file_sha256, job_key, published_suffix
+from feeds.podcastindex import AlternateEnclosure, Transcript
+from feeds.transcripts import HTML_TYPE, TEXT_TYPE, timed_files, transcript_html, transcript_text
+from feeds.xmltext import has_invalid
+from segment.errors import SegpackError
+from segment.models import Segment, Show
+from segment.rules import Finding, Severity, inside
+from segment.timecode import format_duration
+
+AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
+               ".aac": "audio/aac", ".ogg": "audio/ogg", ".oga": "audio/ogg",
+               ".opus": "audio/ogg", ".flac": "audio/flac", ".wav": "audio/wav"}
+MEMO = "hashes.json"
+
+
+def base_url(show: Show) -> str | None:
+    """Where the output folder is published: media_base_url, else the feed URL's folder."""
+    if show.media_base_url:
+        return show.media_base_url
+    if show.feed_url:
+        return show.feed_url.rsplit("/", 1)[0] + "/"
+    return None
+
+
+def guess_type(url: str) -> str | None:
+    return AUDIO_TYPES.get(posixpath.splitext(urlsplit(url).path)[1].lower())
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Planner:
+    """Collects episodes, files to publish, media jobs and findings for one build."""
+
+    def __init__(self, root: Path, show: Show, cache: Path, check: bool = False):
+        self.root, self.show, self.cache, self.check = root, show, cache, check
+        self.show_file = str(root / "show.yaml")
+        self.base = base_url(show) or ""
+        self.episodes: list[Episode] = []
+        self.files: dict[str, Any] = {}
+        self.findings: list[Finding] = []
+        self.media_findings: list[Finding] = []
+        self.jobs: list[tuple[Episode, Path, Path | None]] = []
+        self.input_files: list[Path] = []
+        self.manifest_of: dict[str, str] = {}
+        self.media_made = self.media_cached = 0
+        memo = read_json(cache / MEMO)
+        self.memo: dict[str, list] = memo if isinstance(memo, dict) else {}
+        self.image_url: str | None = None
+        self.image_src: str | None = None
+        self.artwork: Path | None = None
+        if not base_url(show):
+            self._error("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
+                        "feed cannot link its media and transcripts; add feed_url",
+                        self.show_file)
+        self._show_image()
+
+    # -- findings -------------------------------------------------------------------------
+
+    def _error(self, code: str, message: str, path: str, into: list | None = None) -> None:
+        (self.findings if into is None else into).append(
+            Finding(code, message, path, severity=Severity.ERROR))
+
+    def _warn(self, code: str, message: str, path: str, into: list | None = None) -> None:
+        (self.findings if into is None else into).append(
+            Finding(code, message, path, severity=Severity.WARNING))
+
+    def _local(self, rel: str, where: str, field: str) -> Path | None:
+        """A file named in a manifest, when it exists inside the show folder."""
+        target = self.root / rel
+        if not inside(target, self.root):
+            self._error("SEG302", f"{field}: {rel!r} leaves the show folder; keep files "
+                        "inside it", where)
+            return None
+        if not target.is_file():
+            self._error("SEG301", f"{field}: {rel!r} not found (relative to {self.root})",
+                        where)
+            return None
+        self.input_files.append(target)
+        return target
+
+    # -- planning -------------------------------------------------------------------------
+
+    def _show_image(self) -> None:
+        image = self.show.image
+        if image.file:
+            found = self._local(image.file, self.show_file, "image.file")
+            if found:
+                name = f"artwork{found.suffix.lower()}"
+                self.files[name] = found
+                self.artwork = found
+                self.image_url, self.image_src = self.base + name, name
+        elif image.url:
+            self.image_url = self.image_src = image.url
+
+    def plan(self, segments: list[tuple[Path, Segment]]) -> None:
+        for path, segment in segments:
+            self.episodes.append(self._episode(str(path), segment))
+
+    def _episode(self, where: str, seg: Segment) -> Episode:
+        ep = Episode(seg, duration=seg.duration)
+        self.manifest_of[seg.id] = where
+        sid = seg.id
+        for name, text in (("title", seg.title), ("summary", seg.summary),
+                           ("transcript", seg.transcript)):
+            if has_invalid(text):
+                self._warn("SEG214", f"{name}: holds characters XML cannot carry (control "
+                           "characters); the feed and pages leave them out", where)
+        self.files[f"transcripts/{sid}.txt"] = transcript_text(seg)
+        self.files[f"transcripts/{sid}.html"] = transcript_html(seg, self.show.title)
+        ep.transcripts = [Transcript(f"{self.base}transcripts/{sid}.txt", TEXT_TYPE,
+                                     seg.language),
+                          Transcript(f"{self.base}transcripts/{sid}.html", HTML_TYPE,
+                                     seg.language)]
+        if seg.captions:
+            found = self._local(seg.captions, where, "captions")
+            if found:
+                try:
+                    timed = timed_files(found)
+                except SegpackError as exc:
+                    self._error("SEG301", f"captions: {exc.message}", where)
+                    timed = {}
+                for suffix, (mime, text) in timed.items():
+                    self.files[f"transcripts/{sid}{suffix}"] = text
+                    ep.transcripts.append(Transcript(f"{self.base}transcripts/{sid}{suffix}",
+                                                     mime, seg.language, rel="captions"))
+        if seg.chapters:
+            self.files[f"chapters/{sid}.json"] = chapters_json(seg, self.show.title)
+            ep.chapters_url = f"{self.base}chapters/{sid}.json"
+        ep.image_url = self._segment_image(where, seg)
+        self._audio(where, seg, ep)
+        return ep
+
+    def _segment_image(self, where: str, seg: Segment) -> str | None:
+        if seg.image.file:
+            found = self._local(seg.image.file, where, "image.file")
+            if found:
+                name = f"images/{seg.id}{found.suffix.lower()}"
+                self.files[name] = found
+                return self.base + name
+            return None
+        return seg.image.url
+
+    def _audio(self, where: str, seg: Segment, ep: Episode) -> None:
+        audio = seg.audio
+        if audio.file:
+            source = self._local(audio.file, where, "audio.file")
+            if source:
+                artwork = self._local(seg.image.file, where, "image.file") \
+                    if seg.image.file else self.artwork
+                self.jobs.append((ep, source, artwork))
+            if audio.direct_link:
+                ep.alternates.append(AlternateEnclosure(
+                    type=audio.type or guess_type(audio.direct_link) or "audio/mpeg",
+                    length=audio.length, sources=[audio.direct_link], title="Direct link"))
+        elif audio.direct_link:
+            mime = audio.type or guess_type(audio.direct_link)
+            if audio.length is None:
+                self._warn("SEG307", "audio.length: the size behind the direct link is "
+                           "unknown; the enclosure says length 0 (add audio.length in bytes)",
+                           where)
+            if mime is None:
+                self._warn("SEG307", "audio.type: the direct link's type is unknown; the "
+                           "enclosure says audio/mpeg (add audio.type)", where)
+            ep.enclosure = Enclosure(audio.direct_link, audio.length or 0, mime or "audio/mpeg")
+        for url in audio.alternates:
+            ep.alternates.append(AlternateEnclosure(type=guess_type(url) or "audio/mpeg",
+                                                    sources=[url]))
+
+    # -- media ----------------------------------------------------------------------------
+
+    def make_media(self, workers: int) -> None:
+        from feeds.media_step import run_jobs
+
+        if self.check:
+            for ep, source, _ in self.jobs:
+                self._use_source(ep, source)
+            return
+        jobs = []
+        for ep, source, artwork in self.jobs:
+            suffix = published_suffix(self.show, source)
+            try:
+                key = job_key(ep.segment, self.show, file_sha256(source, self.memo),
+                              _sha(artwork) if artwork else None, suffix)
+            except OSError as exc:
+                self._error("SEG304", f"audio.file: cannot read {source}: {exc.strerror}",
+                            str(source), self.media_findings)
+                continue
+            jobs.append(MediaJob(ep.segment, self.show, source, artwork,
+                                 key, self.cache / "media" / key, f"{ep.segment.id}{suffix}"))
+        results = run_jobs(jobs, workers)
+        by_id = {ep.segment.id: ep for ep, _, _ in self.jobs}
+        for job in jobs:
+            outcome = results[job.segment.id]
+            if isinstance(outcome, SegpackError):
+                self._error("SEG304", f"audio.file: {outcome}", str(job.source),
+                            self.media_findings)
+                continue
+            self._use_copy(by_id[job.segment.id], outcome, job.name)
+
+    def _use_copy(self, ep: Episode, result: MediaResult, name: str) -> None:
+        if result.cached:
+            self.media_cached += 1
+        else:
+            self.media_made += 1
+        rel = f"media/{name}"
+        self.files[rel] = result.path
+        ep.media_path = rel
+        ep.enclosure = Enclosure(self.base + rel, result.size, result.mime)
+        self._probed(ep, result.duration)
+
+    def _use_source(self, ep: Episode, source: Path) -> None:
+        """--check: describe the source as it is (no tagged copy is made)."""
+        try:
+            from media.probe import probe
+
+            info = probe(source)
+        except ImportError:
+            return
+        except SegpackError as exc:
+            self._error("SEG304", f"audio.file: {exc}", str(source), self.media_findings)
+            return
+        ep.enclosure = Enclosure(self.base + f"media/{ep.segment.id}{source.suffix}",
+                                 info.size, info.mime)
+        self._probed(ep, float(info.duration))
+
+    def _probed(self, ep: Episode, seconds: float) -> None:
+        declared = ep.segment.duration
+        ep.duration, ep.duration_source = seconds, "probed"
+        if abs(seconds - declared) > 1:
+            self._warn("SEG303", f"duration: declared {format_duration(declared)}, the audio "
+                       f"lasts {format_duration(round(seconds, 3))}; the feed uses the audio's",
+                       self.manifest_of[ep.segment.id], self.media_findings)
+
+    def save_memo(self) -> None:
+        if self.memo:
+            write_json(self.cache / MEMO, self.memo)
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def render(self) -> dict[str, Any]:
+        from feeds.feed import build_feed
+        from feeds.preview import preview_html
+
+        self.files["feed.xml"] = build_feed(self.show, self.episodes, self.base or None,
+                                            self.image_url)
+        self.files["index.html"] = preview_html(self.show, self.episodes, self.image_src)
+        return self.files
