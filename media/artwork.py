@@ -1,0 +1,101 @@
+"""Artwork: what an image file is (format, size, colour mode), read safely.
+
+Pillow opens only the header to learn the size, so a 20000 px image (or a decompression bomb)
+is refused before any pixel is decoded. Podcast apps want JPEG or PNG, square, 1400-3000 px, RGB.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from segment.errors import MediaError
+
+MAX_SIDE = 3000
+MIN_SIDE = 1400
+MAX_BYTES = 10 * 1024 * 1024
+"""Largest artwork file embedded in tags (Apple asks for 512 KB show art; 10 MB is lenient)."""
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    mime: str
+    format: str
+    width: int
+    height: int
+    mode: str
+    depth: int
+
+    def problems(self) -> list[str]:
+        """What podcast apps would object to (empty when fine)."""
+        found = []
+        if self.format not in ("JPEG", "PNG"):
+            found.append(f"is {self.format}, not JPEG or PNG")
+        if self.width != self.height:
+            found.append(f"is {self.width}x{self.height} px, not square")
+        side = max(self.width, self.height)
+        if not MIN_SIDE <= min(self.width, self.height) <= side <= MAX_SIDE:
+            found.append(f"is {self.width}x{self.height} px; podcast apps want "
+                         f"{MIN_SIDE}-{MAX_SIDE} px")
+        if self.mode not in ("RGB",):
+            found.append(f"is in colour mode {self.mode}, not RGB")
+        return found
+
+
+def image_mime(data: bytes) -> str:
+    """MIME type from the first bytes (JPEG, PNG, GIF, WebP); `image/jpeg` if unsure."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"GIF8"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/jpeg"
+
+
+def image_facts(data: bytes, name: str | Path = "artwork") -> ImageFacts:
+    """Open only the header; MediaError when the bytes are not an image Pillow knows."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                fmt = image.format or "unknown"
+                mode = image.mode
+                width, height = image.size
+    except Image.DecompressionBombError:
+        raise MediaError(f"image has far too many pixels (decompression bomb guard); resize it "
+                         f"to at most {MAX_SIDE} px", name) from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise MediaError(f"not an image Pillow can read ({exc.__class__.__name__}); use a JPEG "
+                         "or PNG file", name) from None
+    depth = {"1": 1, "L": 8, "P": 8, "RGB": 24, "RGBA": 32, "CMYK": 32}.get(mode, 24)
+    mime = Image.MIME.get(fmt, image_mime(data))
+    return ImageFacts(mime, fmt, width, height, mode, depth)
+
+
+def load_artwork(path: Path) -> bytes:
+    """Bytes of an artwork file for tagging; one-line MediaError when unusable."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise MediaError(f"artwork is {size / 1e6:.1f} MB; keep it under "
+                             f"{MAX_BYTES // 2**20} MB (podcast apps want 1400-3000 px JPEG/PNG)",
+                             path)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MediaError("artwork file not found", path) from None
+    except IsADirectoryError:
+        raise MediaError("artwork is a directory, not an image file", path) from None
+    except PermissionError:
+        raise MediaError("artwork file cannot be read (permission denied)", path) from None
+    facts = image_facts(data, path)
+    if facts.format not in ("JPEG", "PNG"):
+        raise MediaError(f"artwork is {facts.format}; embed JPEG or PNG", path)
+    if max(facts.width, facts.height) > MAX_SIDE:
+        raise MediaError(f"artwork is {facts.width}x{facts.height} px; resize it to at most "
+                         f"{MAX_SIDE} px (podcast apps want {MIN_SIDE}-{MAX_SIDE} px)", path)
+    return data

@@ -1,0 +1,150 @@
+"""The one field table: each segment/show field and its key in every tag family and in RSS.
+
+Like beets' mediafile, a field is declared once with its ID3v2.4 frame(s), MP4 atom(s), Vorbis
+comment key(s), its RSS element and where its value comes from. The storage modules (`id3`,
+`mp4`, `vorbis`) interpret the keys by the field's `kind`; `segpack fields` prints this table,
+and `feeds/` reads the same rows. Adding a field = adding one row here.
+
+Where a family lists several keys, all are written and the first one present is read back
+(e.g. the summary goes to COMM, TIT3 and the iTunes podcast description TDES).
+
+Closest equivalents, documented here because no standard exists:
+- MP4 has no standard key for language, source page, direct link, GUID or license: they go into
+  freeform `----:com.apple.iTunes:NAME` atoms (ffmpeg and most taggers show these).
+- MP4 chapters: mutagen reads Nero `chpl` chapters but cannot write them, so segpack writes the
+  chapters as Podcasting 2.0 chapters JSON into `----:com.apple.iTunes:CHAPTERS` and reads that
+  back first, then Nero `chpl` (files from other tools).
+- Vorbis comments: links use the foobar2000/Picard names WWWAUDIOFILE / WWWAUDIOSOURCE; chapters
+  follow the Vorbis chapter extension (CHAPTER001=HH:MM:SS.mmm, CHAPTER001NAME, CHAPTER001URL),
+  which stores no end times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from segment.models import Segment, Show
+
+Getter = Callable[["Segment", "Show | None"], Any]
+
+KINDS = ("text", "list", "url", "int", "date", "flag", "language", "image", "chapters")
+"""How a value is stored: `list` is several values (multi-valued frames/keys), `flag` a boolean,
+`date` an ISO 8601 UTC timestamp string, `image` bytes, `chapters` a list of dicts."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    id3: tuple[str, ...]
+    mp4: tuple[str, ...]
+    vorbis: tuple[str, ...]
+    rss: str
+    source: str
+    value: Getter
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.name, "kind": self.kind, "id3": list(self.id3),
+                "mp4": list(self.mp4), "vorbis": list(self.vorbis), "rss": self.rss,
+                "source": self.source, "note": self.note}
+
+
+def _date(seg: Segment, show: Show | None) -> str | None:
+    if seg.published is None:
+        return None
+    when = seg.published
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _authors(seg: Segment, show: Show | None) -> list[str] | None:
+    if seg.authors:
+        return list(seg.authors)
+    if show and show.author:
+        return [show.author]
+    return None
+
+
+def _chapters(seg: Segment, show: Show | None) -> list[dict[str, Any]] | None:
+    """Chapters with every end filled in (explicit end, else next start, else the duration)."""
+    if not seg.chapters:
+        return None
+    out = []
+    for index, chapter in enumerate(seg.chapters):
+        following = seg.chapters[index + 1].start if index + 1 < len(seg.chapters) else None
+        end = chapter.end if chapter.end is not None else (following or seg.duration)
+        out.append({"start": round(chapter.start, 3), "end": round(end, 3),
+                    "title": chapter.title, "url": chapter.url})
+    return out
+
+
+def _show(attr: str) -> Getter:
+    return lambda seg, show: getattr(show, attr, None) if show is not None else None
+
+
+FF = "----:com.apple.iTunes:"
+"""Prefix of MP4 freeform atoms (mean `com.apple.iTunes`, which ffmpeg and taggers display)."""
+
+FIELDS: tuple[Field, ...] = (
+    Field("title", "text", ("TIT2",), ("\xa9nam",), ("TITLE",), "item/title, itunes:title",
+          "segment.title", lambda s, sh: s.title),
+    Field("show", "text", ("TALB",), ("\xa9alb",), ("ALBUM",), "channel/title",
+          "show.title", _show("title")),
+    Field("author", "list", ("TPE1",), ("\xa9ART",), ("ARTIST",), "itunes:author",
+          "segment.authors, else show.author", _authors),
+    Field("publisher", "text", ("TPUB",), (FF + "PUBLISHER",), ("ORGANIZATION",),
+          "channel itunes:author", "segment.source.publisher, else show.publisher",
+          lambda s, sh: s.source.publisher or (sh.publisher if sh else None)),
+    Field("date", "date", ("TDRC", "TDRL"), ("\xa9day",), ("DATE",), "item/pubDate",
+          "segment.published (UTC)", _date, "ID3 timestamps carry no zone: written in UTC"),
+    Field("summary", "text", ("COMM", "TIT3", "TDES"), ("desc", "ldes"), ("DESCRIPTION",),
+          "item/description, itunes:summary", "segment.summary", lambda s, sh: s.summary),
+    Field("transcript", "text", ("USLT",), ("\xa9lyr",), ("LYRICS",),
+          "podcast:transcript (file beside the feed)", "segment body",
+          lambda s, sh: s.transcript, "full text, paragraphs kept"),
+    Field("language", "language", ("TLAN",), (FF + "LANGUAGE",), ("LANGUAGE",),
+          "channel/language", "segment.language", lambda s, sh: s.language,
+          "ID3 TLAN holds the ISO 639-2 code (eng); read back as BCP 47 (en)"),
+    Field("source_url", "url", ("WOAS",), (FF + "WWWAUDIOSOURCE",), ("WWWAUDIOSOURCE",),
+          "item/link", "segment.source.url", lambda s, sh: s.source.url),
+    Field("direct_link", "url", ("WOAF",), (FF + "WWWAUDIOFILE",), ("WWWAUDIOFILE",),
+          "item/enclosure@url", "segment.audio.direct_link", lambda s, sh: s.audio.direct_link),
+    Field("guid", "text", ("TXXX:GUID", "UFID:segpack", "TGID"), (FF + "GUID", "egid"),
+          ("GUID",), "item/guid", "segment.item_guid", lambda s, sh: s.item_guid,
+          "TGID/egid are the iTunes podcast episode identifiers"),
+    Field("season", "int", ("TPOS",), ("disk",), ("DISCNUMBER",), "itunes:season",
+          "segment.season", lambda s, sh: s.season),
+    Field("episode", "int", ("TRCK",), ("trkn",), ("TRACKNUMBER",), "itunes:episode",
+          "segment.episode", lambda s, sh: s.episode),
+    Field("genre", "text", ("TCON",), ("\xa9gen",), ("GENRE",), "channel itunes:category",
+          'always "Podcast"', lambda s, sh: "Podcast"),
+    Field("copyright", "text", ("TCOP",), ("cprt",), ("COPYRIGHT",), "channel/copyright",
+          "segment.copyright, else show.copyright",
+          lambda s, sh: s.copyright or (sh.copyright if sh else None)),
+    Field("license", "text", ("TXXX:LICENSE",), (FF + "LICENSE",), ("LICENSE",),
+          "podcast:license", "segment.license, else show.license",
+          lambda s, sh: s.license or (sh.license if sh else None)),
+    Field("podcast", "flag", ("PCST",), ("pcst",), (), "—", "always true (iTunes podcast flag)",
+          lambda s, sh: True),
+    Field("feed_url", "url", ("WFED",), ("purl",), (), "atom:link rel=self",
+          "show.feed_url", _show("feed_url"), "iTunes podcast feed URL"),
+    Field("artwork", "image", ("APIC",), ("covr",), ("METADATA_BLOCK_PICTURE",),
+          "itunes:image", "segment.image.file, else show.image.file",
+          lambda s, sh: None, "front cover; FLAC uses its PICTURE block"),
+    Field("chapters", "chapters", ("CHAP", "CTOC"), (FF + "CHAPTERS", "chpl"),
+          ("CHAPTERnnn",), "podcast:chapters (JSON file)", "segment.chapters", _chapters,
+          "titles and URLs (ID3 WXXX sub-frame); MP4: JSON freeform atom written, Nero chpl read"),
+)
+
+BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+
+def field_values(segment: Segment, show: Show | None = None) -> dict[str, Any]:
+    """Every field's value for this segment (None where the segment has none)."""
+    return {f.name: f.value(segment, show) for f in FIELDS}

@@ -1,0 +1,214 @@
+"""Crash-safe writes to audio files: in place under a rollback journal, or copy and rename.
+
+In place (the new tags fit the old tag region, so only a few KB change): like SQLite's rollback
+journal, first save the exact bytes about to be overwritten to `.<name>.segpack-journal` beside
+the file, fsync it and the folder, then overwrite, fsync, and delete the journal. A crash at any
+point leaves either a torn journal (the audio was not touched yet: ignored) or a complete one,
+which the next segpack run that touches the file replays, restoring the old bytes. The cost
+depends on the tag size only, never on the audio size.
+
+Copy and rename (the file must grow): write the new file beside the old one, fsync it, rename
+it over the original and fsync the folder: readers see the old file or the new one, whole.
+
+`locked()` serialises segpack processes on one file with flock, so two overlapping
+`segpack tag` runs never interleave their writes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import stat
+import struct
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from segment.errors import MediaError
+from segment.manifest import fsync_dir
+
+MAGIC = b"SEGPACK-JOURNAL 1\n"
+_HEAD = struct.Struct(">QI")  # original file size, number of ranges
+_RANGE = struct.Struct(">QI")  # offset, length
+TEMP_PREFIX = ".segpack-tmp-"
+
+Patch = tuple[int, bytes]
+"""(offset, new bytes) to write over the file at offset."""
+
+
+def journal_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.segpack-journal")
+
+
+def check_writable(path: Path) -> None:
+    """Refuse files without write permission, even when running as root (which could write)."""
+    mode = path.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise MediaError("read-only file; make it writable (chmod u+w) to tag it", path)
+
+
+@contextmanager
+def locked(path: Path, *, write: bool) -> Iterator[BinaryIO]:
+    """Open `path` (r+b when writing) holding an exclusive flock; replay a leftover journal.
+
+    A file renamed over by another process while we waited is reopened, so the lock always
+    belongs to the file currently at `path`.
+    """
+    while True:
+        try:
+            handle = open(path, "r+b" if write else "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise MediaError("file not found", path) from None
+        except IsADirectoryError:
+            raise MediaError("is a directory, not an audio file", path) from None
+        except PermissionError:
+            raise MediaError("permission denied" + ("; the file is read-only" if write else ""),
+                             path) from None
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                handle.close()
+                continue
+            if journal_path(path).exists():
+                if write:
+                    recover_open(path, handle)
+                else:
+                    with open(path, "r+b") as writable:
+                        recover_open(path, writable)
+            yield handle
+            return
+        finally:
+            handle.close()
+
+
+def recover(path: Path) -> bool:
+    """Replay a leftover journal for `path` (under the lock); True when bytes were restored."""
+    if not journal_path(path).exists():
+        return False
+    with open(path, "r+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return recover_open(path, handle)
+
+
+def recover_open(path: Path, handle: BinaryIO) -> bool:
+    jpath = journal_path(path)
+    try:
+        data = jpath.read_bytes()
+    except FileNotFoundError:
+        return False
+    parsed = _parse(data)
+    if parsed is not None:
+        size, ranges = parsed
+        for offset, old in ranges:
+            os.pwrite(handle.fileno(), old, offset)
+        os.ftruncate(handle.fileno(), size)
+        os.fsync(handle.fileno())
+    # A torn journal means the crash came before the audio was touched: nothing to undo.
+    jpath.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+    return parsed is not None
+
+
+def _parse(data: bytes) -> tuple[int, list[Patch]] | None:
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEAD.size + 32:
+        return None
+    body, digest = data[:-32], data[-32:]
+    if hashlib.sha256(body).digest() != digest:
+        return None
+    pos = len(MAGIC)
+    size, count = _HEAD.unpack_from(body, pos)
+    pos += _HEAD.size
+    ranges = []
+    for _ in range(count):
+        offset, length = _RANGE.unpack_from(body, pos)
+        pos += _RANGE.size
+        ranges.append((offset, body[pos:pos + length]))
+        pos += length
+    return size, ranges
+
+
+def _render(size: int, ranges: Sequence[Patch]) -> bytes:
+    parts = [MAGIC, _HEAD.pack(size, len(ranges))]
+    for offset, old in ranges:
+        parts += [_RANGE.pack(offset, len(old)), old]
+    body = b"".join(parts)
+    return body + hashlib.sha256(body).digest()
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def patch_in_place(path: Path, handle: BinaryIO, patches: Sequence[Patch]) -> None:
+    """Overwrite byte ranges of an open (r+b, locked) file, guarded by a rollback journal.
+
+    The file keeps its size; only the patched ranges are read, journalled and written.
+    """
+    fd = handle.fileno()
+    size = os.fstat(fd).st_size
+    old = []
+    for offset, new in patches:
+        if offset + len(new) > size:
+            raise ValueError("in-place patches must not grow the file")
+        old.append((offset, os.pread(fd, len(new), offset)))
+    if all(o == n for (_, o), (_, n) in zip(old, patches, strict=True)):
+        return
+    jpath = journal_path(path)
+    _write_durably(jpath, _render(size, old))
+    fsync_dir(path.parent)
+    _apply(fd, patches)
+    os.fsync(fd)
+    jpath.unlink()
+
+
+def _apply(fd: int, patches: Sequence[Patch]) -> None:
+    """Overwrite the ranges (a seam the crash tests replace with a half-done write)."""
+    for offset, new in patches:
+        os.pwrite(fd, new, offset)
+
+
+def replace_file(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write a new version of `path` via `write(temp)` beside it, fsync, rename over it."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w+b") as temp:
+            write(temp)
+            temp.flush()
+            os.fchmod(temp.fileno(), mode)
+            os.fsync(temp.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def copy_range(source: BinaryIO, target: BinaryIO, offset: int, count: int | None = None) -> None:
+    """Copy `count` bytes (or the rest) of `source` from `offset` to `target`, in the kernel."""
+    src, dst = source.fileno(), target.fileno()
+    end = os.fstat(src).st_size if count is None else offset + count
+    target.flush()
+    out = os.lseek(dst, 0, os.SEEK_END)
+    while offset < end:
+        try:
+            done = os.copy_file_range(src, dst, end - offset, offset, out)
+        except OSError:
+            done = os.sendfile(dst, src, offset, end - offset)
+        if done == 0:
+            break
+        offset += done
+        out += done
+    target.seek(0, os.SEEK_END)

@@ -1,0 +1,275 @@
+"""Write a segment's metadata into an audio file, and read every table field back.
+
+The container is taken from the file's content (`probe.sniff`), the keys from the field table,
+the reading and writing of each tag family from `id3`, `mp4` and `vorbis`. Writes go through
+`journal`: in place under a rollback journal when the new tags fit the old tag region (MP3, the
+common podcast case, whatever the audio's length), else a tagged copy renamed over the original.
+The audio payload is never touched: only the tag region (and a trailing ID3v1 tag) changes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from media import id3 as id3_store
+from media import journal
+from media import mp4 as mp4_store
+from media import vorbis as vorbis_store
+from media.fieldtable import BY_NAME, FIELDS, field_values
+from media.probe import check_mp3_complete, load_mutagen, sniff
+from segment.errors import MediaError
+from segment.models import Segment, Show
+
+PAD_MIN = 4096
+"""Padding left after a tag that had to grow, so the next re-tag fits in place."""
+
+FAMILY = {"mp3": "id3", "wav": "id3", "mp4": "mp4", "ogg-vorbis": "vorbis",
+          "ogg-opus": "vorbis", "flac": "vorbis"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field whose value differs between the file and the segment."""
+
+    field: str
+    old: Any
+    new: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "old": printable(self.old), "new": printable(self.new)}
+
+
+def printable(value: Any) -> Any:
+    """Bytes (artwork) shown as a short description; everything else as is."""
+    if isinstance(value, (bytes, bytearray)):
+        from media.artwork import image_mime
+
+        return f"<{image_mime(bytes(value))}, {len(value)} bytes>"
+    return value
+
+
+def values_for(segment: Segment, show: Show | None = None,
+               artwork: bytes | None = None) -> dict[str, Any]:
+    """Field name -> value to write (fields without a value are left out)."""
+    values = {k: v for k, v in field_values(segment, show).items() if v is not None}
+    if artwork is not None:
+        values["artwork"] = artwork
+    return values
+
+
+def _pad(info: Any) -> int:
+    """Keep the old padding when the new tag fits; else leave room for the next re-tag."""
+    if info.padding >= 0:
+        return info.padding
+    return PAD_MIN + max(0, -info.padding) // 8 + 1024
+
+
+# --- the file as loaded: one small adapter per tag family -------------------------------------
+
+@dataclass
+class _Loaded:
+    path: Path
+    container: str
+    family: str
+    tags: Any  # ID3 / MP4Tags / VCommentDict
+    audio: Any = None  # the mutagen file object (non-MP3)
+    tag_size: int = 0  # MP3: bytes of the ID3v2 region at the start
+    v1_offset: int | None = None  # MP3: where a trailing ID3v1 tag starts
+
+    def read(self) -> dict[str, Any]:
+        if self.family == "id3":
+            return id3_store.read(self.tags)
+        if self.family == "mp4":
+            return mp4_store.read(self.tags, getattr(self.audio, "chapters", None))
+        pictures = getattr(self.audio, "pictures", None)
+        return vorbis_store.read(self.tags, pictures)
+
+    def clear(self) -> None:
+        self.tags.clear()
+        if self.container == "flac":
+            self.audio.clear_pictures()
+
+    def write(self, values: dict[str, Any]) -> None:
+        if self.family == "id3":
+            id3_store.write(self.tags, values)
+        elif self.family == "mp4":
+            mp4_store.write(self.tags, values)
+        else:
+            vorbis_store.write(self.tags, values,
+                               flac=self.audio if self.container == "flac" else None)
+
+
+def _load(path: Path, handle: BinaryIO, container: str) -> _Loaded:
+    family = FAMILY[container]
+    if container == "mp3":
+        return _load_mp3(path, handle)
+    audio = load_mutagen(path, container)
+    if audio.tags is None:
+        audio.add_tags()
+    return _Loaded(path, container, family, audio.tags, audio)
+
+
+def _load_mp3(path: Path, handle: BinaryIO) -> _Loaded:
+    """Reads only the ID3 tag and the first MPEG frames: the cost is the tag's, not the audio's."""
+    from mutagen import MutagenError
+    from mutagen.id3 import ID3, ID3NoHeaderError
+    from mutagen.mp3 import MPEGInfo
+
+    size = os.fstat(handle.fileno()).st_size
+    head = handle.read(10)
+    has_v2 = head.startswith(b"ID3")
+    try:
+        handle.seek(0)
+        tags = ID3(handle)
+    except ID3NoHeaderError:
+        tags = ID3()
+    except MutagenError as exc:
+        raise MediaError(f"unreadable ID3 tag: {exc}; tag a clean copy (segpack tag --clean) "
+                         "or re-encode it", path) from None
+    tag_size = tags.size if has_v2 else 0
+    try:
+        handle.seek(tag_size)
+        info = MPEGInfo(handle, tag_size)
+    except MutagenError as exc:
+        raise MediaError(f"no MPEG audio found after the tag ({exc})", path) from None
+    v1_offset = None
+    if size >= 128 + tag_size:
+        tail = os.pread(handle.fileno(), 3, size - 128)
+        if tail == b"TAG":
+            v1_offset = size - 128
+    check_mp3_complete(path, info, size, tag_size + (128 if v1_offset else 0))
+    return _Loaded(path, "mp3", "id3", tags, None, tag_size, v1_offset)
+
+
+def _save(loaded: _Loaded, handle: BinaryIO) -> None:
+    if loaded.container == "mp3":
+        _save_mp3(loaded, handle)
+        return
+    path = loaded.path
+
+    def write(temp: BinaryIO) -> None:
+        journal.copy_range(handle, temp, 0)
+        temp.seek(0)
+        loaded.audio.save(temp, padding=_pad)
+
+    journal.replace_file(path, write)
+
+
+def _save_mp3(loaded: _Loaded, handle: BinaryIO) -> None:
+    """Render the new ID3v2.4 tag from a copy of the old tag region only, then either patch it in
+    place (it fits: journalled) or write a new file: new tag + the untouched audio bytes."""
+    from mutagen.id3 import ID3v1SaveOptions
+
+    fd = handle.fileno()
+    old_head = os.pread(fd, loaded.tag_size, 0)
+    # 128 zero bytes stand for "no ID3v1 here" so mutagen never mistakes tag bytes for one.
+    buffer = io.BytesIO(old_head + bytes(128))
+    loaded.tags.save(buffer, v1=ID3v1SaveOptions.UPDATE, v2_version=4, padding=_pad)
+    new_head = buffer.getvalue()[:-128]
+    v1 = None
+    if loaded.v1_offset is not None:
+        from mutagen.id3._id3v1 import MakeID3v1  # stable for years; no public equivalent
+
+        v1 = MakeID3v1(loaded.tags)
+    if len(new_head) == loaded.tag_size:
+        patches = [_changed_span(old_head, new_head)] if old_head != new_head else []
+        if v1 is not None:
+            patches.append((loaded.v1_offset, v1))
+        journal.patch_in_place(loaded.path, handle, [p for p in patches if p[1]])
+        return
+    size = os.fstat(fd).st_size
+    end = loaded.v1_offset if loaded.v1_offset is not None else size
+
+    def write(temp: BinaryIO) -> None:
+        temp.write(new_head)
+        journal.copy_range(handle, temp, loaded.tag_size, end - loaded.tag_size)
+        if v1 is not None:
+            temp.write(v1)
+
+    journal.replace_file(loaded.path, write)
+
+
+def _changed_span(old: bytes, new: bytes) -> journal.Patch:
+    """The smallest (offset, bytes) that turns `old` into `new` (same length): coarse steps
+    first, so a 10 KB tag is compared in a few dozen slices, not byte by byte."""
+    size = len(new)
+    start = 0
+    for step in (4096, 256, 16, 1):
+        while start + step <= size and old[start:start + step] == new[start:start + step]:
+            start += step
+    end = size
+    for step in (4096, 256, 16, 1):
+        while end - step >= start and old[end - step:end] == new[end - step:end]:
+            end -= step
+    return start, new[start:end]
+
+
+# --- public API --------------------------------------------------------------------------------
+
+def _same(field: str, old: Any, new: Any, family: str) -> bool:
+    if field == "chapters" and family == "vorbis" and old and new:
+        def strip(chapters):
+            return [{k: c.get(k) for k in ("start", "title", "url")} for c in chapters]
+        return strip(old) == strip(new)
+    return old == new
+
+
+def _stored(field: str, family: str) -> bool:
+    spec = BY_NAME[field]
+    return bool(spec.id3 if family == "id3" else spec.mp4 if family == "mp4" else spec.vorbis)
+
+
+def write_tags(path: str | Path, segment: Segment, show: Show | None = None, *,
+               clean: bool = False, dry_run: bool = False,
+               artwork: bytes | None = None) -> list[Change]:
+    """Write the segment's fields into `path`; return what changed (nothing written on dry run).
+
+    Unrelated tags already in the file are kept unless `clean`. Crash-safe (see `journal`).
+    """
+    path = Path(path)
+    container = sniff(path)
+    if not dry_run:
+        journal.check_writable(path)
+    values = values_for(segment, show, artwork)
+    with journal.locked(path, write=not dry_run) as handle:
+        loaded = _load(path, handle, container)
+        old = loaded.read()
+        family = loaded.family
+        changes = [Change(name, old.get(name), new) for name, new in values.items()
+                   if _stored(name, family) and not _same(name, old.get(name), new, family)]
+        if clean:
+            changes += [Change(name, value, None) for name, value in old.items()
+                        if name not in values]
+        if dry_run or not changes:
+            return changes
+        if clean:
+            loaded.clear()
+        loaded.write(values)
+        _save(loaded, handle)
+    return changes
+
+
+def read_tags(path: str | Path) -> dict[str, Any]:
+    """Every field of the table by name (None when absent); `chapters` a list of dicts."""
+    path = Path(path)
+    container = sniff(path)
+    with journal.locked(path, write=False) as handle:
+        loaded = _load(path, handle, container)
+        found = loaded.read()
+    result = {f.name: found.get(f.name) for f in FIELDS}
+    result["chapters"] = found.get("chapters") or []
+    return result
+
+
+def read_tags_safe(path: Path) -> dict[str, Any]:
+    """`read_tags`, but any mutagen failure becomes a one-line MediaError."""
+    from mutagen import MutagenError
+
+    try:
+        return read_tags(path)
+    except MutagenError as exc:
+        raise MediaError(f"cannot read the tags: {exc}", path) from None
