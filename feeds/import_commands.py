@@ -296,7 +296,7 @@ def _mutagen_tags(path: Path) -> dict[str, Any]:
                    transcript=first("lyrics"), date=first("date"),
                    language=first("language"), author=list(tags.get("artist", [])),
                    publisher=first("organization"))
-        numbers = sorted({k[7:10] for k in tags.keys() if k.upper().startswith("CHAPTER")
+        numbers = sorted({k[7:10] for k in tags if k.upper().startswith("CHAPTER")
                           and k[7:10].isdigit()})
         out["chapters"] = [{"start": first(f"CHAPTER{n}"), "title": first(f"CHAPTER{n}NAME")}
                            for n in numbers if first(f"CHAPTER{n}")]
@@ -347,15 +347,14 @@ class ManifestIndex:
 def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any],
          what: str) -> dict[str, Any]:
     """Write one imported segment: a new manifest, or an in-place update of its existing one."""
-    from segment.manifest import atomic_write, render_manifest, write_manifest
+    from segment.manifest import atomic_write, write_manifest
 
     existing = index.find(found.fields)
     report: dict[str, Any] = {"input": found.source, "gaps": found.gaps, "notes": found.notes}
     try:
         if existing is None:
             path = index.folder / f"{found.fields['id']}.md"
-            atomic_write(path, render_manifest(_new_meta(found.fields, skeleton, what),
-                                               found.body))
+            atomic_write(path, _render_new(_new_meta(found.fields, skeleton, what), found.body))
             report["action"] = "new"
         else:
             path = existing
@@ -403,13 +402,24 @@ def _new_meta(fields: dict[str, Any], skeleton: dict[str, Any], what: str):
 
 
 def _yaml():
+    """Round-trip YAML that writes `null` (not an empty value) and keeps long text on one line."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
-    yaml.width = 100
+    yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null"))
     return yaml
+
+
+def _render_new(meta: Any, body: str) -> str:
+    import io
+
+    stream = io.StringIO()
+    _yaml().dump(meta, stream)
+    return f"---\n{stream.getvalue()}---\n{body.strip()}\n"
 
 
 def _finish(reports: list[dict[str, Any]], failed: int, as_json: bool,
