@@ -244,7 +244,7 @@ def write_tags(path: str | Path, segment: Segment, show: Show | None = None, *,
         if clean:
             changes += [Change(name, value, None) for name, value in old.items()
                         if name not in values]
-        if dry_run or not changes:
+        if dry_run or not (changes or clean):
             return changes
         if clean:
             loaded.clear()

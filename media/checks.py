@@ -1,0 +1,101 @@
+"""Validation rules that need the media files (`segpack validate --media`): SEG303-SEG306.
+
+The manifest-only checks already report a missing audio file or a path leaving the show folder
+(SEG301/SEG302); these look inside the files: is it audio, how long, which codec, and is the
+artwork what podcast apps accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from segment.errors import SegpackError
+from segment.loading import SegmentFile
+from segment.rules import Finding, inside
+from segment.timecode import format_duration
+
+PLAYABLE = {"mp3", "aac", "aac-he", "aac-he-v2"}
+"""Codecs every major podcast app plays (Apple, Spotify, Google, Overcast, Pocket Casts...)."""
+
+TOLERANCE = 1.0
+"""Seconds the declared duration may differ from the real one."""
+
+
+def media_findings(item: SegmentFile, show_dir: Path) -> Iterable[Finding]:
+    """Findings about the audio and artwork files a valid segment points at."""
+    segment = item.segment
+    if segment is None:
+        return []
+    return list(_audio(item, show_dir)) + list(_artwork(item, show_dir))
+
+
+def _position(item: SegmentFile, *keys: str) -> tuple[int, int]:
+    return _positions(item.path).get(keys, (1, 1))
+
+
+@lru_cache(maxsize=256)
+def _positions(path: Path) -> dict[tuple[str, ...], tuple[int, int]]:
+    """Lines of the keys media findings point at (re-read only when there is a finding)."""
+    from segment.manifest import read_manifest
+
+    try:
+        meta = read_manifest(path).meta
+    except SegpackError:
+        return {}
+    return {keys: meta.position(keys) for keys in
+            (("audio", "file"), ("duration",), ("image", "file"))}
+
+
+def _finding(item: SegmentFile, code: str, message: str, *keys: str) -> Finding:
+    line, column = _position(item, *keys)
+    return Finding(code, message, str(item.path), line, column, ".".join(keys))
+
+
+def _audio(item: SegmentFile, show_dir: Path) -> Iterator[Finding]:
+    from media.probe import probe
+
+    rel = item.segment.audio.file
+    if not rel:
+        return
+    path = show_dir / rel
+    if not inside(path, show_dir) or not path.is_file():
+        return  # SEG301 / SEG302 already say so
+    try:
+        info = probe(path, accurate=True, hash=False)
+    except SegpackError as exc:
+        yield _finding(item, "SEG304", f"{rel}: {exc.message}", "audio", "file")
+        return
+    declared = item.segment.duration
+    if abs(info.duration - declared) > TOLERANCE:
+        yield _finding(item, "SEG303", f"duration is {format_duration(declared)} but {rel} lasts "
+                       f"{format_duration(round(info.duration, 1))} ({info.duration_source}); "
+                       "fix the manifest or the audio", "duration")
+    if info.codec not in PLAYABLE:
+        yield _finding(item, "SEG305", f"{rel} is {info.codec} in {info.container}; not every "
+                       "podcast app plays it: publish MP3 or AAC (audio.encode in show.yaml)",
+                       "audio", "file")
+
+
+def _artwork(item: SegmentFile, show_dir: Path) -> Iterator[Finding]:
+    from media.artwork import MAX_BYTES, image_facts
+
+    rel = item.segment.image.file
+    if not rel:
+        return
+    path = show_dir / rel
+    if not inside(path, show_dir) or not path.is_file():
+        return
+    if path.stat().st_size > MAX_BYTES:
+        yield _finding(item, "SEG306", f"{rel} is {path.stat().st_size / 1e6:.1f} MB; "
+                       "podcast apps want small JPEG/PNG artwork", "image", "file")
+        return
+    try:
+        facts = image_facts(path.read_bytes(), path)
+    except SegpackError as exc:
+        yield _finding(item, "SEG306", f"{rel}: {exc.message}", "image", "file")
+        return
+    problems = facts.problems()
+    if problems:
+        yield _finding(item, "SEG306", f"{rel} " + "; ".join(problems), "image", "file")

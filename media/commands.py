@@ -1,0 +1,207 @@
+"""The `segpack tag`, `segpack tags` and `segpack fields` commands (loaded lazily by the CLI)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from segment.clikit import print_json, progress_wanted, warn
+from segment.errors import ManifestError, SegpackError, UsageError
+from segment.models import Segment, Show
+
+SUFFIXES = {"mp3": {".mp3"}, "mp4": {".m4a", ".mp4", ".m4b", ".aac", ".m4p"},
+            "ogg-vorbis": {".ogg", ".oga"}, "ogg-opus": {".opus", ".ogg", ".oga"},
+            "flac": {".flac"}, "wav": {".wav", ".wave"}}
+NAMES = {"mp3": "MP3", "mp4": "MP4/M4A", "ogg-vorbis": "Ogg Vorbis", "ogg-opus": "Ogg Opus",
+         "flac": "FLAC", "wav": "WAV"}
+
+
+def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show | None, Path]:
+    """The segment (must be valid), its show (explicit, else show.yaml of its show folder)."""
+    from segment.loading import SHOW_FILE, load_segment, load_show_file, show_dir_for
+
+    show_dir = show_file.parent if show_file else show_dir_for(manifest)
+    show = None
+    path = show_file or show_dir / SHOW_FILE
+    if show_file is not None and not show_file.is_file():
+        raise UsageError(f"{show_file}: no such show file")
+    if path.is_file():
+        show, found = load_show_file(path)
+        if show is None:
+            first = found[0]
+            raise ManifestError(f"{first.message} ({first.code}); fix show.yaml first",
+                                first.path, first.line, first.field)
+    if not manifest.is_file():
+        raise UsageError(f"{manifest}: no such manifest")
+    item = load_segment(manifest, show, show_dir)
+    if item.segment is None:
+        first = item.findings[0]
+        more = len(item.findings) - 1
+        raise ManifestError(f"{first.message} ({first.code})" + (f"; and {more} more: run "
+                            "segpack validate" if more else ""), first.path, first.line,
+                            first.field)
+    return item.segment, show, show_dir
+
+
+def artwork_for(segment: Segment, show: Show | None, show_dir: Path) -> bytes | None:
+    """The segment's image file, else the show's, checked and read (None when neither has one)."""
+    from media.artwork import load_artwork
+
+    rel = segment.image.file or (show.image.file if show else None)
+    return load_artwork(show_dir / rel) if rel else None
+
+
+def content_note(path: Path, container: str) -> str | None:
+    """A warning when the name says one format and the bytes another (we go by the bytes)."""
+    if path.suffix.lower() in SUFFIXES[container]:
+        return None
+    return (f"{path}: the content is {NAMES[container]} whatever the name says; tagged as "
+            f"{NAMES[container]} (rename it to *{sorted(SUFFIXES[container])[0]})")
+
+
+@click.command()
+@click.argument("audio", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--from", "manifest", required=True, metavar="SEGMENT.md",
+              type=click.Path(path_type=Path, dir_okay=False), help="The segment manifest.")
+@click.option("--show", "show_file", metavar="show.yaml", type=click.Path(path_type=Path),
+              help="Show file (default: show.yaml of the manifest's show folder, if any).")
+@click.option("--dry-run", is_flag=True, help="Print old -> new per field; write nothing.")
+@click.option("--clean", is_flag=True, help="Drop every other tag in the file too.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run: bool,
+        clean: bool, as_json: bool) -> None:
+    """Write a segment's metadata into AUDIO files (MP3, M4A, Ogg, Opus, FLAC, WAV).
+
+    Unrelated tags already in the files are kept unless --clean. Writes are crash-safe: the
+    file is patched in place under a rollback journal when the tags fit, else rewritten via a
+    copy renamed over it. The audio itself is never changed.
+    """
+    from media.probe import sniff
+    from media.tagging import write_tags
+
+    segment, show, show_dir = load_inputs(manifest, show_file)
+    artwork = artwork_for(segment, show, show_dir)
+    report: list[dict[str, Any]] = []
+    failed = 0
+
+    def one(path: Path) -> None:
+        nonlocal failed
+        try:
+            container = sniff(path)
+            changes = write_tags(path, segment, show, clean=clean, dry_run=dry_run,
+                                 artwork=artwork)
+        except SegpackError as exc:
+            failed += 1
+            warn(f"segpack: {exc}")
+            report.append({"path": str(path), "error": str(exc)})
+            return
+        note = content_note(path, container)
+        if note:
+            warn(f"segpack: warning: {note}")
+        report.append({"path": str(path), "container": container,
+                       "written": bool(changes) and not dry_run,
+                       "changes": [c.as_dict() for c in changes]})
+        if as_json:
+            return
+        if dry_run:
+            click.echo(f"{path}: {len(changes)} field{'s' * (len(changes) != 1)} would change")
+            for change in changes:
+                c = change.as_dict()
+                click.echo(f"  {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
+        elif not progress:
+            click.echo(f"{path}: " + (f"{len(changes)} field{'s' * (len(changes) != 1)} written"
+                                      if changes else "up to date"))
+
+    progress = progress_wanted(len(audio)) and not as_json and not dry_run
+    if progress:
+        with click.progressbar(audio, label="tagging", file=click.get_text_stream("stderr")) as bar:
+            for path in bar:
+                one(path)
+        done = sum(1 for r in report if r.get("written"))
+        warn(f"{len(audio)} files: {done} written, {failed} failed")
+    else:
+        for path in audio:
+            one(path)
+    if as_json:
+        print_json(report)
+    if failed:
+        raise SystemExit(1)
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    if value is None:
+        return "(none)"
+    text = value if isinstance(value, str) else repr(value)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[:limit - 3] + f"... ({len(value)} chars)"
+
+
+def tags_json(tags: dict[str, Any]) -> dict[str, Any]:
+    """Tags as JSON: artwork described (MIME, size, SHA-256) rather than dumped."""
+    out = dict(tags)
+    art = out.get("artwork")
+    if isinstance(art, (bytes, bytearray)):
+        from media.artwork import image_mime
+
+        out["artwork"] = {"mime": image_mime(bytes(art)), "bytes": len(art),
+                          "sha256": hashlib.sha256(art).hexdigest()}
+    return out
+
+
+@click.command()
+@click.argument("audio", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--accurate", is_flag=True, help="Decode with ffmpeg when the duration is an "
+              "estimate (slower).")
+def tags(audio: Path, as_json: bool, accurate: bool) -> None:
+    """Read back every field of the table and the technical facts of AUDIO."""
+    from media.probe import probe
+    from media.tagging import read_tags_safe
+
+    found = tags_json(read_tags_safe(audio))
+    info = probe(audio, accurate=accurate).as_dict()
+    if as_json:
+        print_json({"path": str(audio), "tags": found, "technical": info})
+        return
+    note = content_note(audio, info["container"])
+    if note:
+        warn(f"segpack: warning: {note.replace('tagged as', 'read as')}")
+    width = max(len(k) for k in [*found, *info])
+    for key, value in found.items():
+        if key == "chapters":
+            continue
+        click.echo(f"{key:<{width}}  {_short(value, 100) if value is not None else '-'}")
+    for chapter in found["chapters"]:
+        click.echo(f"{'chapter':<{width}}  {chapter['start']:.3f}-"
+                   f"{'' if chapter['end'] is None else format(chapter['end'], '.3f')}  "
+                   f"{chapter['title'] or ''}" + (f"  <{chapter['url']}>" if chapter['url']
+                                                  else ""))
+    click.echo("")
+    for key, value in info.items():
+        if key != "path":
+            click.echo(f"{key:<{width}}  {value}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable table.")
+def fields(as_json: bool) -> None:
+    """List the field table: segment field -> ID3v2.4 / MP4 / Vorbis / RSS."""
+    from media.fieldtable import FIELDS
+
+    if as_json:
+        print_json([f.as_dict() for f in FIELDS])
+        return
+    rows = [("field", "ID3v2.4", "MP4", "Vorbis", "RSS", "from")]
+    for f in FIELDS:
+        rows.append((f.name, ", ".join(f.id3), ", ".join(k.replace("----:com.apple.iTunes:",
+                                                                    "----:") for k in f.mp4),
+                     ", ".join(f.vorbis) or "—", f.rss, f.source))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) +
+                   "  " + row[-1])
+    click.echo("\n----: is a freeform atom ----:com.apple.iTunes:NAME. "
+               "See media/fieldtable.py for notes.")
