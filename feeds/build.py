@@ -49,6 +49,7 @@ class BuildResult:
     findings: list[Finding] = field(default_factory=list)
     up_to_date: bool = False
     checked_only: bool = False
+    refused: str | None = None
 
     @property
     def feed(self) -> Path:
@@ -69,7 +70,7 @@ class BuildResult:
                 "manifests_cached": self.manifests_cached}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": not self.errors, "output": str(self.output),
+        return {"ok": self.refused is None, "refused": self.refused, "output": str(self.output),
                 "feed": None if self.checked_only else str(self.feed),
                 "up_to_date": self.up_to_date, "check": self.checked_only, **self.counts(),
                 "errors": len(self.errors), "warnings": len(self.warnings),
@@ -82,6 +83,7 @@ class BuildFailed(SegpackError):
     def __init__(self, message: str, result: BuildResult):
         super().__init__(message)
         self.result = result
+        result.refused = message
 
 
 def build(options: BuildOptions) -> BuildResult:

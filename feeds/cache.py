@@ -64,7 +64,7 @@ def read_pickle(path: Path) -> Any:
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)
-    except Exception:  # noqa: BLE001 - a stale or torn cache is just a miss
+    except Exception:  # a stale or torn cache is just a miss
         return None
 
 

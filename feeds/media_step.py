@@ -36,6 +36,7 @@ class MediaJob:
 
     segment: Segment
     show: Show
+    show_dir: Path
     source: Path
     artwork: Path | None
     key: str
@@ -58,7 +59,10 @@ class MediaResult:
 
 
 def wants_processing(show: Show) -> bool:
-    return show.audio.encode != "keep" or show.audio.normalise
+    """Encode, normalise, stings or trimming asked for (else the source is copied)."""
+    from media.encode import needs_work
+
+    return needs_work(show.audio)
 
 
 def published_suffix(show: Show, source: Path) -> str:
@@ -81,10 +85,11 @@ def file_sha256(path: Path, memo: dict[str, list]) -> str:
 
 
 def job_key(segment: Segment, show: Show, source_sha: str, artwork_sha: str | None,
-            suffix: str) -> str:
-    """Content hash of everything that shapes the published copy."""
+            suffix: str, extra: dict[str, str] | None = None) -> str:
+    """Content hash of everything that shapes the published copy (`extra`: stings' hashes)."""
     text = json.dumps({"format": MEDIA_FORMAT, "source": source_sha, "artwork": artwork_sha,
-                       "suffix": suffix, "segment": segment.model_dump(mode="json"),
+                       "suffix": suffix, "extra": extra or {},
+                       "segment": segment.model_dump(mode="json"),
                        "show": show.model_dump(mode="json")}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -114,12 +119,12 @@ def make_copy(job: MediaJob) -> MediaResult:
         if wants_processing(job.show):
             from media.encode import prepare
 
-            prepare(job.source, target, job.show.audio)
+            prepare(job.source, target, job.show.audio, show_dir=job.show_dir)
         else:
             shutil.copyfile(job.source, target)
         artwork = job.artwork.read_bytes() if job.artwork else None
         write_tags(target, job.segment, job.show, artwork=artwork)
-        info = probe(target)
+        info = probe(target, accurate=True)  # decodes only when the header is an estimate
         data = {"size": target.stat().st_size, "mime": info.mime,
                 "duration": float(info.duration), "sha256": info.sha256,
                 "source": str(job.source)}
@@ -163,7 +168,7 @@ def run_jobs(jobs: list[MediaJob], workers: int,
             todo.append(job)
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1)):
+            for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1), strict=True):
                 results[job.segment.id] = result
                 if progress:
                     progress()

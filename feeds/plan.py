@@ -25,7 +25,15 @@ from feeds.chapters import chapters_json
 from feeds.episode import Enclosure, Episode
 from feeds.media_step import MediaJob, MediaResult, file_sha256, job_key, published_suffix
 from feeds.podcastindex import AlternateEnclosure, Transcript
-from feeds.transcripts import HTML_TYPE, TEXT_TYPE, timed_files, transcript_html, transcript_text
+from feeds.transcripts import (
+    HTML_TYPE,
+    SRT_TYPE,
+    TEXT_TYPE,
+    VTT_TYPE,
+    timed_files,
+    transcript_html,
+    transcript_text,
+)
 from feeds.xmltext import has_invalid
 from segment.errors import SegpackError
 from segment.models import Segment, Show
@@ -47,8 +55,16 @@ def base_url(show: Show) -> str | None:
     return None
 
 
+TRANSCRIPT_TYPES = {".vtt": VTT_TYPE, ".srt": SRT_TYPE, ".html": HTML_TYPE, ".htm": HTML_TYPE,
+                    ".json": "application/json", ".txt": TEXT_TYPE}
+
+
+def _suffix(url: str) -> str:
+    return posixpath.splitext(urlsplit(url).path)[1].lower()
+
+
 def guess_type(url: str) -> str | None:
-    return AUDIO_TYPES.get(posixpath.splitext(urlsplit(url).path)[1].lower())
+    return AUDIO_TYPES.get(_suffix(url))
 
 
 def _sha(path: Path) -> str:
@@ -150,9 +166,15 @@ class Planner:
                     self.files[f"transcripts/{sid}{suffix}"] = text
                     ep.transcripts.append(Transcript(f"{self.base}transcripts/{sid}{suffix}",
                                                      mime, seg.language, rel="captions"))
+        if seg.transcript_url:
+            ep.transcripts.append(Transcript(seg.transcript_url,
+                                             TRANSCRIPT_TYPES.get(_suffix(seg.transcript_url),
+                                                                  TEXT_TYPE), seg.language))
         if seg.chapters:
             self.files[f"chapters/{sid}.json"] = chapters_json(seg, self.show.title)
             ep.chapters_url = f"{self.base}chapters/{sid}.json"
+        elif seg.chapters_url:
+            ep.chapters_url = seg.chapters_url
         ep.image_url = self._segment_image(where, seg)
         self._audio(where, seg, ep)
         return ep
@@ -203,17 +225,18 @@ class Planner:
                 self._use_source(ep, source)
             return
         jobs = []
+        stings = self._stings()
         for ep, source, artwork in self.jobs:
             suffix = published_suffix(self.show, source)
             try:
                 key = job_key(ep.segment, self.show, file_sha256(source, self.memo),
-                              _sha(artwork) if artwork else None, suffix)
+                              _sha(artwork) if artwork else None, suffix, stings)
             except OSError as exc:
                 self._error("SEG304", f"audio.file: cannot read {source}: {exc.strerror}",
                             str(source), self.media_findings)
                 continue
-            jobs.append(MediaJob(ep.segment, self.show, source, artwork,
-                                 key, self.cache / "media" / key, f"{ep.segment.id}{suffix}"))
+            jobs.append(MediaJob(ep.segment, self.show, self.root, source, artwork, key,
+                                 self.cache / "media" / key, f"{ep.segment.id}{suffix}"))
         results = run_jobs(jobs, workers)
         by_id = {ep.segment.id: ep for ep, _, _ in self.jobs}
         for job in jobs:
@@ -223,6 +246,16 @@ class Planner:
                             self.media_findings)
                 continue
             self._use_copy(by_id[job.segment.id], outcome, job.name)
+
+    def _stings(self) -> dict[str, str]:
+        """Content hashes of show.yaml's intro/outro files (part of every copy's cache key)."""
+        found = {}
+        for name in ("intro", "outro"):
+            rel = getattr(self.show.audio, name)
+            path = self._local(rel, self.show_file, f"audio.{name}") if rel else None
+            if path:
+                found[name] = file_sha256(path, self.memo)
+        return found
 
     def _use_copy(self, ep: Episode, result: MediaResult, name: str) -> None:
         if result.cached:
