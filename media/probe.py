@@ -102,8 +102,8 @@ def sniff(path: Path) -> str:
                          "(ffmpeg -i in.aac -c copy out.m4a)", path)
     for magic, name in OTHER_FORMATS:
         if head.startswith(magic):
-            raise MediaError(f"a {name} file, not audio segpack handles (MP3, M4A, Ogg Vorbis, "
-                             "Opus, FLAC, WAV)", path)
+            raise MediaError(f"not a format segpack handles ({name}); use MP3, M4A, Ogg Vorbis, "
+                             "Opus, FLAC or WAV", path)
     if _looks_like_text(head):
         raise MediaError("a text file, not audio (whatever its name says)", path)
     raise MediaError("unsupported or unrecognised container (expected MP3, M4A, Ogg Vorbis, "
@@ -226,6 +226,7 @@ def probe(path: str | Path, *, accurate: bool = False, hash: bool = True) -> Aud
     bitrate = getattr(info, "bitrate", None) or None
     if bitrate is None and duration > 0:
         bitrate = round(size * 8 / duration)
+    rate = getattr(info, "sample_rate", None) or (48000 if container == "ogg-opus" else None)
     return AudioInfo(str(path), container, _codec(container, info), MIMES[container],
-                     round(duration, 3), source, bitrate, getattr(info, "sample_rate", None),
+                     round(duration, 3), source, bitrate, rate,
                      getattr(info, "channels", None), size, sha256_of(path) if hash else "")
