@@ -210,10 +210,10 @@ def audio(files: tuple[Path, ...], output: Path, as_json: bool) -> None:
 def read_audio_tags(path: Path) -> dict[str, Any]:
     """Tags by segment field name: media's field table when present, else mutagen directly."""
     try:
-        from media.tagging import read_tags
+        from media.tagging import read_tags_safe
     except ImportError:
         return _mutagen_tags(path)
-    return read_tags(path)
+    return read_tags_safe(path)
 
 
 def _probe_seconds(path: Path) -> float | None:
@@ -223,7 +223,7 @@ def _probe_seconds(path: Path) -> float | None:
         probe = None
     if probe is not None:
         try:
-            facts = probe(path)
+            facts = probe(path, hash=False)
         except SegpackError:
             return None
         seconds = getattr(facts, "duration", None)
@@ -347,7 +347,7 @@ class ManifestIndex:
 def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any],
          what: str) -> dict[str, Any]:
     """Write one imported segment: a new manifest, or an in-place update of its existing one."""
-    from segment.manifest import atomic_write, write_manifest
+    from segment.manifest import atomic_write, read_manifest, write_manifest
 
     existing = index.find(found.fields)
     report: dict[str, Any] = {"input": found.source, "gaps": found.gaps, "notes": found.notes}
@@ -358,6 +358,7 @@ def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any],
             report["action"] = "new"
         else:
             path = existing
+            read_manifest(path)  # a manifest that is not readable is reported, never rewritten
             updates = _quoted({k: v for k, v in found.fields.items() if k != "id"})
             write_manifest(path, updates, found.body or None)
             report["action"] = "updated"

@@ -1,0 +1,287 @@
+"""`segpack import article`: the reference page, Pangea-shaped pages as data, hostile inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from segment.importers.article import import_article
+from segment.importers.common import ImportProblem
+from segment.manifest import read_manifest
+from segment.timecode import parse_duration
+
+from .conftest import EXAMPLE, ROOT
+
+SEED = ROOT.parent / "shared" / "seed" / "momentum-against-isil-builds.txt"
+PAGES = sorted((Path(__file__).parent / "data" / "pages").glob("*.html"))
+FURNITURE = ("Accessibility links", "Breaking News", "please wait",
+             "No media source currently available", "0:00", "Direct link", "kbps", "Share",
+             "Print", "comment", "Related")
+
+
+@pytest.fixture
+def seed() -> Path:
+    if not SEED.is_file():
+        pytest.skip(f"reference page not found at {SEED}")
+    return SEED
+
+
+def run_import(*args: str) -> tuple[int, str, str]:
+    from feeds.import_commands import import_group
+
+    result = CliRunner().invoke(import_group, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def meta_without_nulls(data):
+    """Front matter compared field by field: a null and a missing key say the same."""
+    if isinstance(data, dict):
+        return {k: meta_without_nulls(v) for k, v in data.items() if v is not None}
+    return data
+
+
+# --- the reference page ------------------------------------------------------------------------
+
+def test_reference_page_field_by_field(seed):
+    found = import_article(seed, publisher="VOA", language="en")
+    fields = found.fields
+    assert fields["id"] == "momentum-against-isil-builds"
+    assert fields["title"] == "Momentum Against ISIL Builds"
+    assert fields["summary"] == ("The last few weeks have not been good for the advancement of "
+                                 "ISIL’s goals in Iraq and Syria.")
+    assert fields["image"] == {"caption": (
+        "Islamic State fighters sit on a pickup truck while being held as prisoners by fighters "
+        "of the Syrian Democratic Forces near Ash Shaddadi, Hasakah province, Syria, "
+        "Feb. 18, 2016.")}
+    assert parse_duration(fields["duration"]) == 221
+    assert fields["source"] == {"publisher": "VOA"}
+    assert fields["language"] == "en"
+    for absent in ("published", "authors"):
+        assert absent not in fields  # never invented
+    assert "audio" not in fields  # the text copy keeps no URL
+    paragraphs = found.body.split("\n\n")
+    assert len(paragraphs) == 6
+    assert paragraphs[0].startswith("At a recent press conference")
+    assert paragraphs[-1].endswith("from the face of this Earth.”")
+    assert found.body.count(fields["summary"]) == 0  # the teaser is kept once, as the summary
+    for word in FURNITURE:
+        assert word not in found.body
+    assert "publication date: not in page" in found.gaps
+    assert any(g.startswith("direct link:") for g in found.gaps)
+
+
+def test_reference_page_without_publisher_reports_the_gap(seed):
+    found = import_article(seed)
+    assert "source" not in found.fields and "language" not in found.fields
+    assert "publisher: not in page (give --publisher)" in found.gaps
+    assert "language: not in page (give --language)" in found.gaps
+
+
+def test_reference_page_reproduces_the_committed_example(seed, tmp_path):
+    """The example manifest is the importer's output (audio.file is set by hand: stand-in)."""
+    code, _, err = run_import("article", str(seed), "-o", str(tmp_path / "segments"),
+                                "--publisher", "VOA", "--language", "en")
+    assert code == 0, err
+    made = read_manifest(tmp_path / "segments" / "momentum-against-isil-builds.md")
+    example = read_manifest(EXAMPLE / "segments" / "momentum-against-isil-builds.md")
+    mine, theirs = dict(made.meta.data), dict(example.meta.data)
+    for meta in (mine, theirs):
+        meta["audio"] = {k: v for k, v in (meta.get("audio") or {}).items() if k != "file"}
+    assert meta_without_nulls(mine) == meta_without_nulls(theirs)
+    assert made.body == example.body
+    assert "not found: publication date: not in page" in err
+
+
+def test_reimport_updates_in_place_keeping_edits(seed, tmp_path):
+    out = tmp_path / "segments"
+    assert run_import("article", str(seed), "-o", str(out), "--publisher", "VOA",
+                      "--language", "en")[0] == 0
+    path = out / "momentum-against-isil-builds.md"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("published: null", 'published: "2016-03-30T12:00:00Z"  # from the '
+                        "archive")
+    text = text.replace("title: Momentum Against ISIL Builds", "title: Edited title")
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run_import("article", str(seed), "-o", str(out))  # no --publisher now
+    assert code == 0, err
+    again = read_manifest(path).meta.data
+    assert again["published"] == "2016-03-30T12:00:00Z"  # the person's edit: page has none
+    assert again["title"] == "Momentum Against ISIL Builds"  # the page supplies it
+    assert again["source"]["publisher"] == "VOA"  # not replaced by nothing
+    assert again["language"] == "en"
+    assert "# from the archive" in path.read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir()) == ["momentum-against-isil-builds.md"]
+
+
+def test_reimport_finds_the_manifest_by_source_url_after_a_rename(tmp_path):
+    out = tmp_path / "segments"
+    page = PAGES[0]
+    assert run_import("article", str(page), "-o", str(out))[0] == 0
+    (first,) = out.iterdir()
+    renamed = first.with_name("my-own-name.md")
+    first.rename(renamed)
+    assert run_import("article", str(page), "-o", str(out))[0] == 0
+    assert [p.name for p in out.iterdir()] == ["my-own-name.md"]
+
+
+def test_audio_option_records_the_file_relative_to_the_show(seed, tmp_path, tone):
+    audio = tone(".mp3", seconds=1.0, name="show/media/clip.mp3")
+    out = tmp_path / "show" / "segments"
+    code, _, err = run_import("article", str(seed), "-o", str(out), "--audio", str(audio))
+    assert code == 0, err
+    meta = read_manifest(out / "momentum-against-isil-builds.md").meta.data
+    assert meta["audio"]["file"] == "media/clip.mp3"
+    assert meta["duration"] == "3:41"  # the page's declared duration wins over the file's
+
+
+def test_json_report(seed, tmp_path):
+    code, out, _ = run_import("article", str(seed), "-o", str(tmp_path), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["imported"] == 1
+    assert "publication date: not in page" in report["results"][0]["gaps"]
+
+
+# --- hand-written pages (data-driven: page + expected JSON) ------------------------------------
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_page_imports_as_expected(page):
+    expected = json.loads(page.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    found = import_article(page)
+    assert found.fields == expected["fields"]
+    assert found.body.split("\n\n") == expected["transcript"]
+    assert found.gaps == expected["gaps"]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "voa" in p.name or "rferl" in p.name])
+def test_pangea_pages_keep_the_best_bitrate_and_no_furniture(page):
+    found = import_article(page)
+    audio = found.fields["audio"]
+    best = ("128", "_hq")  # the 128 kbps rendition in each page
+    assert any(mark in audio["direct_link"] for mark in best)
+    assert audio["alternates"]
+    assert not any(mark in url for url in audio["alternates"] for mark in best)
+    assert len({*audio["alternates"], audio["direct_link"]}) == len(audio["alternates"]) + 1
+    for word in ("kbps", "0:00", "Share", "comment", "Breaking"):
+        assert word not in found.body
+
+
+def test_imported_pages_are_valid_manifests(tmp_path):
+    from segment.loading import load_segment
+
+    out = tmp_path / "segments"
+    code, _, err = run_import("article", *map(str, PAGES), "-o", str(out))
+    assert code == 0, err
+    for path in sorted(out.glob("*.md")):
+        item = load_segment(path)
+        errors = [f for f in item.findings if f.severity.value == "error"]
+        if path.stem == "why-community-radio-still-matters":  # no duration in that page
+            assert [f.field for f in errors] == ["duration"]
+        else:
+            assert not errors, errors
+
+
+def test_non_latin_title_gets_a_stable_id():
+    from segment.importers.common import slug_for
+
+    assert slug_for("گزارش: کاهش بارندگی در ایران") == "gzrsh-khhsh-brndgy-dr-yrn"
+    assert slug_for("☕☕") == slug_for("☕☕") != slug_for("☕")
+    assert slug_for("☕☕").startswith("segment-")
+
+
+# --- hostile inputs ----------------------------------------------------------------------------
+
+def test_empty_file_is_refused(tmp_path):
+    page = tmp_path / "empty.html"
+    page.write_bytes(b"  \n")
+    with pytest.raises(ImportProblem, match="empty file"):
+        import_article(page)
+    code, _, err = run_import("article", str(page), "-o", str(tmp_path / "out"))
+    assert code == 1 and "empty.html: empty file" in err
+    assert not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("content", [
+    b"<html><body><div>no heading anywhere</div></body></html>",
+    ("A long first paragraph without any headline. " * 10).encode(),
+])
+def test_page_without_title_is_not_an_article(tmp_path, content):
+    page = tmp_path / "page.html"
+    page.write_bytes(content)
+    with pytest.raises(ImportProblem, match="not an article"):
+        import_article(page)
+
+
+def test_huge_page_is_refused_before_reading(tmp_path):
+    page = tmp_path / "huge.html"
+    with page.open("wb") as handle:
+        handle.write(b"<html><title>x</title>")
+        handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB without writing them
+    with pytest.raises(ImportProblem, match=r"is 105 MB; .* refused"):
+        import_article(page)
+
+
+def test_deeply_nested_html(tmp_path):
+    page = tmp_path / "deep.html"
+    depth = 50_000
+    page.write_text("<html><head><title>Deep page</title></head><body>" + "<div>" * depth
+                    + "<p>Inner paragraph.</p>" + "</div>" * depth + "</body></html>")
+    found = import_article(page)  # no RecursionError, no crash
+    assert found.fields["title"] == "Deep page"
+
+
+def test_declared_legacy_charset_is_honoured(tmp_path):
+    page = tmp_path / "latin1.html"
+    page.write_bytes("<html><head><meta charset='iso-8859-1'><title>Café à Genève</title></head>"
+                     "<body><p>Un reportage sur les cafés.</p></body></html>".encode("latin-1"))
+    found = import_article(page)
+    assert found.fields["title"] == "Café à Genève"
+    assert found.body == "Un reportage sur les cafés."
+
+
+def test_text_copy_that_is_not_utf8_is_one_clear_line(tmp_path):
+    page = tmp_path / "copy.txt"
+    page.write_bytes("Titre\n\nUn café à Genève.\n".encode("latin-1"))
+    with pytest.raises(ImportProblem, match="not UTF-8"):
+        import_article(page)
+
+
+def test_entities_in_html_are_not_expanded(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    page = tmp_path / "xxe.html"
+    page.write_text(f'<!DOCTYPE html [<!ENTITY xxe SYSTEM "file://{secret}">'
+                    '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                    "<html><head><title>Entities</title></head><body>"
+                    "<p>Before &xxe; and &b; after.</p></body></html>")
+    found = import_article(page)
+    assert "TOP-SECRET" not in found.body
+    assert "aaaaaaaaaa" * 10 not in found.body
+
+
+def test_folder_and_missing_page(tmp_path):
+    code, _, err = run_import("article", str(tmp_path), str(tmp_path / "missing.html"),
+                              "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert "is a folder" in err and "cannot read" in err
+
+
+def test_existing_manifest_that_is_broken_is_left_alone(seed, tmp_path):
+    out = tmp_path / "segments"
+    out.mkdir()
+    broken = out / "momentum-against-isil-builds.md"
+    broken.write_text("---\nid: [unclosed\n---\nbody\n")
+    code, _, err = run_import("article", str(seed), "-o", str(out))
+    assert code == 1
+    assert "left as it is" in err
+    assert broken.read_text() == "---\nid: [unclosed\n---\nbody\n"
+
+
+def test_usage_errors(seed, tmp_path):
+    from segment.cli import main
+
+    assert main(["import", "article", str(seed), str(seed), "--audio", str(seed)]) == 2
+    assert main(["import", "article", str(seed), "--language", "not a tag"]) == 2
