@@ -15,8 +15,16 @@ import pytest
 from media import journal
 from media.tagging import read_tags, values_for, write_tags
 from segment.errors import MediaError
-from tests.media_helpers import (CONTAINERS, TRANSCRIPT, ffmetadata, payload_hash, png, segment,
-                                 sha, show)
+from tests.media_helpers import (
+    CONTAINERS,
+    TRANSCRIPT,
+    ffmetadata,
+    payload_hash,
+    png,
+    segment,
+    sha,
+    show,
+)
 
 FAMILY = {".mp3": "id3", ".m4a": "mp4", ".ogg": "vorbis", ".opus": "vorbis", ".flac": "vorbis"}
 
