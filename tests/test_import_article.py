@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from segment.importers.article import import_article
 from segment.importers.common import ImportProblem
@@ -29,11 +28,18 @@ def seed() -> Path:
     return SEED
 
 
-def run_import(*args: str) -> tuple[int, str, str]:
-    from feeds.import_commands import import_group
+@pytest.fixture
+def run_import(capsys):
+    """`segpack import ...` through the real entry point -> (status, stdout, stderr)."""
+    from segment.cli import main
 
-    result = CliRunner().invoke(import_group, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(["import", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 def meta_without_nulls(data):
@@ -80,7 +86,7 @@ def test_reference_page_without_publisher_reports_the_gap(seed):
     assert "language: not in page (give --language)" in found.gaps
 
 
-def test_reference_page_reproduces_the_committed_example(seed, tmp_path):
+def test_reference_page_reproduces_the_committed_example(seed, tmp_path, run_import):
     """The example manifest is the importer's output (audio.file is set by hand: stand-in)."""
     code, _, err = run_import("article", str(seed), "-o", str(tmp_path / "segments"),
                                 "--publisher", "VOA", "--language", "en")
@@ -95,7 +101,7 @@ def test_reference_page_reproduces_the_committed_example(seed, tmp_path):
     assert "not found: publication date: not in page" in err
 
 
-def test_reimport_updates_in_place_keeping_edits(seed, tmp_path):
+def test_reimport_updates_in_place_keeping_edits(seed, tmp_path, run_import):
     out = tmp_path / "segments"
     assert run_import("article", str(seed), "-o", str(out), "--publisher", "VOA",
                       "--language", "en")[0] == 0
@@ -116,7 +122,7 @@ def test_reimport_updates_in_place_keeping_edits(seed, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["momentum-against-isil-builds.md"]
 
 
-def test_reimport_finds_the_manifest_by_source_url_after_a_rename(tmp_path):
+def test_reimport_finds_the_manifest_by_source_url_after_a_rename(tmp_path, run_import):
     out = tmp_path / "segments"
     page = PAGES[0]
     assert run_import("article", str(page), "-o", str(out))[0] == 0
@@ -127,7 +133,7 @@ def test_reimport_finds_the_manifest_by_source_url_after_a_rename(tmp_path):
     assert [p.name for p in out.iterdir()] == ["my-own-name.md"]
 
 
-def test_audio_option_records_the_file_relative_to_the_show(seed, tmp_path, tone):
+def test_audio_option_records_the_file_relative_to_the_show(seed, tmp_path, tone, run_import):
     audio = tone(".mp3", seconds=1.0, name="show/media/clip.mp3")
     out = tmp_path / "show" / "segments"
     code, _, err = run_import("article", str(seed), "-o", str(out), "--audio", str(audio))
@@ -137,7 +143,7 @@ def test_audio_option_records_the_file_relative_to_the_show(seed, tmp_path, tone
     assert meta["duration"] == "3:41"  # the page's declared duration wins over the file's
 
 
-def test_json_report(seed, tmp_path):
+def test_json_report(seed, tmp_path, run_import):
     code, out, _ = run_import("article", str(seed), "-o", str(tmp_path), "--json")
     assert code == 0
     report = json.loads(out)
@@ -169,7 +175,7 @@ def test_pangea_pages_keep_the_best_bitrate_and_no_furniture(page):
         assert word not in found.body
 
 
-def test_imported_pages_are_valid_manifests(tmp_path):
+def test_imported_pages_are_valid_manifests(tmp_path, run_import):
     from segment.loading import load_segment
 
     out = tmp_path / "segments"
@@ -194,7 +200,7 @@ def test_non_latin_title_gets_a_stable_id():
 
 # --- hostile inputs ----------------------------------------------------------------------------
 
-def test_empty_file_is_refused(tmp_path):
+def test_empty_file_is_refused(tmp_path, run_import):
     page = tmp_path / "empty.html"
     page.write_bytes(b"  \n")
     with pytest.raises(ImportProblem, match="empty file"):
@@ -262,14 +268,14 @@ def test_entities_in_html_are_not_expanded(tmp_path):
     assert "aaaaaaaaaa" * 10 not in found.body
 
 
-def test_folder_and_missing_page(tmp_path):
+def test_folder_and_missing_page(tmp_path, run_import):
     code, _, err = run_import("article", str(tmp_path), str(tmp_path / "missing.html"),
                               "-o", str(tmp_path / "out"))
     assert code == 1
     assert "is a folder" in err and "cannot read" in err
 
 
-def test_existing_manifest_that_is_broken_is_left_alone(seed, tmp_path):
+def test_existing_manifest_that_is_broken_is_left_alone(seed, tmp_path, run_import):
     out = tmp_path / "segments"
     out.mkdir()
     broken = out / "momentum-against-isil-builds.md"

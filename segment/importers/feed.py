@@ -144,6 +144,13 @@ def _text(el, namespaces: str | tuple[str, ...], name: str) -> str | None:
     return clean("".join(child.itertext())) or None
 
 
+def _raw(el, namespaces: str | tuple[str, ...], name: str) -> str | None:
+    """An element's text with its line breaks (show notes keep their paragraphs)."""
+    child = _child(el, namespaces, name)
+    text = "".join(child.itertext()) if child is not None else ""
+    return text if text.strip() else None
+
+
 def _url(value: str | None) -> str | None:
     value = (value or "").strip()
     return value if re.match(r"^https?://\S+$", value) else None
@@ -274,8 +281,8 @@ def _item(item, number: int, language: str | None, skipped: list[str]) -> Import
     seg.set("id", slug_for(title))
     seg.set("title", title)
     seg.set("guid", guid)
-    notes_html = (_text(item, CONTENT, "encoded") or _text(item, "", "description")
-                  or _text(item, ITUNES, "summary"))
+    notes_html = (_raw(item, CONTENT, "encoded") or _raw(item, "", "description")
+                  or _raw(item, ITUNES, "summary"))
     summary = (_text(item, ITUNES, "subtitle") or _text(item, ITUNES, "summary")
                or clean(plain_text(_text(item, "", "description"))))
     seg.set("summary", summary, f"{label}: summary: not in feed")

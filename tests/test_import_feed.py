@@ -1,0 +1,228 @@
+"""`segpack import feed`: real feeds, a hand-made problem feed as data, hostile XML, round trip."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from segment.importers.common import ImportProblem
+from segment.importers.feed import import_feed
+from segment.manifest import read_manifest
+
+DATA = Path(__file__).parent / "data" / "feeds"
+FEEDS = sorted(DATA.glob("*.xml"))
+
+GOOD = ["jbierfeldt-bc-sample.xml", "jbierfeldt-replyall-sample-ordering.xml",
+        "lukaswhite-feed.rss", "lukaswhite-serial.rss"]
+"""Real feeds that migrate whole (every item has a title, an enclosure and a duration)."""
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_import(capsys):
+    """`segpack import ...` through the real entry point (errors become one line + status)."""
+    from segment.cli import main
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        code = main(["import", *args])
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+def rss_items(path: Path) -> list[tuple[str | None, str | None, tuple]]:
+    """(guid, title, enclosure attributes) per item, read with plain lxml (a second reader)."""
+    root = etree.parse(str(path)).getroot()
+    out = []
+    for item in root.iter("item"):
+        enclosure = item.find("enclosure")
+        attrs = (tuple(enclosure.get(k) for k in ("url", "length", "type"))
+                 if enclosure is not None else ())
+        title = " ".join((item.findtext("title") or "").split())  # white space is not content
+        out.append((item.findtext("guid"), title, attrs))
+    return out
+
+
+# --- data-driven: hand-made feeds + expected JSON ----------------------------------------------
+
+@pytest.mark.parametrize("feed", FEEDS, ids=[f.stem for f in FEEDS])
+def test_feed_imports_as_expected(feed):
+    expected = json.loads(feed.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    found = import_feed(feed)
+    assert found.show == expected["show"]
+    assert found.gaps == expected["gaps"]
+    assert found.skipped == expected["skipped"]
+    assert [s.fields for s in found.segments] == [s["fields"] for s in expected["segments"]]
+    assert [s.body.split("\n\n") for s in found.segments] == \
+        [s["transcript"] for s in expected["segments"]]
+
+
+def test_problem_feed_cli_reports_skips_and_writes_a_valid_show(tmp_path, run_import):
+    from segment.loading import load_show_folder
+
+    result = run_import("feed", str(DATA / "problems.xml"), "-o", str(tmp_path / "show"))
+    assert result.exit_code == 0, result.stderr
+    assert "item 3 'No enclosure': no enclosure; skipped" in result.stderr
+    assert "repeats item 1; skipped" in result.stderr
+    folder = load_show_folder(tmp_path / "show")
+    errors = [f for f in folder.all_findings() if f.severity.value == "error"]
+    assert not errors, errors
+    guids = sorted(s.segment.item_guid for s in folder.segments)
+    assert guids == ["https://news.example.org/audio/0002.mp3", "news-0001", "news-0005"]
+
+
+def test_reimport_updates_by_guid_and_keeps_edits(tmp_path, run_import):
+    show = tmp_path / "show"
+    assert run_import("feed", str(DATA / "problems.xml"), "-o", str(show)).exit_code == 0
+    path = show / "segments" / "nshr-lkhbr.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "duration:", "keywords: [edited]  # mine\nduration:"), encoding="utf-8")
+    renamed = path.with_name("first-bulletin.md")
+    path.rename(renamed)
+    (show / "show.yaml").write_text((show / "show.yaml").read_text(encoding="utf-8")
+                                    + "# my note\nmedia_base_url: https://cdn.example.org/\n",
+                                    encoding="utf-8")
+    assert run_import("feed", str(DATA / "problems.xml"), "-o", str(show)).exit_code == 0
+    assert not path.exists()
+    meta = read_manifest(renamed).meta.data
+    assert meta["keywords"] == ["edited"] and meta["guid"] == "news-0001"
+    assert "# mine" in renamed.read_text(encoding="utf-8")
+    show_text = (show / "show.yaml").read_text(encoding="utf-8")
+    assert "media_base_url: https://cdn.example.org/" in show_text and "# my note" in show_text
+    assert len(list((show / "segments").glob("*.md"))) == 3
+
+
+# --- real feeds (shared fixtures) --------------------------------------------------------------
+
+@pytest.mark.parametrize("name", GOOD)
+def test_real_feed_keeps_every_guid_and_enclosure(shared_fixtures, name):
+    import feedparser
+
+    path = shared_fixtures / "feeds" / name
+    found = import_feed(path)
+    assert not found.skipped
+    parsed = feedparser.parse(path.read_bytes())  # a second reader
+    assert [s.fields["guid"] for s in found.segments] == [e.id for e in parsed.entries]
+    assert [s.fields["title"] for s in found.segments] == [e.title for e in parsed.entries]
+    assert [s.fields["audio"]["direct_link"] for s in found.segments] == \
+        [e.enclosures[0].href for e in parsed.entries]
+    assert all("duration" in s.fields for s in found.segments)
+
+
+@pytest.mark.parametrize(("name", "outcome"), [
+    ("podcastindex-example.xml", "imported, no durations"),
+    ("podcastparser-chapters.rss", "nothing"),
+    ("podcastparser-episode_podcast_transcript.rss", "not well-formed"),
+    ("podcastparser-episode_podcast_chapters.rss", "not well-formed"),
+    ("podcastparser-no_enclosure.rss", "nothing"),
+    ("podcastparser-no_guid.rss", "nothing"),
+    ("podcastparser-multi_enclosures.rss", "imported"),
+    ("podcastparser-permalink.rss", "imported"),
+])
+def test_odd_real_feeds(shared_fixtures, tmp_path, name, outcome, run_import):
+    path = shared_fixtures / "feeds" / name
+    result = run_import("feed", str(path), "-o", str(tmp_path / "show"))
+    if outcome == "not well-formed":
+        assert result.exit_code == 1
+        assert f"{name}: not well-formed XML" in result.stderr
+        assert not (tmp_path / "show").exists()
+    elif outcome == "nothing":
+        assert result.exit_code == 1
+        assert "nothing to import" in result.stderr
+        assert not (tmp_path / "show").exists()
+    else:
+        assert result.exit_code == 0, result.stderr
+        if outcome == "imported, no durations":
+            assert "duration: no itunes:duration in feed" in result.stderr
+            found = import_feed(path)
+            assert found.segments[0].fields["transcript_url"].endswith(".vtt")
+            assert found.segments[0].fields["chapters_url"].endswith(".json")
+
+
+def test_item_without_guid_uses_its_enclosure(shared_fixtures):
+    found = import_feed(shared_fixtures / "feeds" / "podcastparser-multi_enclosures.rss")
+    (segment,) = found.segments
+    assert segment.fields["guid"] == segment.fields["audio"]["direct_link"]
+    assert any("no guid" in note for note in segment.notes)
+
+
+# --- round trip: import -> segpack build -> same guids, titles, enclosures ---------------------
+
+@pytest.mark.parametrize("name", ["lukaswhite-feed.rss", "jbierfeldt-bc-sample.xml"])
+def test_round_trip_through_build(shared_fixtures, tmp_path, name, run_import):
+    try:
+        from feeds.commands import build
+    except ImportError as exc:
+        pytest.skip(f"segpack build is not available yet: {exc}")
+    original = shared_fixtures / "feeds" / name
+    show = tmp_path / "show"
+    assert run_import("feed", str(original), "-o", str(show)).exit_code == 0
+    result = CliRunner().invoke(build, [str(show), "-o", str(tmp_path / "public")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rebuilt = rss_items(tmp_path / "public" / "feed.xml")
+    assert sorted(rebuilt, key=str) == sorted(rss_items(original), key=str)
+
+
+# --- hostile XML -------------------------------------------------------------------------------
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE rss [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<rss version="2.0"><channel><title>&lol3;</title></channel></rss>
+"""
+
+
+@pytest.mark.parametrize("doctype", [
+    BILLION_LAUGHS,
+    '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    '<rss version="2.0"><channel><title>&xxe;</title></channel></rss>\n',
+    '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY % remote SYSTEM "http://example.invalid/x">'
+    '%remote;]>\n<rss version="2.0"><channel><title>x</title></channel></rss>\n',
+])
+def test_entity_declarations_are_refused(tmp_path, doctype, run_import):
+    feed = tmp_path / "evil.xml"
+    feed.write_text(doctype)
+    with pytest.raises(ImportProblem, match="declares XML entities"):
+        import_feed(feed)
+    result = run_import("feed", str(feed), "-o", str(tmp_path / "show"))
+    assert result.exit_code == 1 and "evil.xml: declares XML entities" in result.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "empty file"),
+    (b"<feed xmlns='http://www.w3.org/2005/Atom'><title>x</title></feed>", "an Atom feed"),
+    (b"<rss version='2.0'></rss>", "without a <channel>"),
+    (b"<rss><channel><title>x</title>", "not well-formed XML"),
+    (b"<html><body>not a feed</body></html>", "<html>"),
+])
+def test_not_a_feed(tmp_path, content, message):
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(content)
+    with pytest.raises(ImportProblem, match=message):
+        import_feed(feed)
+
+
+def test_feed_without_items_is_nothing_useful(tmp_path, run_import):
+    feed = tmp_path / "feed.xml"
+    feed.write_text("<rss version='2.0'><channel><title>Empty</title><description>d"
+                    "</description><language>en</language></channel></rss>")
+    result = run_import("feed", str(feed), "-o", str(tmp_path / "show"))
+    assert result.exit_code == 1 and "0 item(s)" in result.stderr
