@@ -451,7 +451,13 @@ def _audio_suffix(url: str) -> str | None:
     return None
 
 
+_AUDIO_HINTS = (*AUDIO_TYPES, *AUDIO_HOSTS)
+
+
 def _is_audio_url(url: str) -> bool:
+    low = url.lower()
+    if not any(hint in low for hint in _AUDIO_HINTS):  # cheap test first: most links are not
+        return False
     host = (urlsplit(url).hostname or "").lower()
     return _audio_suffix(url) is not None or host in AUDIO_HOSTS
 
