@@ -291,3 +291,25 @@ def test_usage_errors(seed, tmp_path):
 
     assert main(["import", "article", str(seed), str(seed), "--audio", str(seed)]) == 2
     assert main(["import", "article", str(seed), "--language", "not a tag"]) == 2
+
+
+def test_same_title_from_another_page_gets_its_own_manifest(tmp_path, run_import):
+    page = (PAGES[0].parent / "voa-en-newer-host.html").read_text(encoding="utf-8")
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    first.write_text(page, encoding="utf-8")
+    second.write_text(page.replace("/7001234.html", "/9999999.html"), encoding="utf-8")
+    out = tmp_path / "segments"
+    assert run_import("article", str(first), str(second), "-o", str(out))[0] == 0
+    names = sorted(p.name for p in out.glob("*.md"))
+    assert names == ["coalition-retakes-key-town-from-militants-2.md",
+                     "coalition-retakes-key-town-from-militants.md"]
+
+
+def test_regenerating_the_example_keeps_its_audio_file(seed, example_show, run_import):
+    manifest = example_show / "segments" / "momentum-against-isil-builds.md"
+    before = read_manifest(manifest).meta.data
+    code, _, err = run_import("article", str(seed), "-o", str(example_show / "segments"),
+                              "--publisher", "VOA", "--language", "en")
+    assert code == 0, err
+    after = read_manifest(manifest).meta.data
+    assert after == before  # nothing the page supplies differs; the person's audio.file stays
