@@ -22,7 +22,7 @@ LAZY = {
     "tags": "media.commands:tags",
     "fields": "media.commands:fields",
     "build": "feeds.commands:build",
-    "import": "feeds.commands:import_group",
+    "import": "feeds.import_commands:import_group",
 }
 LAZY_HELP.update({
     "tag": "Write a segment's metadata into audio files.",
