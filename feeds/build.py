@@ -50,6 +50,7 @@ class BuildResult:
     up_to_date: bool = False
     checked_only: bool = False
     refused: str | None = None
+    on_failure: Any = field(default=None, repr=False)
 
     @property
     def feed(self) -> Path:
@@ -84,6 +85,8 @@ class BuildFailed(SegpackError):
         super().__init__(message)
         self.result = result
         result.refused = message
+        if result.on_failure is not None:
+            result.on_failure()
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -131,8 +134,7 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
 
     root, output = options.show_dir, options.output
     cache = cache_dir_for(output)
-    folder, counts = load_show_cached(root, options.settings, cache,
-                                      write_cache=not options.check)
+    folder, counts, save_manifests = load_show_cached(root, options.settings, cache)
     result = BuildResult(output, checked_only=options.check,
                          manifests_parsed=counts["parsed"], manifests_cached=counts["cached"])
     result.findings.extend(folder.findings)
@@ -144,6 +146,8 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
         result.findings.extend(item.findings)
         if item.segment is not None:
             segments.append((item.path, item.segment))
+    if not options.check:
+        result.on_failure = save_manifests  # the next try re-parses only what changed
     if result.errors or folder.show is None:
         return _finish(result, options)
 
@@ -159,39 +163,53 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     files = planner.render()
     if options.check:
         return result
-    _publish(files, output)
+    from feeds.output import remove_old
+
+    old = _publish(files, output)
+    deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the cache
+    save_manifests()
     planner.save_memo()
     _save_state(root, output, key, planner, result)
+    if old is not None:
+        deleting.join()
     return result
 
 
-def _publish(files: dict[str, Any], output: Path) -> None:
-    """Write `files` ({relative path: text | bytes | Path to link}) and swap them in."""
+def _write_one(target: str, content: Any) -> None:
     import os
     import shutil
+
+    if isinstance(content, Path):
+        try:
+            os.link(content, target)  # the cache copy is never written again
+        except OSError:
+            shutil.copyfile(content, target)
+    else:
+        with open(target, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+
+
+def _publish(files: dict[str, Any], output: Path) -> Path | None:
+    """Write `files` ({relative path: text | bytes | Path to link}) and swap them in; return
+    the previous output folder (moved aside) for the caller to delete."""
+    import os
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
 
     from feeds.output import new_staging, remove_leftovers, swap_in
 
     remove_leftovers(output)
     staging = new_staging(output)
     try:
-        made: set[Path] = set()
-        for rel, content in sorted(files.items()):
-            target = staging / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            if isinstance(content, Path):
-                try:
-                    os.link(content, target)  # the cache copy is never written again
-                except OSError:
-                    shutil.copyfile(content, target)
-            else:
-                with open(target, "wb") as handle:
-                    handle.write(content.encode("utf-8") if isinstance(content, str)
-                                 else content)
+        for folder in sorted({os.path.dirname(rel) for rel in files} - {""}):
+            os.makedirs(os.path.join(staging, folder), exist_ok=True)
+        base = str(staging)
+        # file writes are system calls that release the GIL: a few threads overlap them
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(_write_one, (os.path.join(base, rel) for rel in files),
+                          files.values(), chunksize=256))
         os.sync()  # the swap below must never expose files still in the page cache only
-        swap_in(staging, output)
+        return swap_in(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

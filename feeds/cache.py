@@ -5,7 +5,7 @@ inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds
 
 * `state.json` - what the last successful build read (every input file's mtime and size) and
   reported; when nothing changed, `build` replays the report without loading anything.
-* `manifests.pickle` - parsed segments keyed by path + mtime + size, so a rebuild re-parses
+* `manifests.marshal` - parsed segments keyed by path + mtime + size, so a rebuild re-parses
   only the manifests that changed.
 * `media/<content hash>/` - tagged (and encoded) copies keyed by the source audio's SHA-256 and
   everything written into the file; unchanged segments skip all media work. `hashes.json`
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +57,3 @@ def read_json(path: Path) -> Any:
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(data, separators=(",", ":"), sort_keys=True))
-
-
-def read_pickle(path: Path) -> Any:
-    try:
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
-    except Exception:  # a stale or torn cache is just a miss
-        return None
-
-
-def write_pickle(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))

@@ -50,9 +50,13 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
     re-tagged. Exit status: 0 built (warnings allowed), 1 errors (or warnings with --strict;
     the previous output is left as it was), 2 usage error.
     """
+    import gc
+
     from feeds.build import BuildFailed, BuildOptions
     from feeds.build import build as run_build
     from segment.config import load_settings
+
+    gc.disable()  # short-lived, builds many small objects and frees them at exit: GC only costs
 
     options = BuildOptions(show_dir=show_dir, output=output,
                            jobs=jobs or os.cpu_count() or 1, check=check, strict=strict,

@@ -5,16 +5,22 @@ Same rules as `segment.loading.load_show_folder` (it is built from the same piec
 by path + mtime + size. The cache is dropped whole when show.yaml or the settings change, since
 checks may depend on them; segments whose findings depend on other files (SEG301/SEG302:
 media present and inside the folder) are never cached.
+
+A cached segment is stored as its JSON-mode data and findings as plain tuples (marshal: 5x
+cheaper to write and 2x to read than pickling 10,000 pydantic models), and re-validated by the
+model on load (no YAML parse, no checks), so a stale cache can never yield an invalid segment.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import marshal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from feeds.cache import FORMAT, read_pickle, stat_key, write_pickle
+from feeds.cache import FORMAT, stat_key
 from feeds.uptodate import list_manifests
 from segment import __version__
 from segment.loading import (
@@ -25,9 +31,11 @@ from segment.loading import (
     load_segment,
     load_show_file,
 )
+from segment.manifest import atomic_write
+from segment.models import Segment
 from segment.rules import Finding, Severity
 
-PICKLE = "manifests.pickle"
+STORE = "manifests.marshal"
 _UNCACHEABLE = {"SEG301", "SEG302"}
 
 
@@ -42,9 +50,10 @@ def _header(root: Path, settings: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode() + b"\0" + show_bytes).hexdigest()
 
 
-def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
-                     write_cache: bool = True) -> tuple[ShowFolder, dict[str, int]]:
-    """The show folder and {"parsed": n, "cached": n} counts."""
+def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None
+                     ) -> tuple[ShowFolder, dict[str, int], Callable[[], None]]:
+    """The show folder, {"parsed": n, "cached": n}, and a function that saves the cache
+    (called by the build when convenient: its cost can overlap with deleting the old output)."""
     show_path = root / SHOW_FILE
     found: list[Finding] = []
     show = None
@@ -59,27 +68,60 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
 
     header = _header(root, settings)
-    old: dict[str, tuple] = {}
-    if cache is not None:
-        stored = read_pickle(cache / PICKLE)
-        if isinstance(stored, dict) and stored.get("header") == header:
-            old = stored.get("entries", {})
+    old = _read_store(cache, header)
     entries: dict[str, tuple] = {}
     segments: list[SegmentFile] = []
     parsed = 0
     for path in paths:
         key = stat_key(path)
         hit = old.get(str(path))
-        if hit is not None and hit[0] == key:
-            item = hit[1]
-        else:
+        item = _thaw(path, hit) if hit is not None and tuple(hit[0]) == key else None
+        if item is None:
             item = load_segment(path, show, root, settings)
             parsed += 1
+            hit = _freeze(key, item)
         segments.append(item)
-        if key is not None and not any(f.code in _UNCACHEABLE for f in item.findings):
-            entries[str(path)] = (key, item)
+        if key is not None and hit is not None and not any(f.code in _UNCACHEABLE
+                                                           for f in item.findings):
+            entries[str(path)] = hit
     found.extend(duplicate_findings(segments))
-    if cache is not None and write_cache and (parsed or len(entries) != len(old)):
-        write_pickle(cache / PICKLE, {"header": header, "entries": entries})
-    return ShowFolder(root, show, segments, found), {"parsed": parsed,
-                                                      "cached": len(paths) - parsed}
+
+    def save() -> None:
+        if cache is not None and (parsed or len(entries) != len(old)):
+            cache.mkdir(parents=True, exist_ok=True)
+            atomic_write(cache / STORE, marshal.dumps({"header": header, "entries": entries}))
+
+    return (ShowFolder(root, show, segments, found),
+            {"parsed": parsed, "cached": len(paths) - parsed}, save)
+
+
+def _read_store(cache: Path | None, header: str) -> dict[str, tuple]:
+    if cache is None:
+        return {}
+    try:
+        stored = marshal.loads((cache / STORE).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    if isinstance(stored, dict) and stored.get("header") == header:
+        return stored.get("entries", {})
+    return {}
+
+
+def _freeze(key: tuple[int, int] | None, item: SegmentFile) -> tuple | None:
+    if key is None:
+        return None
+    data = item.segment.model_dump(mode="json") if item.segment is not None else None
+    findings = tuple((f.code, f.message, f.path, f.line, f.column, f.field, f.severity.value)
+                     for f in item.findings)
+    return (key, data, findings, item.id_position, item.guid_position)
+
+
+def _thaw(path: Path, hit: tuple) -> SegmentFile | None:
+    _, data, findings, id_position, guid_position = hit
+    try:
+        segment = Segment.model_validate(data) if data is not None else None
+    except ValueError:  # the model changed since: parse the manifest again
+        return None
+    found = [Finding(c, m, p, line, col, fld, Severity(sev))
+             for c, m, p, line, col, fld, sev in findings]
+    return SegmentFile(path, segment, found, tuple(id_position), tuple(guid_position))

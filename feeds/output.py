@@ -80,8 +80,11 @@ def new_staging(output: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
 
 
-def swap_in(staging: Path, output: Path) -> None:
-    """Replace `output` with `staging` whole; the old folder is restored if the swap fails."""
+def swap_in(staging: Path, output: Path) -> Path | None:
+    """Replace `output` with `staging` whole; the old folder is restored if the swap fails.
+
+    Returns the old folder, now out of the way, for the caller to delete (`remove_old`), so
+    deleting thousands of files can overlap with other work."""
     os.chmod(staging, 0o755)
     old = None
     if output.exists():
@@ -96,5 +99,14 @@ def swap_in(staging: Path, output: Path) -> None:
         raise PublishError(f"cannot move the new build into place: {exc.strerror or exc}",
                            output) from None
     fsync_dir(output.parent)
+    return old
+
+
+def remove_old(old: Path | None):
+    """Delete a swapped-out folder in a background thread; join the returned thread."""
+    import threading
+
+    thread = threading.Thread(target=shutil.rmtree, args=(old,), kwargs={"ignore_errors": True})
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        thread.start()
+    return thread

@@ -1,0 +1,147 @@
+"""`segpack build` speed: a 10,000-segment show (direct links, no media work) against the floor
+of parsing the same manifests with the C YAML loader and building the same entries with feedgen
+alone; the no-change rebuild; 200 segments of real audio with --jobs 1 vs --jobs 2.
+
+Every segpack time is a fresh `python -m segment build` process (start-up included); peak
+memory is that process's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from bench_validate import make_show
+from common import ROOT, Row
+
+COUNT = 10_000
+AUDIO_COUNT = 200
+
+
+def run_build(show: Path, out: Path, *extra: str) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MB) of one `segpack build` process."""
+    cmd = [sys.executable, "-m", "segment", "build", str(show), "-o", str(out), "-q", *extra]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, err[-1000:]
+    return took, usage.ru_maxrss // 1024
+
+
+def fresh(out: Path) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(out.parent / ".segpack-cache", ignore_errors=True)
+
+
+def feedgen_floor(show: Path) -> float:
+    """C YAML loader over every manifest + the same entries with feedgen alone."""
+    from feedgen.feed import FeedGenerator
+
+    start = time.perf_counter()
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.title("Bench show")
+    fg.link(href="https://example.org/")
+    fg.description("Generated")
+    fg.language("en")
+    for path in sorted((show / "segments").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        end = text.index("\n---", 3)
+        meta = yaml.load(text[4:end + 1], Loader=yaml.CSafeLoader)
+        fe = fg.add_entry(order="append")
+        fe.title(meta["title"])
+        fe.guid(meta["id"], permalink=False)
+        fe.link(href=meta["source"]["url"])
+        fe.description(meta["summary"])
+        audio = meta["audio"]
+        fe.enclosure(audio["direct_link"], str(audio["length"]), audio["type"])
+        fe.pubDate(meta["published"])
+        fe.podcast.itunes_duration("100")
+    fg.rss_str(pretty=True)
+    return time.perf_counter() - start
+
+
+def big_show_rows(work: Path) -> list[Row]:
+    show = make_show(work / "show", COUNT)
+    out = work / "public"
+    floor = min(feedgen_floor(show) for _ in range(3))
+    cold, peak = [], 0
+    for _ in range(3):
+        fresh(out)
+        took, rss = run_build(show, out)
+        cold.append(took)
+        peak = max(peak, rss)
+    again = [run_build(show, out) for _ in range(3)]
+    noop, noop_rss = min(t for t, _ in again), max(r for _, r in again)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    python = time.perf_counter() - start
+    # one manifest edited: only it is re-parsed, the feed is rebuilt
+    edited = show / "segments" / "segment-00042.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("number 42", "number 42 (ed.)"),
+                      encoding="utf-8")
+    one_change, _ = run_build(show, out)
+    return [
+        Row(f"build {COUNT:,} segments (direct links; one run, cold cache)", min(cold), floor,
+            "C YAML loader + feedgen alone writing the same entries", target=1.3,
+            notes={"peak memory": f"{peak} MB",
+                   "segpack adds": "validation rules, transcripts (.txt/.html), index.html, "
+                                   "Podcasting 2.0 tags, atomic swap"}),
+        Row(f"no-change rebuild of {COUNT:,} segments", noop, python,
+            "`python -c pass` (interpreter start-up)",
+            notes={"absolute target": f"<= 0.5 s ({'ok' if noop <= 0.5 else 'OVER'})",
+                   "peak memory": f"{noop_rss} MB"}),
+        Row(f"rebuild after editing 1 of {COUNT:,} manifests", one_change, floor,
+            "C YAML loader + feedgen alone (full)", notes={}),
+    ]
+
+
+def audio_rows(work: Path) -> list[Row]:
+    try:
+        import media.tagging  # noqa: F401
+    except ImportError:
+        return []
+    from media.ffmpeg import run_ffmpeg
+
+    show = work / "audio-show"
+    (show / "media").mkdir(parents=True)
+    (show / "segments").mkdir()
+    (show / "show.yaml").write_text(
+        "title: Audio bench\ndescription: Generated\nlanguage: en\n"
+        "feed_url: https://example.org/feed.xml\n", encoding="utf-8")
+    tone = work / "tone.mp3"
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "libmp3lame",
+                "-b:a", "64k", str(tone)])
+    for n in range(AUDIO_COUNT):
+        sid = f"audio-{n:03d}"
+        shutil.copyfile(tone, show / "media" / f"{sid}.mp3")
+        (show / "segments" / f"{sid}.md").write_text(
+            f"---\nid: {sid}\ntitle: Audio segment {n}\nduration: 3\nlanguage: en\n"
+            f"published: 2024-01-01T09:00:00Z\naudio: {{file: media/{sid}.mp3}}\n---\n"
+            "A few words.\n", encoding="utf-8")
+    out = work / "audio-public"
+    times = {}
+    for jobs in ("1", "2"):
+        best = []
+        for _ in range(2):
+            fresh(out)
+            best.append(run_build(show, out, "--jobs", jobs)[0])
+        times[jobs] = min(best)
+    cached, _ = run_build(show, out, "--jobs", "2")
+    return [Row(f"build {AUDIO_COUNT} segments of real audio, --jobs 2", times["2"], times["1"],
+                "the same build with --jobs 1",
+                notes={"speed-up": f"{times['1'] / times['2']:.2f}x on {os.cpu_count()} cores",
+                       "no-change rebuild": f"{cached:.3f} s"})]
+
+
+def rows(work: Path) -> list[Row]:
+    return big_show_rows(work) + audio_rows(work)
