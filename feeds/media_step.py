@@ -155,6 +155,16 @@ def _run_one(job: MediaJob) -> MediaResult | SegpackError:
         return MediaError(f"cannot prepare the audio: {exc.strerror or exc}", job.source)
 
 
+def _preload() -> None:
+    """Import the media modules before forking workers, so each does not import them again."""
+    try:
+        import media.encode
+        import media.probe
+        import media.tagging  # noqa: F401
+    except ImportError:
+        pass  # reported per job by _run_one
+
+
 def run_jobs(jobs: list[MediaJob], workers: int,
              progress: Callable[[], None] | None = None) -> dict[str, MediaResult | SegpackError]:
     """{segment id: result or the error} for every job; cache hits cost a stat."""
@@ -166,6 +176,8 @@ def run_jobs(jobs: list[MediaJob], workers: int,
             results[job.segment.id] = hit
         else:
             todo.append(job)
+    if todo:
+        _preload()
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1), strict=True):
