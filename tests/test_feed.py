@@ -130,3 +130,30 @@ def test_pubdate_keeps_the_timezone() -> None:
     seg = segment(published=datetime(2016, 3, 28, 14, 0, tzinfo=timezone.utc).isoformat())
     item = channel(build_feed(show(), [Episode(seg)], "https://example.org/")).find("item")
     assert item.findtext("pubDate") == "Mon, 28 Mar 2016 14:00:00 +0000"
+
+
+def test_our_podcast_elements_match_the_official_example(shared_fixtures) -> None:
+    """Every podcast:* element and attribute we write appears so in the namespace's own
+    example feed (an independent reference, read from /work/shared/fixtures)."""
+    official = etree.parse(str(shared_fixtures / "feeds" / "podcastindex-example.xml"))
+    known: dict[str, set[str]] = {}
+    for node in official.iter(f"{{{NS['podcast']}}}*"):
+        known.setdefault(etree.QName(node).localname, set()).update(node.attrib)
+    ep = Episode(segment(persons=[{"name": "Host", "href": "https://example.org/host"}]),
+                 enclosure=Enclosure("https://example.org/media/a.mp3", 10, "audio/mpeg"),
+                 alternates=[AlternateEnclosure("audio/mpeg", 5, ["https://cdn.example.org/a"],
+                                                title="Direct link")],
+                 transcripts=[Transcript("https://example.org/a.vtt", "text/vtt", "en",
+                                         "captions")],
+                 chapters_url="https://example.org/a.json")
+    ours = etree.fromstring(build_feed(show(locked=True, owner={"name": "O",
+                                                                "email": "o@example.org"},
+                                            license="cc-by-4.0"), [ep], "https://example.org/"))
+    seen = set()
+    for node in ours.iter(f"{{{NS['podcast']}}}*"):
+        name = etree.QName(node).localname
+        seen.add(name)
+        assert name in known, name
+        assert set(node.attrib) <= known[name], (name, set(node.attrib) - known[name])
+    assert {"guid", "locked", "license", "medium", "transcript", "chapters", "person",
+            "alternateEnclosure", "source"} <= seen
