@@ -5,6 +5,7 @@ measured in this run; then re-tag a 3-hour programme against a 3-minute item."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,11 @@ def make_inputs(work: Path) -> tuple[Path, Path, Path]:
     return item, first, again
 
 
+def settle() -> None:
+    """Flush dirty pages first, so no timing pays for an earlier step's writeback."""
+    os.sync()
+
+
 def timed(args: list[str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(args, capture_output=True, check=False)
@@ -77,6 +83,7 @@ def rows(work: Path) -> list[Row]:
     cp_times = []
     for attempt in range(3):
         target = work / f"cp{attempt}"
+        settle()
         cp_times.append(timed(["cp", "-r", str(source), str(target)]))
         shutil.rmtree(target)
     cp = min(cp_times)
@@ -84,12 +91,14 @@ def rows(work: Path) -> list[Row]:
     tagged = work / "tagged"
     shutil.copytree(source, tagged)
     paths = [str(tagged / n) for n in names]
+    settle()
     start = time.perf_counter()
     done = run_segpack("tag", *paths, "--from", str(first), "--show", str(work / "show.yaml"),
                        check=False)
     first_time = time.perf_counter() - start
     assert done.returncode == 0, done.stderr.decode()[-800:]
 
+    settle()
     start = time.perf_counter()
     done = run_segpack("tag", *paths, "--from", str(again), "--show", str(work / "show.yaml"),
                        check=False)

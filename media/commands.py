@@ -80,51 +80,52 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
     copy renamed over it. The audio itself is never changed.
     """
     from media.probe import sniff
-    from media.tagging import write_tags
+    from media.tagging import write_many
 
     segment, show, show_dir = load_inputs(manifest, show_file)
     artwork = artwork_for(segment, show, show_dir)
+    paths = list(audio)
+    progress = progress_wanted(len(paths)) and not as_json and not dry_run
+    bar = None
+    if progress:
+        bar = click.progressbar(length=len(paths), label="tagging",
+                                file=click.get_text_stream("stderr"))
+        bar.__enter__()
+    try:
+        results = write_many(paths, segment, show, clean=clean, dry_run=dry_run,
+                             artwork=artwork, on_done=(lambda _: bar.update(1)) if bar else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     report: list[dict[str, Any]] = []
     failed = 0
-
-    def one(path: Path) -> None:
-        nonlocal failed
-        try:
-            container = sniff(path)
-            changes = write_tags(path, segment, show, clean=clean, dry_run=dry_run,
-                                 artwork=artwork)
-        except SegpackError as exc:
+    for path, result in zip(paths, results, strict=True):
+        if isinstance(result, SegpackError):
             failed += 1
-            warn(f"segpack: {exc}")
-            report.append({"path": str(path), "error": str(exc)})
-            return
+            warn(f"segpack: {result}")
+            report.append({"path": str(path), "error": str(result)})
+            continue
+        container = sniff(path)
         note = content_note(path, container)
         if note:
             warn(f"segpack: warning: {note}")
         report.append({"path": str(path), "container": container,
-                       "written": bool(changes) and not dry_run,
-                       "changes": [c.as_dict() for c in changes]})
-        if as_json:
-            return
+                       "written": bool(result) and not dry_run,
+                       "changes": [c.as_dict() for c in result]})
+        if as_json or progress:
+            continue
+        count = len(result)
         if dry_run:
-            click.echo(f"{path}: {len(changes)} field{'s' * (len(changes) != 1)} would change")
-            for change in changes:
+            click.echo(f"{path}: {count} field{'s' * (count != 1)} would change")
+            for change in result:
                 c = change.as_dict()
                 click.echo(f"  {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
-        elif not progress:
-            click.echo(f"{path}: " + (f"{len(changes)} field{'s' * (len(changes) != 1)} written"
-                                      if changes else "up to date"))
-
-    progress = progress_wanted(len(audio)) and not as_json and not dry_run
+        else:
+            click.echo(f"{path}: " + (f"{count} field{'s' * (count != 1)} written" if result
+                                      else "up to date"))
     if progress:
-        with click.progressbar(audio, label="tagging", file=click.get_text_stream("stderr")) as bar:
-            for path in bar:
-                one(path)
         done = sum(1 for r in report if r.get("written"))
-        warn(f"{len(audio)} files: {done} written, {failed} failed")
-    else:
-        for path in audio:
-            one(path)
+        warn(f"{len(paths)} files: {done} written, {failed} failed")
     if as_json:
         print_json(report)
     if failed:

@@ -7,12 +7,13 @@ file identifiers; COMM/USLT use an empty description and the segment's language.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from mutagen import id3
 
-from media.fieldtable import FIELDS, Field
+from media.fieldtable import BY_NAME, FIELDS, Field
 
 UTF8 = id3.Encoding.UTF8
 TOC_ID = "toc"
@@ -42,12 +43,12 @@ def bcp47(code: str) -> str:
         return code
 
 
-def read(tags: id3.ID3 | None) -> dict[str, Any]:
-    """Every table field found in the tags (fields absent are left out)."""
+def read(tags: id3.ID3 | None, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """Every table field (or those `names`) found in the tags (fields absent are left out)."""
     found: dict[str, Any] = {}
     if tags is None:
         return found
-    for field in FIELDS:
+    for field in FIELDS if names is None else (BY_NAME[n] for n in names):
         value = _read_field(tags, field)
         if value is not None:
             found[field.name] = value
@@ -138,15 +139,19 @@ def write(tags: id3.ID3, values: dict[str, Any]) -> None:
     lang = alpha3(values.get("language"))
     for field in FIELDS:
         value = values.get(field.name)
-        if value is None:
-            continue
-        if field.kind == "chapters":
-            write_chapters(tags, value)
-        elif field.kind == "image":
-            write_artwork(tags, value)
-        else:
-            for key in field.id3:
-                _write_key(tags, key, field, value, lang)
+        if value is not None:
+            write_field(tags, field, value, lang)
+
+
+def write_field(tags: id3.ID3, field: Field, value: Any, lang: str) -> None:
+    """Replace the frames of one field (COMM/USLT in language `lang`, ISO 639-2)."""
+    if field.kind == "chapters":
+        write_chapters(tags, value)
+    elif field.kind == "image":
+        write_artwork(tags, value)
+    else:
+        for key in field.id3:
+            _write_key(tags, key, field, value, lang)
 
 
 def _write_key(tags: id3.ID3, key: str, field: Field, value: Any, lang: str) -> None:

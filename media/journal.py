@@ -24,8 +24,9 @@ import struct
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from segment.errors import MediaError
 from segment.manifest import fsync_dir
@@ -50,16 +51,15 @@ def check_writable(path: Path) -> None:
         raise MediaError("read-only file; make it writable (chmod u+w) to tag it", path)
 
 
-@contextmanager
-def locked(path: Path, *, write: bool) -> Iterator[BinaryIO]:
+def open_locked(path: Path, *, write: bool) -> BinaryIO:
     """Open `path` (r+b when writing) holding an exclusive flock; replay a leftover journal.
 
     A file renamed over by another process while we waited is reopened, so the lock always
-    belongs to the file currently at `path`.
+    belongs to the file currently at `path`. The caller closes the handle (releasing the lock).
     """
     while True:
         try:
-            handle = open(path, "r+b" if write else "rb")  # noqa: SIM115 - closed below
+            handle = open(path, "r+b" if write else "rb")  # noqa: SIM115 - the caller closes it
         except FileNotFoundError:
             raise MediaError("file not found", path) from None
         except IsADirectoryError:
@@ -82,10 +82,20 @@ def locked(path: Path, *, write: bool) -> Iterator[BinaryIO]:
                 else:
                     with open(path, "r+b") as writable:
                         recover_open(path, writable)
-            yield handle
-            return
-        finally:
+        except BaseException:
             handle.close()
+            raise
+        return handle
+
+
+@contextmanager
+def locked(path: Path, *, write: bool) -> Iterator[BinaryIO]:
+    """`open_locked` as a context manager."""
+    handle = open_locked(path, write=write)
+    try:
+        yield handle
+    finally:
+        handle.close()
 
 
 def recover(path: Path) -> bool:
@@ -142,35 +152,123 @@ def _render(size: int, ranges: Sequence[Patch]) -> bytes:
     return body + hashlib.sha256(body).digest()
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+@dataclass
+class Write:
+    """One file's new version: `patches` over the open file (same size), or `rewrite` filling
+    a new file from scratch (it gets the temp file; the old one stays readable via `handle`)."""
+
+    path: Path
+    handle: BinaryIO
+    patches: Sequence[Patch] = ()
+    rewrite: Callable[[BinaryIO], None] | None = None
+
+
+def commit(writes: Sequence[Write], *, workers: int = 16) -> None:
+    """Make many files' new versions durable with a handful of flush rounds (group commit).
+
+    1. write every journal (in-place files) and every temp file (rewrites);
+    2. fsync them all, in parallel threads so the filesystem batches its journal commits, and
+       each folder once; 3. patch in place / rename over; 4. fsync the patched files and the
+       folders; 5. delete the journals. A crash anywhere leaves each file old or new (replay).
+    """
+    journals: list[tuple[Write, Path]] = []
+    temps: list[tuple[Write, Path, int]] = []
     try:
-        os.write(fd, data)
+        rewrites = [write for write in writes if write.rewrite is not None]
+        for write, made in zip(rewrites, _parallel(_temp_copy, rewrites, workers), strict=True):
+            temps.append((write, *made))
+        for write in writes:
+            if write.rewrite is None and write.patches:
+                journals.append((write, _journal(write)))
+        _parallel(os.fsync, [fd for _, _, fd in temps], workers)
+        _parallel(_fsync_path, [jpath for _, jpath in journals], workers)
+        folders = {write.path.parent for write in writes}
+        for folder in folders:
+            fsync_dir(folder)  # the journals' names are durable before any audio changes
+        for write, _ in journals:
+            _apply(write.handle.fileno(), write.patches)
+        while temps:
+            write, tmp, fd = temps.pop()
+            os.close(fd)
+            os.replace(tmp, write.path)
+        _parallel(os.fsync, [write.handle.fileno() for write, _ in journals], workers)
+        for folder in folders:
+            fsync_dir(folder)  # the renames are durable
+        for _, jpath in journals:
+            jpath.unlink()
+    finally:
+        for _, tmp, fd in temps:  # only left when something failed before the renames
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+
+
+def _journal(write: Write) -> Path:
+    """Write (not yet fsync) the old bytes of every range about to be overwritten."""
+    fd = write.handle.fileno()
+    size = os.fstat(fd).st_size
+    old = []
+    for offset, new in write.patches:
+        if offset + len(new) > size:
+            raise ValueError("in-place patches must not grow the file")
+        old.append((offset, os.pread(fd, len(new), offset)))
+    jpath = journal_path(write.path)
+    jfd = os.open(jpath, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(jfd, _render(size, old))
+    finally:
+        os.close(jfd)
+    return jpath
+
+
+def _temp_copy(write: Write) -> tuple[Path, int]:
+    """Create the new version in a temp file beside the original (not yet fsynced)."""
+    mode = stat.S_IMODE(os.fstat(write.handle.fileno()).st_mode)
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=write.path.parent)
+    tmp = Path(name)
+    try:
+        temp = os.fdopen(os.dup(fd), "w+b")
+        with temp:
+            write.rewrite(temp)
+            temp.flush()
+        os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, fd
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def patch_in_place(path: Path, handle: BinaryIO, patches: Sequence[Patch]) -> None:
-    """Overwrite byte ranges of an open (r+b, locked) file, guarded by a rollback journal.
+_POOL: list[Any] = []
 
-    The file keeps its size; only the patched ranges are read, journalled and written.
-    """
-    fd = handle.fileno()
-    size = os.fstat(fd).st_size
-    old = []
-    for offset, new in patches:
-        if offset + len(new) > size:
-            raise ValueError("in-place patches must not grow the file")
-        old.append((offset, os.pread(fd, len(new), offset)))
-    if all(o == n for (_, o), (_, n) in zip(old, patches, strict=True)):
-        return
-    jpath = journal_path(path)
-    _write_durably(jpath, _render(size, old))
-    fsync_dir(path.parent)
-    _apply(fd, patches)
-    os.fsync(fd)
-    jpath.unlink()
+
+def _parallel(func: Callable[[Any], Any], items: list[Any], workers: int = 16) -> list[Any]:
+    """Run blocking I/O side by side (copies, flushes, closes that free blocks): the kernel
+    works while Python waits, and concurrent fsyncs share the filesystem's journal commits."""
+    if len(items) <= 1:
+        return [func(item) for item in items]
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="segpack-io"))
+    return list(_POOL[0].map(func, items))
+
+
+def close_all(handles: Sequence[BinaryIO]) -> None:
+    """Close many files at once (closing a replaced file frees its blocks, which can be slow)."""
+    _parallel(lambda handle: handle.close(), list(handles))
+
+
+def patch_in_place(path: Path, handle: BinaryIO, patches: Sequence[Patch]) -> None:
+    """Overwrite byte ranges of an open (r+b, locked) file, guarded by a rollback journal."""
+    commit([Write(path, handle, patches=patches)])
 
 
 def _apply(fd: int, patches: Sequence[Patch]) -> None:
@@ -179,21 +277,9 @@ def _apply(fd: int, patches: Sequence[Patch]) -> None:
         os.pwrite(fd, new, offset)
 
 
-def replace_file(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write a new version of `path` via `write(temp)` beside it, fsync, rename over it."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w+b") as temp:
-            write(temp)
-            temp.flush()
-            os.fchmod(temp.fileno(), mode)
-            os.fsync(temp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+def replace_file(path: Path, handle: BinaryIO, rewrite: Callable[[BinaryIO], None]) -> None:
+    """Write a new version of `path` via `rewrite(temp)` beside it, fsync, rename over it."""
+    commit([Write(path, handle, rewrite=rewrite)])
 
 
 def copy_range(source: BinaryIO, target: BinaryIO, offset: int, count: int | None = None) -> None:
