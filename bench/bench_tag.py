@@ -16,8 +16,8 @@ from common import ROOT, Row, run_segpack
 
 sys.path.insert(0, str(ROOT))
 
-from media.ffmpeg import ffmpeg_path, run_ffmpeg  # noqa: E402
-from segment.manifest import read_manifest, render_manifest  # noqa: E402
+from media.ffmpeg import ffmpeg_path, run_ffmpeg
+from segment.manifest import read_manifest, render_manifest
 
 COUNT = 1000
 FFMPEG_SAMPLE = 30
