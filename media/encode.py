@@ -69,6 +69,16 @@ def codec_for(settings: AudioSettings, dst: Path) -> str:
     return "aac" if dst.suffix.lower() in (".m4a", ".mp4", ".aac", ".m4b") else "mp3"
 
 
+def suffix_for(settings: AudioSettings, src: Path) -> str:
+    """The suffix `build` should give the prepared copy of `src` (".mp3", ".m4a", or src's own
+    when the file is kept as it is); `codec_for` then agrees with it."""
+    if not needs_work(settings):
+        return src.suffix.lower()
+    if settings.encode != "keep":
+        return CODECS[settings.encode][3]
+    return ".m4a" if src.suffix.lower() in (".m4a", ".mp4", ".aac", ".m4b") else ".mp3"
+
+
 def needs_work(settings: AudioSettings) -> bool:
     """False when `build` may simply copy the file (keep, no loudness, no stings, no trim)."""
     return (settings.encode != "keep" or settings.normalise or bool(settings.intro)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import doctest
+from pathlib import Path
 
 import mutagen
 import pytest
 
 import media.loudness
 from media import assemble
-from media.encode import prepare, prepare_many
+from media.encode import codec_for, prepare, prepare_many, suffix_for
 from media.ffmpeg import run_ffmpeg
 from media.loudness import measure
 from segment.errors import MediaError
@@ -142,3 +143,15 @@ def test_prepare_many_keeps_job_order(tone, tmp_path):
     reports = prepare_many(jobs, workers=2)
     assert [r.path.name for r in reports] == ["out0.mp3", "out1.mp3", "out2.mp3"]
     assert [round(r.duration) for r in reports] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("settings", "src", "suffix"), [
+    (AudioSettings(), "a.ogg", ".ogg"),
+    (AudioSettings(encode="aac"), "a.wav", ".m4a"),
+    (AudioSettings(normalise=True), "a.m4a", ".m4a"),
+    (AudioSettings(normalise=True), "a.flac", ".mp3"),
+])
+def test_suffix_and_codec_agree(settings, src, suffix):
+    assert suffix_for(settings, Path(src)) == suffix
+    if suffix in (".mp3", ".m4a"):
+        assert codec_for(settings, Path("out" + suffix)) == {".mp3": "mp3", ".m4a": "aac"}[suffix]
