@@ -141,7 +141,9 @@ def assemble_in_memory(src: Path, intro: Path | None, outro: Path | None, trim: 
     if trim:
         chunk = 10  # ms
         start = detect_leading_silence(body, SILENCE_DB, chunk)
-        end = len(body) - detect_leading_silence(body.reverse(), SILENCE_DB, chunk)
+        end = len(body)  # walk back over trailing silence (no reversed copy of the audio)
+        while end - chunk >= start and body[end - chunk:end].dBFS < SILENCE_DB:
+            end -= chunk
         body = body[start:end] if end > start else body[:0]
     parts = [load_segment(p, tmp) for p in (intro,) if p] + [body]
     parts += [load_segment(p, tmp) for p in (outro,) if p]
