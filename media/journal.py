@@ -21,7 +21,6 @@ import hashlib
 import os
 import stat
 import struct
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ from segment.manifest import fsync_dir
 MAGIC = b"SEGPACK-JOURNAL 1\n"
 _HEAD = struct.Struct(">QI")  # original file size, number of ranges
 _RANGE = struct.Struct(">QI")  # offset, length
-TEMP_PREFIX = ".segpack-tmp-"
 
 Patch = tuple[int, bytes]
 """(offset, new bytes) to write over the file at offset."""
@@ -76,6 +74,8 @@ def open_locked(path: Path, *, write: bool) -> BinaryIO:
             if not same:
                 handle.close()
                 continue
+            if write:
+                temp_path(path).unlink(missing_ok=True)  # a crash's leftover: never renamed
             if journal_path(path).exists():
                 if write:
                     recover_open(path, handle)
@@ -220,11 +220,17 @@ def _journal(write: Write) -> Path:
     return jpath
 
 
+def temp_path(path: Path) -> Path:
+    """Where the new version of `path` is built; one name per file (its writer holds the lock),
+    so a leftover from a crash is found and removed by the next run that touches the file."""
+    return path.with_name(f".{path.name}.segpack-tmp")
+
+
 def _temp_copy(write: Write) -> tuple[Path, int]:
     """Create the new version in a temp file beside the original (not yet fsynced)."""
     mode = stat.S_IMODE(os.fstat(write.handle.fileno()).st_mode)
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=write.path.parent)
-    tmp = Path(name)
+    tmp = temp_path(write.path)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         temp = os.fdopen(os.dup(fd), "w+b")
         with temp:

@@ -288,3 +288,13 @@ def test_group_commit_crash_restores_every_file_of_the_batch(tone, monkeypatch):
     for path, before in zip(paths, old, strict=True):
         assert read_tags(path)["title"] == segment().title
         assert path.read_bytes() == before
+
+
+def test_leftover_temp_from_a_crashed_rewrite_is_removed(tone):
+    path = tone(".mp3")
+    journal.temp_path(path).write_bytes(b"half a file")
+    old = path.read_bytes()
+    assert read_tags(path)["title"] is None and path.read_bytes() == old
+    write_tags(path, segment(), show())
+    assert not journal.temp_path(path).exists()
+    assert read_tags(path)["title"] == segment().title
