@@ -1,7 +1,9 @@
 """Encode any input ffmpeg reads to MP3 or AAC (.m4a), loudness-normalised to the show's targets.
 
-Two decodes, no more: one `ebur128` pass measures the input; the encode pass applies a linear
-gain (`volume`) and, only where that gain would push the true peak over the ceiling, a limiter.
+Two decodes: one `ebur128` pass measures the input; the encode pass applies a linear gain
+(`volume`) and, only where that gain would push the true peak over the ceiling, a limiter
+(`alimiter`, set a little below the ceiling since it limits sample peaks, not true peaks). A
+third pass happens only when the result misses the target by more than 0.7 LU (heavy limiting).
 The encoded stream is checked while it is written: ffmpeg's `tee` muxer writes the file and
 also pipes the same packets into a second ffmpeg running `ebur128`, so "measure the result
 again" costs no extra wall time on two cores (the file-only floor is measure + encode).
@@ -50,14 +52,14 @@ CODECS = {
 class EncodeReport:
     """What `prepare` did, with the loudness before and after (None when not normalising)."""
 
-    path: Path
     before: Loudness | None
     after: Loudness | None
     gain_db: float
     limited: bool
     target_lufs: float | None
-    codec: str
+    codec: str  # "mp3", "aac", or "copy" (kept as it is)
     duration: float | None
+    path: Path | None = None
     channels: int | None = None
     passes: int = 1
 
@@ -98,12 +100,12 @@ def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
     dst.parent.mkdir(parents=True, exist_ok=True)
     if not needs_work(settings):
         _copy(src, dst)
-        return EncodeReport(dst, None, None, 0.0, False, None, "copy", None)
+        return EncodeReport(None, None, 0.0, False, None, "copy", None, dst)
     codec = codec_for(settings, dst)
     with assemble.plan(src, settings, show_dir) as plan:
         if not settings.normalise:
             duration = _encode(plan, dst, codec, settings.bitrate, "anull", check=False)[1]
-            return EncodeReport(dst, None, None, 0.0, False, None, codec, duration, plan.channels)
+            return EncodeReport(None, None, 0.0, False, None, codec, duration, dst, plan.channels)
         before = measure_args(plan.inputs, str(src), plan.graph)
         targets = settings.loudness
         target = targets.mono if plan.channels == 1 else targets.stereo
@@ -119,8 +121,8 @@ def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
             if before.silent or not math.isfinite(miss) or abs(miss) <= CORRECT_ABOVE_LU:
                 break
             gain += miss  # one corrective pass, e.g. after heavy limiting
-        return EncodeReport(dst, before, after, round(gain, 2), limited, target, codec,
-                            after.duration, plan.channels, passes)
+        return EncodeReport(before, after, round(gain, 2), limited, target, codec,
+                            after.duration, dst, plan.channels, passes)
 
 
 def prepare_many(jobs: Sequence[tuple], workers: int | None = None) -> list[EncodeReport]:
