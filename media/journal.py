@@ -10,8 +10,14 @@ depends on the tag size only, never on the audio size.
 Copy and rename (the file must grow): write the new file beside the old one, fsync it, rename
 it over the original and fsync the folder: readers see the old file or the new one, whole.
 
-`locked()` serialises segpack processes on one file with flock, so two overlapping
-`segpack tag` runs never interleave their writes.
+`commit()` does this for many files at once (group commit): all journals and temp files are
+written, then flushed together (in parallel threads, so the filesystem shares its journal
+commits), then every file is patched or renamed, then flushed together, then the journals go.
+A thousand files cost a few flush rounds instead of three fsyncs each.
+
+`open_locked()` serialises segpack processes on one file with flock, so two overlapping
+`segpack tag` runs never interleave their writes; it also replays a leftover journal and
+removes a leftover temp file before anything else touches the file.
 """
 
 from __future__ import annotations
@@ -80,8 +86,12 @@ def open_locked(path: Path, *, write: bool) -> BinaryIO:
                 if write:
                     recover_open(path, handle)
                 else:
-                    with open(path, "r+b") as writable:
-                        recover_open(path, writable)
+                    try:
+                        with open(path, "r+b") as writable:
+                            recover_open(path, writable)
+                    except PermissionError:
+                        raise MediaError("an interrupted write left a rollback journal; make the "
+                                         "file writable so segpack can restore it", path) from None
         except BaseException:
             handle.close()
             raise
