@@ -165,7 +165,8 @@ def test_validate_media_rules(example_show, tmp_path, tone, capsys):
     codes = {f["code"]: f for f in json.loads(out)["findings"]}
     assert {"SEG303", "SEG305", "SEG306"} <= set(codes), codes
     assert codes["SEG303"]["line"] > 1 and codes["SEG303"]["field"] == "duration"
-    assert "not RGB" in codes["SEG306"]["message"] and "not square" not in codes["SEG306"]["message"]
+    message = codes["SEG306"]["message"]
+    assert "not RGB" in message and "1400-3000 px" in message and "not square" not in message
     (media / "short.opus").write_text("garbage")
     code, out, _ = run(capsys, "validate", "--media", "--format", "json", example_show)
     assert code == 1
