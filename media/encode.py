@@ -153,8 +153,9 @@ def _chain(gain: float, limited: bool, ceiling_db: float) -> str:
     chain = f"volume={gain:.2f}dB" if abs(gain) >= 0.005 else "anull"
     if limited:
         limit = 10 ** ((ceiling_db - CODEC_HEADROOM_DB) / 20)
-        # level=0: no automatic make-up gain (alimiter's default would undo the gain we chose).
-        chain += f",alimiter=limit={limit:.4f}:attack=5:release=50:level=0"
+        # level=0: no automatic make-up gain (alimiter's default would undo the gain we chose);
+        # latency=1: take back its 5 ms look-ahead delay, so chapter times still line up.
+        chain += f",alimiter=limit={limit:.4f}:attack=5:release=50:level=0:latency=1"
     return chain
 
 
