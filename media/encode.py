@@ -209,9 +209,17 @@ def _encode_and_measure(cmd: list[str], cwd: Path, errors, name: str) -> Loudnes
     try:
         checker = subprocess.Popen(check_cmd, stdin=encoder.stdout, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
-        encoder.stdout.close()  # the checker holds the read end now
+    except BaseException:
+        encoder.kill()
+        encoder.wait()
+        raise
+    encoder.stdout.close()  # the checker holds the read end now
+    try:
         report = checker.communicate()[1].decode("utf-8", "replace")
     finally:
+        if checker.poll() is None:  # interrupted: stop both (the encoder then sees EPIPE)
+            checker.kill()
+            checker.wait()
         encoder.wait()
     if encoder.returncode != 0:
         raise MediaError(f"ffmpeg could not encode it: {_last_line(errors)}", path=name)

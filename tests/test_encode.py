@@ -155,3 +155,30 @@ def test_suffix_and_codec_agree(settings, src, suffix):
     assert suffix_for(settings, Path(src)) == suffix
     if suffix in (".mp3", ".m4a"):
         assert codec_for(settings, Path("out" + suffix)) == {".mp3": "mp3", ".m4a": "aac"}[suffix]
+
+
+def test_a_failing_encode_pass_keeps_the_old_dst_and_leaves_no_temp(tone, tmp_path,
+                                                                    monkeypatch):
+    import media.encode
+
+    # the measurement pass succeeds; the encode pass then fails inside ffmpeg
+    broken = dict(media.encode.CODECS, mp3=("no_such_encoder", *media.encode.CODECS["mp3"][1:]))
+    monkeypatch.setattr(media.encode, "CODECS", broken)
+    out = tmp_path / "out"
+    out.mkdir()
+    dst = out / "result.mp3"
+    dst.write_bytes(b"previous good file")
+    with pytest.raises(MediaError, match=r"tone-2\.0-1\.wav: ffmpeg could not encode it"):
+        prepare(tone(".wav", seconds=2.0), dst, NORMALISE_MP3)
+    assert [p.name for p in out.iterdir()] == ["result.mp3"]
+    assert dst.read_bytes() == b"previous good file"
+
+
+def test_surround_input_is_downmixed_to_stereo_and_its_target(tmp_path):
+    src = tmp_path / "surround.wav"
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-af",
+                "volume=-12dB", "-ac", "6", "-c:a", "pcm_s16le", str(src)])
+    report = prepare(src, tmp_path / "out.m4a", AudioSettings(encode="aac", normalise=True))
+    assert report.channels == 2 and report.target_lufs == -16.0
+    assert mutagen.File(tmp_path / "out.m4a").info.channels == 2
+    assert abs(report.after.integrated - -16.0) <= 1.0
