@@ -163,39 +163,59 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     files = planner.render()
     if options.check:
         return result
+    from feeds.cache import read_json
     from feeds.output import remove_old
 
-    old = _publish(files, output)
+    state = read_json(cache / uptodate.STATE_FILE)
+    previous = state.get("files", {}) if isinstance(state, dict) else {}
+    old, written = _publish(files, output, previous if output.is_dir() else {})
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the cache
     save_manifests()
     planner.save_memo()
-    _save_state(root, output, key, planner, result)
+    _save_state(root, output, key, planner, result, written)
     if old is not None:
         deleting.join()
     return result
 
 
-def _write_one(target: str, content: Any) -> None:
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _write_one(target: str, content: Any, reuse: str | None) -> None:
+    """Link `reuse` (the same bytes in the previous output) or the cache copy, else write."""
     import os
     import shutil
 
-    if isinstance(content, Path):
+    source = reuse or (str(content) if isinstance(content, Path) else None)
+    if source is not None:
         try:
-            os.link(content, target)  # the cache copy is never written again
+            os.link(source, target)  # neither copy is ever written in place again
+            return
         except OSError:
-            shutil.copyfile(content, target)
-    else:
-        with open(target, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            if isinstance(content, Path):
+                shutil.copyfile(content, target)
+                return
+    with open(target, "wb") as handle:
+        handle.write(content)
 
 
-def _publish(files: dict[str, Any], output: Path) -> Path | None:
-    """Write `files` ({relative path: text | bytes | Path to link}) and swap them in; return
-    the previous output folder (moved aside) for the caller to delete."""
+def _publish(files: dict[str, Any], output: Path, previous: dict[str, list]
+             ) -> tuple[Path | None, dict[str, list]]:
+    """Write `files` ({relative path: text | bytes | Path to link}) and swap them in.
+
+    A file whose bytes equal the previous build's (content digest recorded in the state, and
+    the old file's mtime and size unchanged since) is hard-linked from the previous output
+    instead of written: on a slow file system creating 20,000 small files costs seconds,
+    linking them a tenth of that. Returns the previous output folder (moved aside, for the
+    caller to delete) and {path: [digest, mtime_ns, size]} of what was written."""
     import os
     import shutil
     from concurrent.futures import ThreadPoolExecutor
 
+    from feeds.cache import stat_key
     from feeds.output import new_staging, remove_leftovers, swap_in
 
     remove_leftovers(output)
@@ -203,20 +223,40 @@ def _publish(files: dict[str, Any], output: Path) -> Path | None:
     try:
         for folder in sorted({os.path.dirname(rel) for rel in files} - {""}):
             os.makedirs(os.path.join(staging, folder), exist_ok=True)
-        base = str(staging)
+        base, old_base = str(staging), str(output)
+        digests: dict[str, str] = {}
+        targets, contents, reuses = [], [], []
+        for rel, content in files.items():
+            reuse = None
+            if not isinstance(content, Path):
+                content = content.encode("utf-8") if isinstance(content, str) else content
+                digests[rel] = digest = _digest(content)
+                before = previous.get(rel)
+                if before and before[0] == digest:
+                    old = os.path.join(old_base, rel)
+                    if list(stat_key(Path(old)) or ()) == before[1:]:
+                        reuse = old
+            targets.append(os.path.join(base, rel))
+            contents.append(content)
+            reuses.append(reuse)
         # file writes are system calls that release the GIL: a few threads overlap them
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(_write_one, (os.path.join(base, rel) for rel in files),
-                          files.values(), chunksize=256))
+            list(pool.map(_write_one, targets, contents, reuses))
         os.sync()  # the swap below must never expose files still in the page cache only
-        return swap_in(staging, output)
+        old_folder = swap_in(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    written = {}
+    for rel, digest in digests.items():
+        key = stat_key(output / rel)
+        if key is not None:
+            written[rel] = [digest, *key]
+    return old_folder, written
 
 
 def _save_state(root: Path, output: Path, key: str | None, planner: Any,
-                result: BuildResult) -> None:
+                result: BuildResult, written: dict[str, list]) -> None:
     from feeds.cache import stat_key, write_json
 
     if key is None:
@@ -226,5 +266,5 @@ def _save_state(root: Path, output: Path, key: str | None, planner: Any,
     feed = stat_key(output / uptodate.FEED_FILE)
     write_json(cache_dir_for(output) / uptodate.STATE_FILE, {
         "key": key, "manifests": manifests, "inputs": uptodate.inputs_state(inputs),
-        "feed": list(feed) if feed else None, "counts": result.counts(),
+        "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
         "findings": [f.as_dict() for f in result.findings]})

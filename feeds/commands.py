@@ -88,11 +88,3 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
                    f"{'s' * (result.drafts != 1)} skipped){tail}")
     click.echo(f"feed: {result.feed.resolve()}")
 
-
-def __getattr__(name: str):
-    """`segment.cli` names `feeds.commands:import_group`; it lives in feeds.import_commands."""
-    if name == "import_group":
-        from feeds.import_commands import import_group
-
-        return import_group
-    raise AttributeError(name)

@@ -222,7 +222,10 @@ def test_rebuild_is_byte_identical_and_cached(audio_show, tmp_path, capsys) -> N
     # touch a manifest: a real rebuild, still byte-identical, media from the cache
     manifest_path = audio_show / "segments" / "one.md"
     manifest_path.write_text(manifest_path.read_text(encoding="utf-8"), encoding="utf-8")
+    inode = (out / "transcripts" / "two.txt").stat().st_ino
     third = build_json(audio_show, out, capsys)
+    # unchanged files are linked from the previous output, not written again
+    assert (out / "transcripts" / "two.txt").stat().st_ino == inode
     assert not third["up_to_date"] and third["media_made"] == 0 and third["media_cached"] == 2
     assert third["manifests_parsed"] == 1
     # and without any cache at all
