@@ -178,7 +178,9 @@ def run_jobs(jobs: list[MediaJob], workers: int,
             todo.append(job)
     if todo:
         _preload()
-    if workers > 1 and len(todo) > 1:
+    # Processes pay off for ffmpeg work (encode/normalise); copying and tagging take a few
+    # milliseconds a file, less than handing the job to another process (measured in bench/).
+    if workers > 1 and len(todo) > 1 and wants_processing(todo[0].show):
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1), strict=True):
                 results[job.segment.id] = result

@@ -249,7 +249,13 @@ def test_editing_a_title_keeps_the_guid(audio_show, tmp_path, capsys) -> None:
 
 
 def test_jobs_two_gives_the_same_feed(audio_show, tmp_path, capsys) -> None:
-    build_json(audio_show, tmp_path / "a", capsys, "--jobs", "2")
+    # encoding is the work --jobs spreads over processes
+    show_yaml = audio_show / "show.yaml"
+    show_yaml.write_text(show_yaml.read_text(encoding="utf-8") + "audio: {encode: mp3}\n",
+                         encoding="utf-8")
+    summary = build_json(audio_show, tmp_path / "a", capsys, "--jobs", "2")
+    assert summary["media_made"] == 2
+    assert (tmp_path / "a" / "media" / "two.mp3").is_file()  # the m4a was encoded to MP3
     build_json(audio_show, tmp_path / "b", capsys)
     assert (tmp_path / "a" / "feed.xml").read_bytes() == (tmp_path / "b" / "feed.xml").read_bytes()
 
