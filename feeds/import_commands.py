@@ -211,99 +211,20 @@ def audio(files: tuple[Path, ...], output: Path, as_json: bool) -> None:
 
 
 def read_audio_tags(path: Path) -> dict[str, Any]:
-    """Tags by segment field name: media's field table when present, else mutagen directly."""
-    try:
-        from media.tagging import read_tags_safe
-    except ImportError:
-        return _mutagen_tags(path)
+    """Tags by segment field name, read through media's one field table."""
+    from media.tagging import read_tags_safe
+
     return read_tags_safe(path)
 
 
 def _probe_seconds(path: Path) -> float | None:
-    try:
-        from media.probe import probe
-    except ImportError:
-        probe = None
-    if probe is not None:
-        try:
-            facts = probe(path, hash=False)
-        except SegpackError:
-            return None
-        seconds = getattr(facts, "duration", None)
-        if seconds is None and isinstance(facts, dict):
-            seconds = facts.get("duration")
-        return float(seconds) if seconds else None
-    import mutagen
+    """The audio's real duration, or None when it cannot be probed (the import still goes on)."""
+    from media.probe import probe
 
     try:
-        info = mutagen.File(path)
-    except Exception:  # mutagen raises many types for unreadable files; no duration then
+        return float(probe(path, hash=False).duration) or None
+    except SegpackError:
         return None
-    length = getattr(getattr(info, "info", None), "length", None)
-    return float(length) if length else None
-
-
-def _mutagen_tags(path: Path) -> dict[str, Any]:
-    """A small reader for ID3, MP4 and Vorbis comments (used until media.tagging exists)."""
-    import mutagen
-
-    try:
-        audio_file = mutagen.File(path)
-    except Exception as exc:  # mutagen's error family varies by container
-        raise SegpackError(f"cannot read audio tags: {exc}", path) from None
-    if audio_file is None:
-        raise SegpackError("not an audio file mutagen knows (MP3, MP4/M4A, Ogg, FLAC)", path)
-    tags = audio_file.tags
-    out: dict[str, Any] = {}
-    if tags is None:
-        return out
-    if hasattr(tags, "getall"):  # ID3
-        def text(frame_id: str) -> str | None:
-            frames = tags.getall(frame_id)
-            return str(frames[0].text[0]) if frames and getattr(frames[0], "text", None) \
-                else None
-
-        out["title"] = text("TIT2")
-        comments = tags.getall("COMM")
-        out["summary"] = str(comments[0].text[0]) if comments and comments[0].text \
-            else text("TIT3")
-        lyrics = tags.getall("USLT")
-        out["transcript"] = lyrics[0].text if lyrics else None
-        out["date"] = text("TDRC")
-        out["language"] = text("TLAN")
-        artists = tags.getall("TPE1")
-        out["author"] = [str(a) for a in artists[0].text] if artists else []
-        out["publisher"] = text("TPUB")
-        for frame_id, key in (("WOAF", "direct_link"), ("WOAS", "source_url")):
-            frames = tags.getall(frame_id)
-            out[key] = frames[0].url if frames else None
-        chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
-        out["chapters"] = [{"start": c.start_time / 1000,
-                            "title": str(c.sub_frames["TIT2"].text[0])
-                            if "TIT2" in c.sub_frames else None} for c in chapters]
-    elif hasattr(audio_file, "chapters") or "\xa9nam" in tags:  # MP4
-        def first(key: str) -> Any:
-            values = tags.get(key)
-            return values[0] if values else None
-
-        out.update(title=first("\xa9nam"), summary=first("desc"), transcript=first("\xa9lyr"),
-                   date=first("\xa9day"), author=list(tags.get("\xa9ART", [])))
-        chapters = getattr(audio_file, "chapters", None)
-        out["chapters"] = [{"start": c.start, "title": c.title} for c in chapters or []]
-    else:  # Vorbis comments (Ogg, Opus, FLAC)
-        def first(key: str) -> Any:
-            values = tags.get(key)
-            return values[0] if values else None
-
-        out.update(title=first("title"), summary=first("description"),
-                   transcript=first("lyrics"), date=first("date"),
-                   language=first("language"), author=list(tags.get("artist", [])),
-                   publisher=first("organization"))
-        numbers = sorted({k[7:10] for k in tags if k.upper().startswith("CHAPTER")
-                          and k[7:10].isdigit()})
-        out["chapters"] = [{"start": first(f"CHAPTER{n}"), "title": first(f"CHAPTER{n}NAME")}
-                           for n in numbers if first(f"CHAPTER{n}")]
-    return {k: v for k, v in out.items() if v not in (None, "", [])}
 
 
 # --- writing manifests --------------------------------------------------------------------------
