@@ -137,9 +137,15 @@ def load_mutagen(path: Path, container: str) -> Any:
             from mutagen.flac import FLAC as cls
         else:
             from mutagen.wave import WAVE as cls
-        return cls(path)
+        audio = cls(path)
     except mutagen.MutagenError as exc:
         raise MediaError(f"cannot read as {container}: {_reason(exc)}", path) from None
+    if container == "wav" and not getattr(audio.info, "_number_of_samples", 1):
+        # mutagen stops at a chunk whose size runs past the end and reports 0 s; so would every
+        # player: refuse it rather than tag (or publish) a file with no audio in it
+        raise MediaError("WAV file with no audio data (no 'data' chunk found: damaged chunk "
+                         "sizes?); re-export it", path)
+    return audio
 
 
 def _reason(exc: BaseException) -> str:
