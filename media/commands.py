@@ -49,8 +49,13 @@ def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show |
 def artwork_for(segment: Segment, show: Show | None, show_dir: Path) -> bytes | None:
     """The segment's image file, else the show's, checked and read (None when neither has one)."""
     from media.artwork import load_artwork
+    from segment.errors import MediaError
+    from segment.rules import inside
 
     rel = segment.image.file or (show.image.file if show else None)
+    if rel and not inside(show_dir / rel, show_dir):
+        raise MediaError(f"image.file: {rel!r} leaves the show folder; keep artwork inside it "
+                         "(SEG302)", show_dir / rel)
     return load_artwork(show_dir / rel) if rel else None
 
 
