@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
@@ -20,6 +20,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HTTP_URL = re.compile(r"^https?://(?:[^/?#\s@]*@)?[^/?#\s:@]", re.I)
 _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+MIN_YEAR, MAX_YEAR = 1900, 9998
+"""Dates feeds can carry: RFC 2822 wants a 4-digit year from 1900; a year-9999 date with a
+negative offset overflows Python's datetime when converted to UTC, so 9998 is the last."""
 
 
 def _duration(value: object) -> float:
@@ -52,6 +55,14 @@ def _timestamp(value: object) -> datetime:
     if stamp.tzinfo is None or stamp.utcoffset() is None:
         raise PydanticCustomError("SEG203", "'{value}' has no timezone; add Z or an offset "
                                   "such as +00:00", {"value": str(value)})
+    try:
+        year = stamp.astimezone(timezone.utc).year  # tags and feeds store UTC or compare in it
+    except OverflowError:
+        year = 0
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PydanticCustomError("SEG203", "'{value}' is out of range: use a date between "
+                                  "{low} and {high} (in UTC)", {"value": str(value),
+                                                                "low": MIN_YEAR, "high": MAX_YEAR})
     return stamp
 
 
