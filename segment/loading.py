@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from segment.errors import ManifestError
 from segment.manifest import read_manifest, read_yaml_file
 from segment.models import Segment, Show
-from segment.rules import CHECKS, RULES, Context, Finding
+from segment.rules import CHECKS, RULES, Context, Finding, inside
 from segment.yamlio import Located
 
 SHOW_FILE = "show.yaml"
@@ -129,6 +129,11 @@ def show_dir_for(manifest: Path) -> Path:
 def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = None,
                  settings: dict[str, Any] | None = None) -> SegmentFile:
     """Read, validate and check one manifest."""
+    show_dir = show_dir or show_dir_for(path)
+    if (path.is_symlink() or path.parent.is_symlink()) and not inside(path, show_dir):
+        return SegmentFile(path, None, [Finding(
+            "SEG302", "the manifest is a symlink to a file outside the show folder; keep "
+            "manifests inside it", str(path))])
     try:
         raw = read_manifest(path)
     except ManifestError as exc:
@@ -146,7 +151,7 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
     except ValidationError as exc:
         return SegmentFile(path, None, model_findings(exc, Segment, path, raw.meta,
                                                       raw.body_line))
-    ctx = Context(path, segment, raw.meta, raw.body_line, show, show_dir or show_dir_for(path),
+    ctx = Context(path, segment, raw.meta, raw.body_line, show, show_dir,
                   settings or {})
     found = [f for _, run in CHECKS for f in run(ctx)]
     # Keep positions, not the node tree: 10,000 retained trees make the GC crawl.
