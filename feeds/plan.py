@@ -91,6 +91,7 @@ class Planner:
         self.image_url: str | None = None
         self.image_src: str | None = None
         self.artwork: Path | None = None
+        self._images: dict[str, Path | None] = {}  # image.file -> usable path (checked once)
         if not base_url(show):
             self._error("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
                         "feed cannot link its media and transcripts; add feed_url",
@@ -121,12 +122,31 @@ class Planner:
         self.input_files.append(target)
         return target
 
+    def _image(self, rel: str, where: str) -> Path | None:
+        """A local artwork file, when it is one podcast apps and tags can use: an unreadable
+        image, not JPEG/PNG, over 10 MB or 3000 px (the rules `segpack tag` applies) is left
+        out of the feed, pages and tags with a warning, never published as is."""
+        if rel in self._images:
+            return self._images[rel]
+        found = self._local(rel, where, "image.file")
+        if found is not None:
+            from media.artwork import load_artwork
+
+            try:
+                load_artwork(found)
+            except SegpackError as exc:
+                self._warn("SEG306", f"image.file: {rel}: {exc.message}; left out of the feed "
+                           "and tags", where)
+                found = None
+        self._images[rel] = found
+        return found
+
     # -- planning -------------------------------------------------------------------------
 
     def _show_image(self) -> None:
         image = self.show.image
         if image.file:
-            found = self._local(image.file, self.show_file, "image.file")
+            found = self._image(image.file, self.show_file)
             if found:
                 name = f"artwork{found.suffix.lower()}"
                 self.files[name] = found
@@ -181,7 +201,7 @@ class Planner:
 
     def _segment_image(self, where: str, seg: Segment) -> str | None:
         if seg.image.file:
-            found = self._local(seg.image.file, where, "image.file")
+            found = self._image(seg.image.file, where)
             if found:
                 name = f"images/{seg.id}{found.suffix.lower()}"
                 self.files[name] = found
@@ -194,7 +214,7 @@ class Planner:
         if audio.file:
             source = self._local(audio.file, where, "audio.file")
             if source:
-                artwork = self._local(seg.image.file, where, "image.file") \
+                artwork = self._image(seg.image.file, where) \
                     if seg.image.file else self.artwork
                 self.jobs.append((ep, source, artwork))
             if audio.direct_link:
