@@ -17,7 +17,7 @@ from typing import Any
 
 from segment.errors import SegpackError
 
-MAX_PAGE_BYTES = 20 * 1024 * 1024
+MAX_PAGE_BYTES = 20_000_000
 """Largest page or feed accepted: real article pages are well under 2 MB, feeds under 10 MB."""
 
 MAX_SLUG = 80
@@ -68,7 +68,7 @@ def read_input(path: Path, what: str, limit: int = MAX_PAGE_BYTES) -> bytes:
             raise ImportProblem(f"is a folder, not {what}", path)
         if size > limit:
             raise ImportProblem(f"is {size / 1e6:.0f} MB; {what} over {limit / 1e6:.0f} MB is "
-                                "refused (save just the article page)", path)
+                                "refused (save just the page or feed itself)", path)
         data = path.read_bytes()
     except OSError as exc:
         raise ImportProblem(f"cannot read: {exc.strerror or exc}", path) from None
