@@ -108,7 +108,10 @@ class Renderer:
             self.frames[field.name] = sorted(frame for _, frame in rendered.frames)
             for key in field.id3:
                 self.owner[key] = field.name
-        self.block = b"".join(f for name in self.frames for f in self.frames[name])
+        # Biggest fields first (artwork, transcript): a re-tag that changes a small field (a
+        # title) then rewrites only the few hundred bytes after it, not the picture.
+        order = sorted(self.frames, key=lambda name: -sum(map(len, self.frames[name])))
+        self.block = b"".join(f for name in order for f in self.frames[name])
 
     def retag(self, raw: RawTag) -> tuple[list[str], bytes, dict[str, list[bytes]]]:
         """(changed fields, new frames, old frames of the changed fields)."""

@@ -10,10 +10,12 @@ depends on the tag size only, never on the audio size.
 Copy and rename (the file must grow): write the new file beside the old one, fsync it, rename
 it over the original and fsync the folder: readers see the old file or the new one, whole.
 
-`commit()` does this for many files at once (group commit): all journals and temp files are
-written, then flushed together (in parallel threads, so the filesystem shares its journal
-commits), then every file is patched or renamed, then flushed together, then the journals go.
-A thousand files cost a few flush rounds instead of three fsyncs each.
+`commit()` does this for many files at once (group commit): all temp files are written, and
+one journal per folder holding every in-place file's old bytes, hard-linked under each file's
+journal name (so each file finds its own part; one inode to write and flush, none to allocate
+per file); they are flushed together (in parallel threads), then every file is patched or
+renamed, flushed together, then the journal names go. A thousand files cost a few flush rounds
+instead of three fsyncs each.
 
 `open_locked()` serialises segpack processes on one file with flock, so two overlapping
 `segpack tag` runs never interleave their writes; it also replays a leftover journal and
@@ -36,7 +38,10 @@ from typing import Any, BinaryIO
 from segment.errors import MediaError
 from segment.manifest import fsync_dir
 
-MAGIC = b"SEGPACK-JOURNAL 1\n"
+MAGIC = b"SEGPACK-JOURNAL 2\n"
+MAGIC_V1 = b"SEGPACK-JOURNAL 1\n"  # one file per journal; still replayed
+_COUNT = struct.Struct(">I")  # number of files
+_NAME = struct.Struct(">H")  # length of a file name
 _HEAD = struct.Struct(">QI")  # original file size, number of ranges
 _RANGE = struct.Struct(">QI")  # offset, length
 
@@ -123,9 +128,9 @@ def recover_open(path: Path, handle: BinaryIO) -> bool:
         data = jpath.read_bytes()
     except FileNotFoundError:
         return False
-    parsed = _parse(data)
-    if parsed is not None:
-        size, ranges = parsed
+    entry = _parse(data).get(os.fsencode(path.name)) if data else None
+    if entry is not None:
+        size, ranges = entry
         for offset, old in ranges:
             os.pwrite(handle.fileno(), old, offset)
         os.ftruncate(handle.fileno(), size)
@@ -133,16 +138,34 @@ def recover_open(path: Path, handle: BinaryIO) -> bool:
     # A torn journal means the crash came before the audio was touched: nothing to undo.
     jpath.unlink(missing_ok=True)
     fsync_dir(path.parent)
-    return parsed is not None
+    return entry is not None
 
 
-def _parse(data: bytes) -> tuple[int, list[Patch]] | None:
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEAD.size + 32:
-        return None
+def _parse(data: bytes) -> dict[bytes | None, tuple[int, list[Patch]]]:
+    """File name -> (original size, old ranges); empty when the journal is torn. A version 1
+    journal (one file, no names) answers to any name (key None)."""
+    magic = MAGIC if data.startswith(MAGIC) else MAGIC_V1 if data.startswith(MAGIC_V1) else None
+    if magic is None or len(data) < len(magic) + 32:
+        return {}
     body, digest = data[:-32], data[-32:]
     if hashlib.sha256(body).digest() != digest:
-        return None
-    pos = len(MAGIC)
+        return {}
+    pos = len(magic)
+    if magic == MAGIC_V1:
+        size, ranges, _ = _parse_ranges(body, pos)
+        return {None: (size, ranges)}
+    (count,) = _COUNT.unpack_from(body, pos)
+    pos += _COUNT.size
+    found = {}
+    for _ in range(count):
+        (length,) = _NAME.unpack_from(body, pos)
+        name = body[pos + _NAME.size:pos + _NAME.size + length]
+        size, ranges, pos = _parse_ranges(body, pos + _NAME.size + length)
+        found[name] = (size, ranges)
+    return found
+
+
+def _parse_ranges(body: bytes, pos: int) -> tuple[int, list[Patch], int]:
     size, count = _HEAD.unpack_from(body, pos)
     pos += _HEAD.size
     ranges = []
@@ -151,13 +174,16 @@ def _parse(data: bytes) -> tuple[int, list[Patch]] | None:
         pos += _RANGE.size
         ranges.append((offset, body[pos:pos + length]))
         pos += length
-    return size, ranges
+    return size, ranges, pos
 
 
-def _render(size: int, ranges: Sequence[Patch]) -> bytes:
-    parts = [MAGIC, _HEAD.pack(size, len(ranges))]
-    for offset, old in ranges:
-        parts += [_RANGE.pack(offset, len(old)), old]
+def _render(sections: Sequence[tuple[bytes, int, Sequence[Patch]]]) -> bytes:
+    """One journal for many files of a folder: per file its name, size and old ranges."""
+    parts = [MAGIC, _COUNT.pack(len(sections))]
+    for name, size, ranges in sections:
+        parts += [_NAME.pack(len(name)), name, _HEAD.pack(size, len(ranges))]
+        for offset, old in ranges:
+            parts += [_RANGE.pack(offset, len(old)), old]
     body = b"".join(parts)
     return body + hashlib.sha256(body).digest()
 
@@ -176,44 +202,73 @@ class Write:
 def commit(writes: Sequence[Write], *, workers: int = 16) -> None:
     """Make many files' new versions durable with a handful of flush rounds (group commit).
 
-    1. write every journal (in-place files) and every temp file (rewrites);
-    2. fsync them all, in parallel threads so the filesystem batches its journal commits, and
-       each folder once; 3. patch in place / rename over; 4. fsync the patched files and the
-       folders; 5. delete the journals. A crash anywhere leaves each file old or new (replay).
+    1. write every temp file (rewrites) and, per folder, one journal holding the old bytes of
+       every in-place file, linked under each file's journal name (one inode: one fsync, and
+       no per-file inode allocation); 2. fsync the temps and journals in parallel threads, and
+       the folders holding journals; 3. patch in place / rename over; 4. fsync the patched
+       files, and the folders that had renames; 5. delete the journals. A crash anywhere leaves
+       each file old or new (replay).
     """
-    journals: list[tuple[Write, Path]] = []
     temps: list[tuple[Write, Path, int]] = []
+    names: list[Path] = []
+    fds: list[int] = []
+    applied = False
     try:
         rewrites = [write for write in writes if write.rewrite is not None]
         for write, made in zip(rewrites, _parallel(_temp_copy, rewrites, workers), strict=True):
             temps.append((write, *made))
-        for write in writes:
-            if write.rewrite is None and write.patches:
-                journals.append((write, _journal(write)))
-        _parallel(os.fsync, [fd for _, _, fd in temps], workers)
-        _parallel(_fsync_path, [jpath for _, jpath in journals], workers)
-        folders = {write.path.parent for write in writes}
-        for folder in folders:
+        patched = [write for write in writes if write.rewrite is None and write.patches]
+        _write_journals(patched, names, fds)
+        _parallel(os.fsync, [fd for _, _, fd in temps] + fds, workers)
+        for folder in {write.path.parent for write in patched}:
             fsync_dir(folder)  # the journals' names are durable before any audio changes
-        for write, _ in journals:
+        applied = True
+        for write in patched:
             _apply(write.handle.fileno(), write.patches)
+        renamed = {write.path.parent for write, _, _ in temps}
         while temps:
             write, tmp, fd = temps.pop()
             os.close(fd)
             os.replace(tmp, write.path)
-        _parallel(os.fsync, [write.handle.fileno() for write, _ in journals], workers)
-        for folder in folders:
+        _parallel(os.fsync, [write.handle.fileno() for write in patched], workers)
+        for folder in renamed:
             fsync_dir(folder)  # the renames are durable
-        for _, jpath in journals:
+        for jpath in names:
             jpath.unlink()
     finally:
+        for fd in fds:
+            os.close(fd)
+        if not applied:  # no audio file changed yet: the journals guard nothing
+            for jpath in names:
+                jpath.unlink(missing_ok=True)
         for _, tmp, fd in temps:  # only left when something failed before the renames
             os.close(fd)
             tmp.unlink(missing_ok=True)
 
 
-def _journal(write: Write) -> Path:
-    """Write (not yet fsync) the old bytes of every range about to be overwritten."""
+def _write_journals(writes: Sequence[Write], names: list[Path], fds: list[int]) -> None:
+    """Per folder, one journal (not yet fsynced) with the old bytes of every range about to be
+    overwritten in each file, reachable from every file's journal name (hard links; a copy
+    where the filesystem has none). Appends the names made and the descriptors to flush."""
+    folders: dict[Path, list[Write]] = {}
+    for write in writes:
+        folders.setdefault(write.path.parent, []).append(write)
+    for group in folders.values():
+        data = _render([_section(write) for write in group])
+        first: Path | None = None
+        for write in group:
+            jpath = journal_path(write.path)
+            if first is not None and _link(first, jpath):
+                names.append(jpath)
+                continue
+            fd = os.open(jpath, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fds.append(fd)
+            names.append(jpath)
+            os.write(fd, data)
+            first = first or jpath
+
+
+def _section(write: Write) -> tuple[bytes, int, list[Patch]]:
     fd = write.handle.fileno()
     size = os.fstat(fd).st_size
     old = []
@@ -221,13 +276,20 @@ def _journal(write: Write) -> Path:
         if offset + len(new) > size:
             raise ValueError("in-place patches must not grow the file")
         old.append((offset, os.pread(fd, len(new), offset)))
-    jpath = journal_path(write.path)
-    jfd = os.open(jpath, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(jfd, _render(size, old))
-    finally:
-        os.close(jfd)
-    return jpath
+    return os.fsencode(write.path.name), size, old
+
+
+def _link(source: Path, target: Path) -> bool:
+    """Hard-link `target` to `source`; False where the filesystem cannot (then copy)."""
+    for _ in range(2):
+        try:
+            os.link(source, target)
+            return True
+        except FileExistsError:
+            target.unlink(missing_ok=True)  # a stale name; its file was replayed under the lock
+        except OSError:
+            return False
+    return False
 
 
 def temp_path(path: Path) -> Path:
@@ -252,14 +314,6 @@ def _temp_copy(write: Write) -> tuple[Path, int]:
         tmp.unlink(missing_ok=True)
         raise
     return tmp, fd
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _POOL: list[Any] = []
