@@ -71,32 +71,24 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-class Planner:
-    """Collects episodes, files to publish, media jobs and findings for one build."""
+class EpisodePlanner:
+    """Plans episodes one segment at a time: what is published where, and what the feed says.
 
-    def __init__(self, root: Path, show: Show, cache: Path, check: bool = False):
-        self.root, self.show, self.cache, self.check = root, show, cache, check
+    Needs only the show and the segment, so it also runs in the worker processes that prepare
+    self-contained segments (`feeds.prepare`); `Planner` adds the show-wide part."""
+
+    def __init__(self, root: Path, show: Show):
+        self.root, self.show = root, show
         self.show_file = str(root / "show.yaml")
         self.base = base_url(show) or ""
         self.episodes: list[Episode] = []
         self.files: dict[str, Any] = {}
         self.findings: list[Finding] = []
-        self.media_findings: list[Finding] = []
         self.jobs: list[tuple[Episode, Path, Path | None]] = []
         self.input_files: list[Path] = []
         self.manifest_of: dict[str, str] = {}
-        self.media_made = self.media_cached = 0
-        memo = read_json(cache / MEMO)
-        self.memo: dict[str, list] = memo if isinstance(memo, dict) else {}
-        self.image_url: str | None = None
-        self.image_src: str | None = None
         self.artwork: Path | None = None
         self._images: dict[str, Path | None] = {}  # image.file -> usable path (checked once)
-        if not base_url(show):
-            self._error("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
-                        "feed cannot link its media and transcripts; add feed_url",
-                        self.show_file)
-        self._show_image()
 
     # -- findings -------------------------------------------------------------------------
 
@@ -142,18 +134,6 @@ class Planner:
         return found
 
     # -- planning -------------------------------------------------------------------------
-
-    def _show_image(self) -> None:
-        image = self.show.image
-        if image.file:
-            found = self._image(image.file, self.show_file)
-            if found:
-                name = f"artwork{found.suffix.lower()}"
-                self.files[name] = found
-                self.artwork = found
-                self.image_url, self.image_src = self.base + name, name
-        elif image.url:
-            self.image_url = self.image_src = image.url
 
     def plan(self, segments: list[tuple[Path, Segment]]) -> None:
         for path, segment in segments:
@@ -234,6 +214,37 @@ class Planner:
         for url in audio.alternates:
             ep.alternates.append(AlternateEnclosure(type=guess_type(url) or "audio/mpeg",
                                                     sources=[url]))
+
+
+class Planner(EpisodePlanner):
+    """Collects episodes, files to publish, media jobs and findings for one build."""
+
+    def __init__(self, root: Path, show: Show, cache: Path, check: bool = False):
+        super().__init__(root, show)
+        self.cache, self.check = cache, check
+        self.media_findings: list[Finding] = []
+        self.media_made = self.media_cached = 0
+        memo = read_json(cache / MEMO)
+        self.memo: dict[str, list] = memo if isinstance(memo, dict) else {}
+        self.image_url: str | None = None
+        self.image_src: str | None = None
+        if not base_url(show):
+            self._error("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
+                        "feed cannot link its media and transcripts; add feed_url",
+                        self.show_file)
+        self._show_image()
+
+    def _show_image(self) -> None:
+        image = self.show.image
+        if image.file:
+            found = self._image(image.file, self.show_file)
+            if found:
+                name = f"artwork{found.suffix.lower()}"
+                self.files[name] = found
+                self.artwork = found
+                self.image_url, self.image_src = self.base + name, name
+        elif image.url:
+            self.image_url = self.image_src = image.url
 
     # -- media ----------------------------------------------------------------------------
 
