@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from mutagen import id3
@@ -91,6 +92,21 @@ def frame_key(ident: str, frame: bytes) -> str:
     return ident
 
 
+PLANS_KEPT = 8
+"""Distinct old tag regions whose plans a run keeps (each holds a few tags' worth of bytes)."""
+
+
+@dataclass
+class HeadPlan:
+    """What re-tagging one old tag region means: the fields that change (with their old values)
+    and the new frames; the bytes to write are derived once and shared by every such file."""
+
+    changed: list[str]
+    frames: bytes
+    before: dict[str, Any]
+    derived: dict[Any, Any] = dataclass_field(default_factory=dict)
+
+
 class Renderer:
     """Our frames for one set of values, rendered once and reused for every file of a run."""
 
@@ -112,6 +128,22 @@ class Renderer:
         # title) then rewrites only the few hundred bytes after it, not the picture.
         order = sorted(self.frames, key=lambda name: -sum(map(len, self.frames[name])))
         self.block = b"".join(f for name in order for f in self.frames[name])
+        self._plans: dict[bytes, HeadPlan | None] = {}
+
+    def plan(self, old_head: bytes) -> HeadPlan | None:
+        """The re-tag of one old tag region (None: not for this fast path), worked out once per
+        distinct region: the files of one run usually carry the same tag, byte for byte."""
+        if old_head in self._plans:
+            return self._plans[old_head]
+        raw = split(old_head)
+        result = None
+        if raw is not None and raw.size == len(old_head):
+            changed, frames, old = self.retag(raw)
+            result = HeadPlan(changed, frames, old_values(old) if changed else {})
+        if len(self._plans) >= PLANS_KEPT:
+            del self._plans[next(iter(self._plans))]
+        self._plans[old_head] = result
+        return result
 
     def retag(self, raw: RawTag) -> tuple[list[str], bytes, dict[str, list[bytes]]]:
         """(changed fields, new frames, old frames of the changed fields)."""

@@ -144,27 +144,28 @@ def _plan_mp3_fast(path: Path, handle: BinaryIO, values: dict[str, Any],
                    renderer: Callable[[], Any], dry_run: bool,
                    ) -> tuple[list[Change], journal.Write | None] | None:
     """Frame-level re-tag (see `id3raw`); None when the tag needs the mutagen way."""
-    from media.id3raw import old_values, split, tag_bytes
+    from media.id3raw import tag_bytes
 
     tag_size, v1_offset = _mp3_layout(path, handle)
     if v1_offset is not None:
         return None
     old_head = os.pread(handle.fileno(), tag_size, 0)
-    raw = split(old_head)
-    if raw is None or raw.size != tag_size:
+    plan = renderer().plan(old_head)
+    if plan is None:
         return None
-    changed, frames, old_frames = renderer().retag(raw)
-    if not changed:
+    if not plan.changed:
         return [], None
-    before = old_values(old_frames)
-    changes = [Change(name, before.get(name), values[name]) for name in changed]
+    changes = [Change(name, plan.before.get(name), values[name]) for name in plan.changed]
     if dry_run:
         return changes, None
-    needed = 10 + len(frames)
+    needed = 10 + len(plan.frames)
     if tag_size and needed <= tag_size:
-        new_head = tag_bytes(frames, tag_size)
-        return changes, journal.Write(path, handle, patches=[_changed_span(old_head, new_head)])
-    new_head = tag_bytes(frames, needed + PAD_MIN + needed // 8)
+        if "patch" not in plan.derived:
+            plan.derived["patch"] = _changed_span(old_head, tag_bytes(plan.frames, tag_size))
+        return changes, journal.Write(path, handle, patches=[plan.derived["patch"]])
+    if "grown" not in plan.derived:
+        plan.derived["grown"] = tag_bytes(plan.frames, needed + PAD_MIN + needed // 8)
+    new_head = plan.derived["grown"]
     end = os.fstat(handle.fileno()).st_size
 
     def rewrite(temp: BinaryIO) -> None:
