@@ -9,9 +9,12 @@ transcript cannot make the feed unparseable.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from feeds import podcastindex
 from feeds.episode import Episode
@@ -57,6 +60,19 @@ def new_generator() -> FeedGenerator:
 def build_feed(show: Show, episodes: list[Episode], base_url: str | None,
                image_url: str | None = None) -> bytes:
     """The RSS document (UTF-8 bytes, pretty-printed) for `episodes` in feed order."""
+    ordered = sorted(episodes, key=lambda e: e.sort_key)
+    dates = [e.segment.published for e in ordered if e.segment.published]
+    return feed_document(show, item_fragments(show, ordered), max(dates) if dates else None,
+                         base_url, image_url)
+
+
+def feed_document(show: Show, items: list[bytes], last_build: datetime | None,
+                  base_url: str | None, image_url: str | None = None) -> bytes:
+    """The RSS document from the channel (rendered here by feedgen) and `items`, already
+    rendered by `item_fragments` (possibly in other processes) and put in feed order.
+
+    feedgen appends items after every other channel element, so the bytes are those of
+    feedgen rendering the channel with its entries in one go."""
     fg = new_generator()
     fg.title(clean(show.title))
     if show.feed_url:
@@ -68,10 +84,8 @@ def build_feed(show: Show, episodes: list[Episode], base_url: str | None,
     if show.copyright:
         fg.copyright(clean(show.copyright))
     fg.generator(GENERATOR)
-    ordered = sorted(episodes, key=lambda e: e.sort_key)
-    dates = [e.segment.published for e in ordered if e.segment.published]
-    if dates:
-        fg.lastBuildDate(max(dates))
+    if last_build is not None:
+        fg.lastBuildDate(last_build)
     else:  # feedgen defaults to now, which would make every build differ
         fg._FeedGenerator__rss_lastBuildDate = None
     if image_url:
@@ -95,12 +109,41 @@ def build_feed(show: Show, episodes: list[Episode], base_url: str | None,
     ours.license = clean(show.license)
     ours.medium = show.medium
 
-    for episode in ordered:
-        add_item(fg, show, episode)
-    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    channel = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    cut = channel.rindex(CHANNEL_END)
+    return b"".join([channel[:cut], *items, channel[cut:]])
 
 
-def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> None:
+CHANNEL_END = b"  </channel>"
+ITEM_END = b"    </item>\n"
+NAMESPACES = {**ItunesExtension().extend_ns(), **PodcastIndexExtension().extend_ns(),
+              "atom": "http://www.w3.org/2005/Atom",
+              "content": "http://purl.org/rss/1.0/modules/content/"}
+"""The namespace prefixes feedgen declares on <rss> with our two extensions loaded."""
+
+
+def item_fragments(show: Show, episodes: list[Episode]) -> list[bytes]:
+    """Each episode's <item> element, as bytes exactly as it appears in the whole document.
+
+    feedgen renders the entries; they are serialized inside an <rss><channel> carrying the
+    document's namespace prefixes, so indentation and prefixes match, and cut at the item end
+    tags ('<' is always escaped in text and attributes, so the cut cannot fall inside one)."""
+    if not episodes:
+        return []
+    fg = new_generator()
+    root = etree.Element("rss", nsmap=NAMESPACES)
+    channel = etree.SubElement(root, "channel")
+    for episode in episodes:
+        channel.append(add_item(fg, show, episode).rss_entry())
+    text = etree.tostring(root, pretty_print=True, encoding="UTF-8")
+    body = text[text.index(b"<channel>\n") + len(b"<channel>\n"):text.rindex(CHANNEL_END)]
+    pieces = body.split(ITEM_END)
+    if len(pieces) != len(episodes) + 1 or pieces[-1]:
+        raise AssertionError("feed items could not be told apart")  # never for escaped text
+    return [piece + ITEM_END for piece in pieces[:-1]]
+
+
+def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
     seg = episode.segment
     fe = fg.add_entry(order="append")
     fe.title(clean(seg.title))
@@ -137,3 +180,4 @@ def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> None:
     ours.persons = [PersonTag(clean(p.name), p.role, p.group, p.href, p.img)
                     for p in seg.persons]
     ours.alternate_enclosures = episode.alternates
+    return fe

@@ -72,10 +72,16 @@ def audio_source(episode: Episode) -> str | None:
 
 def preview_html(show: Show, episodes: list[Episode], image_src: str | None) -> str:
     ordered = sorted(episodes, key=lambda e: e.sort_key)
+    return preview_page(show, [episode_html(e, audio_source(e)) for e in ordered], image_src)
+
+
+def preview_page(show: Show, articles: list[str], image_src: str | None) -> str:
+    """The page from `episode_html` fragments already in feed order (rendered by whichever
+    process planned the episode)."""
     art = (f'<img class="artwork" src="{_e(image_src)}" alt="{_e(show.title)} artwork">\n'
            if image_src else "")
-    items = "\n".join(episode_html(e, audio_source(e)) for e in ordered)
-    count = len(ordered)
+    items = "\n".join(articles)
+    count = len(articles)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{_e(show.language)}">\n<head>\n<meta charset="utf-8">\n'
