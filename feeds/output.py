@@ -63,14 +63,34 @@ def build_lock(output: Path, wait: float) -> Iterator[None]:
             raise PublishError(f"another segpack build is still writing {output} (lock "
                                f"{path}); try again when it has finished") from None
     try:
+        settle(output)
         yield
     finally:
         lock.release()
 
 
+def settle(output: Path) -> None:
+    """Undo what a killed build left (we hold the lock, so none is running): a build killed
+    between moving the old output aside and the new one in left no output at all, only the
+    complete old one as `.NAME.old-*`: put it back. Then remove temp, old and trash folders."""
+    stale = [p for pattern in ("build", "old", "trash")
+             for p in output.parent.glob(f".{output.name}.{pattern}-*")]
+    if not stale:
+        return
+    if not output.exists():
+        olds = sorted((p for p in stale if ".old-" in p.name), key=lambda p: p.stat().st_mtime)
+        if olds:
+            os.rename(olds[-1], output)
+            fsync_dir(output.parent)
+            warn(f"segpack: {output}: restored the previous output (a build was interrupted "
+                 "while swapping it)")
+    remove_leftovers(output)
+
+
 def remove_leftovers(output: Path) -> None:
     """Temp folders of builds that were killed (we hold the lock, so none is running)."""
-    for pattern in (f".{output.name}.build-*", f".{output.name}.old-*"):
+    for pattern in (f".{output.name}.build-*", f".{output.name}.old-*",
+                    f".{output.name}.trash-*"):
         for stale in output.parent.glob(pattern):
             shutil.rmtree(stale, ignore_errors=True)
 
@@ -90,7 +110,11 @@ def swap_in(staging: Path, output: Path) -> Path | None:
     if output.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
         os.rmdir(old)
-        os.rename(output, old)
+        if _exchange(staging, output):  # one atomic step: there is always an output
+            os.rename(staging, old)
+            fsync_dir(output.parent)
+            return old
+        os.rename(output, old)  # a crash until the next rename leaves no output: `settle`
     try:
         os.rename(staging, output)
     except OSError as exc:
@@ -102,10 +126,30 @@ def swap_in(staging: Path, output: Path) -> Path | None:
     return old
 
 
+def _exchange(new: Path, current: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(new), at_fdcwd, os.fsencode(current),
+                     rename_exchange) == 0
+
+
 def remove_old(old: Path | None):
-    """Delete a swapped-out folder in a background thread; join the returned thread."""
+    """Delete a swapped-out folder in a background thread; join the returned thread.
+
+    It is renamed to `.NAME.trash-*` first, so an `.old-*` folder is always complete (what
+    `settle` may restore) and a half-deleted one is never mistaken for it."""
     import threading
 
+    if old is not None:
+        trash = old.with_name(old.name.replace(".old-", ".trash-", 1))
+        os.rename(old, trash)
+        old = trash
     thread = threading.Thread(target=shutil.rmtree, args=(old,), kwargs={"ignore_errors": True})
     if old is not None:
         thread.start()
