@@ -307,35 +307,42 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
             rendered.append(Renderer(values))
         return rendered[0]
 
-    for start in range(0, len(paths), BATCH):
-        chunk = paths[start:start + BATCH]
-        handles: list[BinaryIO] = []
-        writes: list[journal.Write] = []
-        outcome: list[list[Change] | SegpackError] = []
-        try:
-            for path in chunk:
-                try:
-                    changes, write = _plan(Path(path), values, clean, dry_run, handles,
-                                           renderer)
-                except SegpackError as exc:
-                    outcome.append(exc)
-                    continue
-                outcome.append(changes)
-                if write is not None:
-                    writes.append(write)
+    closing = None  # the previous batch's files, closed in the background
+    try:
+        for start in range(0, len(paths), BATCH):
+            chunk = paths[start:start + BATCH]
+            handles: list[BinaryIO] = []
+            writes: list[journal.Write] = []
+            outcome: list[list[Change] | SegpackError] = []
             try:
-                journal.commit(writes)
-            except OSError as exc:
-                failed = {w.path for w in writes}
-                outcome = [MediaError(f"write failed: {exc.strerror or exc}", p)
-                           if Path(p) in failed else r for p, r in zip(chunk, outcome,
-                                                                         strict=True)]
-        finally:
-            journal.close_all(handles)
-        results.extend(outcome)
-        if on_done:
-            for path in chunk:
-                on_done(Path(path))
+                for path in chunk:
+                    try:
+                        changes, write = _plan(Path(path), values, clean, dry_run, handles,
+                                               renderer)
+                    except SegpackError as exc:
+                        outcome.append(exc)
+                        continue
+                    outcome.append(changes)
+                    if write is not None:
+                        writes.append(write)
+                try:
+                    journal.commit(writes)
+                except OSError as exc:
+                    failed = {w.path for w in writes}
+                    outcome = [MediaError(f"write failed: {exc.strerror or exc}", p)
+                               if Path(p) in failed else r for p, r in zip(chunk, outcome,
+                                                                             strict=True)]
+            finally:
+                if closing is not None:
+                    closing.result()
+                closing = journal.close_all_later(handles)
+            results.extend(outcome)
+            if on_done:
+                for path in chunk:
+                    on_done(Path(path))
+    finally:
+        if closing is not None:
+            closing.result()
     return results
 
 
