@@ -295,7 +295,18 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
 
     Files are planned one by one (each locked while its batch is open) and committed in batches
     with a group commit, so a thousand files cost a few flush rounds, not three fsyncs each.
+
+    Files are taken in one canonical order (real paths, sorted) whatever order the caller gives:
+    a run holds its batch's locks until the batch commits, so two runs sharing files in opposite
+    orders would otherwise wait for each other forever; a file named twice (or through a
+    symlink) is tagged once, where locking it twice would wait on itself.
     """
+    keys = [os.path.realpath(path) for path in paths]
+    first: dict[str, Path] = {}
+    for key, path in zip(keys, paths, strict=True):
+        first.setdefault(key, Path(path))
+    canonical = sorted(first)
+    paths = [first[key] for key in canonical]
     values = values_for(segment, show, artwork)
     results: list[list[Change] | SegpackError] = []
     rendered: list[Any] = []
@@ -343,7 +354,11 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
     finally:
         if closing is not None:
             closing.result()
-    return results
+    if on_done:
+        for path in keys[len(canonical):]:  # the duplicates, so progress reaches its length
+            on_done(Path(path))
+    by_key = dict(zip(canonical, results, strict=True))
+    return [by_key[key] for key in keys]
 
 
 def _plan(path: Path, values: dict[str, Any], clean: bool, dry_run: bool,
