@@ -90,6 +90,7 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
     segment, show, show_dir = load_inputs(manifest, show_file)
     artwork = artwork_for(segment, show, show_dir)
     paths = list(audio)
+    containers: dict[Path, str] = {}
     progress = progress_wanted(len(paths)) and not as_json and not dry_run
     bar = None
     if progress:
@@ -98,39 +99,46 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
         bar.__enter__()
     try:
         results = write_many(paths, segment, show, clean=clean, dry_run=dry_run,
-                             artwork=artwork, on_done=(lambda _: bar.update(1)) if bar else None)
+                             artwork=artwork, on_done=(lambda _: bar.update(1)) if bar else None,
+                             containers=containers)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     report: list[dict[str, Any]] = []
-    failed = 0
+    failed = written = 0
+    lines: list[str] = []  # printed at once: a thousand files, one write
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, SegpackError):
             failed += 1
             warn(f"segpack: {result}")
             report.append({"path": str(path), "error": str(result)})
             continue
-        container = sniff(path)
+        container = containers.get(path) or sniff(path)
         note = content_note(path, container)
         if note:
             warn(f"segpack: warning: {note}")
-        report.append({"path": str(path), "container": container,
-                       "written": bool(result) and not dry_run,
-                       "changes": [c.as_dict() for c in result]})
-        if as_json or progress:
+        if as_json:
+            report.append({"path": str(path), "container": container,
+                           "written": bool(result) and not dry_run,
+                           "changes": [c.as_dict() for c in result]})
+            continue
+        if result and not dry_run:
+            written += 1
+        if progress:
             continue
         count = len(result)
         if dry_run:
-            click.echo(f"{path}: {count} field{'s' * (count != 1)} would change")
+            lines.append(f"{path}: {count} field{'s' * (count != 1)} would change")
             for change in result:
                 c = change.as_dict()
-                click.echo(f"  {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
+                lines.append(f"  {c['field']}: {_short(c['old'])} -> {_short(c['new'])}")
         else:
-            click.echo(f"{path}: " + (f"{count} field{'s' * (count != 1)} written" if result
-                                      else "up to date"))
+            lines.append(f"{path}: " + (f"{count} field{'s' * (count != 1)} written" if result
+                                        else "up to date"))
+    if lines:
+        click.echo("\n".join(lines))
     if progress:
-        done = sum(1 for r in report if r.get("written"))
-        warn(f"{len(paths)} files: {done} written, {failed} failed")
+        warn(f"{len(paths)} files: {written} written, {failed} failed")
     if as_json:
         print_json(report)
     if failed:

@@ -290,8 +290,10 @@ BATCH = 256
 def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
                clean: bool = False, dry_run: bool = False, artwork: bytes | None = None,
                on_done: Callable[[Path], None] | None = None,
+               containers: dict[Path, str] | None = None,
                ) -> list[list[Change] | SegpackError]:
-    """`write_tags` for many files with the same segment: per file its changes or its error.
+    """`write_tags` for many files with the same segment: per file its changes or its error
+    (and, when `containers` is given, each file's container as sniffed, by path).
 
     Files are planned one by one (each locked while its batch is open) and committed in batches
     with a group commit, so a thousand files cost a few flush rounds, not three fsyncs each.
@@ -329,7 +331,7 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
                 for path in chunk:
                     try:
                         changes, write = _plan(Path(path), values, clean, dry_run, handles,
-                                               renderer)
+                                               renderer, containers)
                     except SegpackError as exc:
                         outcome.append(exc)
                         continue
@@ -363,10 +365,13 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
 
 def _plan(path: Path, values: dict[str, Any], clean: bool, dry_run: bool,
           handles: list[BinaryIO], renderer: Callable[[], Any] | None = None,
+          containers: dict[Path, str] | None = None,
           ) -> tuple[list[Change], journal.Write | None]:
     from mutagen import MutagenError
 
     container = sniff(path)
+    if containers is not None:
+        containers[path] = container
     if not dry_run:
         journal.check_writable(path)
     handle = journal.open_locked(path, write=not dry_run)
