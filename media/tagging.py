@@ -18,8 +18,6 @@ from typing import Any, BinaryIO
 
 from media import id3 as id3_store
 from media import journal
-from media import mp4 as mp4_store
-from media import vorbis as vorbis_store
 from media.fieldtable import BY_NAME, FIELDS, field_values
 from media.probe import check_mp3_complete, load_mutagen, sniff
 from segment.errors import MediaError, SegpackError
@@ -85,7 +83,11 @@ class _Loaded:
         if self.family == "id3":
             return id3_store.read(self.tags)
         if self.family == "mp4":
+            from media import mp4 as mp4_store  # MP4 and Vorbis stores load only when used
+
             return mp4_store.read(self.tags, getattr(self.audio, "chapters", None))
+        from media import vorbis as vorbis_store
+
         pictures = getattr(self.audio, "pictures", None)
         return vorbis_store.read(self.tags, pictures)
 
@@ -98,8 +100,12 @@ class _Loaded:
         if self.family == "id3":
             id3_store.write(self.tags, values)
         elif self.family == "mp4":
+            from media import mp4 as mp4_store
+
             mp4_store.write(self.tags, values)
         else:
+            from media import vorbis as vorbis_store
+
             vorbis_store.write(self.tags, values,
                                flac=self.audio if self.container == "flac" else None)
 
@@ -112,6 +118,40 @@ def _load(path: Path, handle: BinaryIO, container: str) -> _Loaded:
     if audio.tags is None:
         audio.add_tags()
     return _Loaded(path, container, family, audio.tags, audio)
+
+
+WINDOW = 16384
+"""Bytes after the tag in which mutagen normally finds the first MPEG frames."""
+_STREAMS: dict[tuple[bytes, int], Any] = {}
+"""(first bytes after the tag, bytes after the tag) -> mutagen's MPEGInfo or the error: copies
+of one recording (a thousand files tagged in one run) are parsed once."""
+
+
+class _OutOfWindow(Exception):
+    pass
+
+
+class _Window:
+    """The first bytes after the tag standing in for the file (of `size` bytes from there) while
+    mutagen looks for the first frames; reading past them means "ask the real file"."""
+
+    def __init__(self, data: bytes, size: int):
+        self.data, self.size, self.pos = data, size, 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = offset + (0, self.pos, self.size)[whence]
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def read(self, count: int = -1) -> bytes:
+        end = self.size if count < 0 else min(self.pos + count, self.size)
+        if end > len(self.data):
+            raise _OutOfWindow
+        chunk = self.data[self.pos:end]
+        self.pos = max(self.pos, end)
+        return chunk
 
 
 def _mp3_layout(path: Path, handle: BinaryIO) -> tuple[int, int | None]:
@@ -128,11 +168,23 @@ def _mp3_layout(path: Path, handle: BinaryIO) -> tuple[int, int | None]:
         from media.id3raw import synchsafe
 
         tag_size = 10 + synchsafe(head[6:10]) + (10 if head[5] & 0x10 else 0)
-    try:
-        handle.seek(tag_size)
-        info = MPEGInfo(handle, tag_size)
-    except MutagenError as exc:
-        raise MediaError(f"no MPEG audio found after the tag ({exc})", path) from None
+    window = os.pread(fd, WINDOW, tag_size)
+    key = (window, size - tag_size)
+    info = _STREAMS.get(key)
+    if info is None:
+        try:
+            try:
+                info = MPEGInfo(_Window(window, size - tag_size), 0)
+            except _OutOfWindow:
+                handle.seek(tag_size)
+                info = MPEGInfo(handle, tag_size)
+        except MutagenError as exc:
+            info = f"no MPEG audio found after the tag ({exc})"
+        if len(_STREAMS) >= 8:
+            del _STREAMS[next(iter(_STREAMS))]
+        _STREAMS[key] = info
+    if isinstance(info, str):
+        raise MediaError(info, path)
     v1_offset = None
     if size >= 128 + tag_size and os.pread(fd, 3, size - 128) == b"TAG":
         v1_offset = size - 128
