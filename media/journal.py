@@ -230,7 +230,8 @@ def commit(writes: Sequence[Write], *, workers: int = 16) -> None:
             write, tmp, fd = temps.pop()
             os.close(fd)
             os.replace(tmp, write.path)
-        _parallel(os.fsync, [write.handle.fileno() for write in patched], workers)
+        # Same size, same blocks: the bytes are what must be durable, not the mtime.
+        _parallel(os.fdatasync, [write.handle.fileno() for write in patched], workers)
         for folder in renamed:
             fsync_dir(folder)  # the renames are durable
         for jpath in names:
