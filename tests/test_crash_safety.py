@@ -86,6 +86,19 @@ def timed(*args: str | Path) -> float:
     return time.monotonic() - started
 
 
+def kill_when_writing(process: subprocess.Popen, folder: Path, marker: str, extra: float,
+                      limit: float) -> bool:
+    """SIGKILL `process` `extra` s after a name containing `marker` (a journal, temp file or
+    staging folder) appears in `folder`: aims at the few milliseconds where bytes change.
+    False when the process finished first."""
+    deadline = time.monotonic() + limit
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(marker in entry.name for entry in os.scandir(folder)):
+            return kill_after(process, extra)
+        time.sleep(0.0005)
+    return kill_after(process, 0.0)
+
+
 def audio_md5(path: Path) -> str:
     from media.ffmpeg import run_ffmpeg
 
@@ -200,18 +213,21 @@ class TagRig:
     def round(self, rng: random.Random, figures: Figures, *, kills: int = 1) -> None:
         """Start the tag run `kills` times (each on what the last one left), kill each at a
         random moment, then check every file."""
-        killed = False
         for _ in range(kills):
             process = segpack("tag", *self.files, "--from", self.new_manifest)
-            if kill_after(process, kill_moment(rng, self.duration, self.planning)):
-                figures.kills += 1
-                killed = True
+            if rng.random() < 0.5:
+                killed_now = kill_when_writing(process, self.folder, ".segpack-",
+                                               rng.uniform(0.0, 0.008), self.duration * 3)
             else:
+                killed_now = kill_after(process, kill_moment(rng, self.duration, self.planning))
+            if not killed_now:
                 figures.runs_finished_first += 1
-        leftovers = any(self.folder.glob(".*.segpack-*"))
-        new = sum(digest(p.read_bytes()) == self.new_digest[p] for p in self.files)
-        if killed and (leftovers or 0 < new < len(self.files)):
-            figures.kills_mid_write += 1
+                continue
+            figures.kills += 1
+            leftovers = any(self.folder.glob(".*.segpack-*"))
+            new = sum(digest(p.read_bytes()) == self.new_digest[p] for p in self.files)
+            if leftovers or 0 < new < len(self.files):
+                figures.kills_mid_write += 1
         self.check(figures)
 
     def check(self, figures: Figures) -> None:
@@ -297,7 +313,12 @@ class BuildRig:
         previous = (self.output / "feed.xml").read_bytes()
         self.write_version("b" if self.version == "a" else "a")
         process = segpack("build", self.show, "-o", self.output, "--jobs", "1")
-        if kill_after(process, kill_moment(rng, self.duration, self.planning)):
+        if rng.random() < 0.5:
+            killed = kill_when_writing(process, self.output.parent, f".{self.output.name}.",
+                                       rng.uniform(0.0, 0.1), self.duration * 3)
+        else:
+            killed = kill_after(process, kill_moment(rng, self.duration, self.planning))
+        if killed:
             figures.kills += 1
             if any(self.output.parent.glob(f".{self.output.name}.*-*")):
                 figures.kills_mid_write += 1
