@@ -4,10 +4,12 @@
                                                      chapters/, images/, index.html
 
 Steps: take the output's lock; if no input changed since the last build, replay its report
-(`feeds.uptodate`); else load the show (changed manifests only, `feeds.load`), refuse on errors
-(and on warnings with --strict), plan every episode (enclosure, direct link, transcripts,
-chapters), make tagged copies of local audio (`feeds.media_step`, cached by content), render
-feed.xml and index.html, write everything into a temp folder beside the output and swap it in
+(`feeds.uptodate`); else create a temp folder beside the output and load the show (changed
+manifests only, `feeds.load`): worker processes (`feeds.prepare`) parse the manifests and plan,
+write and render every self-contained (direct-link) segment. Refuse on errors (and on warnings
+with --strict), plan the other episodes here (local files: enclosure, transcripts, chapters),
+make tagged copies of local audio (`feeds.media_step`, cached by content), render feed.xml and
+index.html around the workers' fragments, write the rest, sync once and swap the temp folder in
 whole (`feeds.output`). This module imports heavy libraries only inside `full_build`, so the
 no-change path stays cheap.
 """
@@ -128,13 +130,41 @@ def _finding(data: dict[str, Any]) -> Finding:
 
 
 def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
-    """Load, plan, make media, render; write and swap in unless `options.check`."""
+    """Load, plan, make media, render; write and swap in unless `options.check`.
+
+    Files are written into the staging folder as they are made (most by the worker processes
+    of `feeds.prepare`); a failed or refused build removes it, leaving the output as it was."""
+    import shutil
+
+    from feeds.cache import read_json
+    from feeds.output import new_staging, remove_leftovers
+
+    output = options.output
+    if options.check:
+        return _build_into(options, key, None, {})
+    remove_leftovers(output)
+    state = read_json(cache_dir_for(output) / uptodate.STATE_FILE)
+    previous = state.get("files", {}) if isinstance(state, dict) and output.is_dir() else {}
+    staging = new_staging(output)
+    try:
+        return _build_into(options, key, staging, previous)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
+                previous: dict[str, list]) -> BuildResult:
     from feeds.load import load_show_cached
     from feeds.plan import Planner
+    from segment.models import Segment
 
     root, output = options.show_dir, options.output
     cache = cache_dir_for(output)
-    folder, counts, save_manifests = load_show_cached(root, options.settings, cache)
+    folder, counts, save_manifests, prepared = load_show_cached(
+        root, options.settings, cache, jobs=options.jobs,
+        staging=None if staging is None else str(staging), old_output=str(output),
+        previous=previous)
     result = BuildResult(output, checked_only=options.check,
                          manifests_parsed=counts["parsed"], manifests_cached=counts["cached"])
     result.findings.extend(folder.findings)
@@ -144,7 +174,7 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
             result.drafts += 1  # unpublished work: its findings do not block publishing
             continue
         result.findings.extend(item.findings)
-        if item.segment is not None:
+        if isinstance(item.segment, Segment):
             segments.append((item.path, item.segment))
     if not options.check:
         result.on_failure = save_manifests  # the next try re-parses only what changed
@@ -154,21 +184,23 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     planner = Planner(root, folder.show, cache, check=options.check)
     planner.plan(segments)
     result.findings.extend(planner.findings)
+    for done in prepared.values():
+        result.findings.extend(done.findings)
     _finish(result, options)  # refuse before any media work
     planner.make_media(options.jobs)
     result.findings.extend(planner.media_findings)
     result.media_made, result.media_cached = planner.media_made, planner.media_cached
-    result.episodes = len(planner.episodes)
+    result.episodes = len(planner.episodes) + len(prepared)
     _finish(result, options)
-    files = planner.render()
-    if options.check:
+    files = planner.render(list(prepared.values()))
+    if staging is None:
         return result
-    from feeds.cache import read_json
     from feeds.output import remove_old
 
-    state = read_json(cache / uptodate.STATE_FILE)
-    previous = state.get("files", {}) if isinstance(state, dict) else {}
-    old, written = _publish(files, output, previous if output.is_dir() else {})
+    written = _publish(files, staging, output, previous)
+    for done in prepared.values():
+        written.update(done.written)
+    old = swap_in_synced(staging, output)
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the cache
     save_manifests()
     planner.save_memo()
@@ -178,81 +210,26 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     return result
 
 
-def _digest(data: bytes) -> str:
-    import hashlib
+def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[str, list]
+             ) -> dict[str, list]:
+    """Write the files the build process made (feed.xml, index.html, files of the segments it
+    planned, links to media copies) into `staging`; see `feeds.writing`."""
+    from feeds.writing import write_files
 
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return write_files(files, str(staging), str(output), previous)
 
 
-def _write_one(target: str, content: Any, reuse: str | None) -> None:
-    """Link `reuse` (the same bytes in the previous output) or the cache copy, else write."""
+def swap_in_synced(staging: Path, output: Path) -> Path | None:
+    """Sync the staging folder's files to disk once, then swap it in (`feeds.output.swap_in`).
+
+    One sync instead of an fsync per file: nothing in staging is visible before the swap, and
+    the swap must never expose files still in the page cache only."""
     import os
-    import shutil
 
-    source = reuse or (str(content) if isinstance(content, Path) else None)
-    if source is not None:
-        try:
-            os.link(source, target)  # neither copy is ever written in place again
-            return
-        except OSError:
-            if isinstance(content, Path):
-                shutil.copyfile(content, target)
-                return
-    with open(target, "wb") as handle:
-        handle.write(content)
+    from feeds.output import swap_in
 
-
-def _publish(files: dict[str, Any], output: Path, previous: dict[str, list]
-             ) -> tuple[Path | None, dict[str, list]]:
-    """Write `files` ({relative path: text | bytes | Path to link}) and swap them in.
-
-    A file whose bytes equal the previous build's (content digest recorded in the state, and
-    the old file's mtime and size unchanged since) is hard-linked from the previous output
-    instead of written: on a slow file system creating 20,000 small files costs seconds,
-    linking them a tenth of that. Returns the previous output folder (moved aside, for the
-    caller to delete) and {path: [digest, mtime_ns, size]} of what was written."""
-    import os
-    import shutil
-    from concurrent.futures import ThreadPoolExecutor
-
-    from feeds.cache import stat_key
-    from feeds.output import new_staging, remove_leftovers, swap_in
-
-    remove_leftovers(output)
-    staging = new_staging(output)
-    try:
-        for folder in sorted({os.path.dirname(rel) for rel in files} - {""}):
-            os.makedirs(os.path.join(staging, folder), exist_ok=True)
-        base, old_base = str(staging), str(output)
-        digests: dict[str, str] = {}
-        targets, contents, reuses = [], [], []
-        for rel, content in files.items():
-            reuse = None
-            if not isinstance(content, Path):
-                content = content.encode("utf-8") if isinstance(content, str) else content
-                digests[rel] = digest = _digest(content)
-                before = previous.get(rel)
-                if before and before[0] == digest:
-                    old = os.path.join(old_base, rel)
-                    if list(stat_key(Path(old)) or ()) == before[1:]:
-                        reuse = old
-            targets.append(os.path.join(base, rel))
-            contents.append(content)
-            reuses.append(reuse)
-        # file writes are system calls that release the GIL: a few threads overlap them
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(_write_one, targets, contents, reuses))
-        os.sync()  # the swap below must never expose files still in the page cache only
-        old_folder = swap_in(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    written = {}
-    for rel, digest in digests.items():
-        key = stat_key(output / rel)
-        if key is not None:
-            written[rel] = [digest, *key]
-    return old_folder, written
+    os.sync()
+    return swap_in(staging, output)
 
 
 def _save_state(root: Path, output: Path, key: str | None, planner: Any,

@@ -25,7 +25,7 @@ from typing import Any
 from segment.manifest import atomic_write
 
 CACHE_DIR = ".segpack-cache"
-FORMAT = 1
+FORMAT = 2
 """Bump when what the cache stores changes shape; older caches are then ignored."""
 
 

@@ -7,8 +7,10 @@ checks may depend on them; segments whose findings depend on other files (SEG301
 media present and inside the folder) are never cached.
 
 A cached segment is stored as its JSON-mode data and findings as plain tuples (marshal: 5x
-cheaper to write and 2x to read than pickling 10,000 pydantic models), and re-validated by the
-model on load (no YAML parse, no checks), so a stale cache can never yield an invalid segment.
+cheaper to write and 2x to read than pickling 10,000 pydantic models), one marshalled entry per
+manifest (made and read back in the worker processes of `feeds.prepare`, so the build process
+only moves bytes), and re-validated by the model on load (no YAML parse, no checks), so a stale
+cache can never yield an invalid segment.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import json
 import marshal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from feeds.cache import FORMAT, stat_key
+from feeds.cache import FORMAT
 from feeds.uptodate import list_manifests
 from segment import __version__
 from segment.loading import (
@@ -28,12 +30,14 @@ from segment.loading import (
     SegmentFile,
     ShowFolder,
     duplicate_findings,
-    load_segment,
     load_show_file,
 )
 from segment.manifest import atomic_write
 from segment.models import Segment
 from segment.rules import Finding, Severity
+
+if TYPE_CHECKING:
+    from feeds.prepare import Rendered
 
 STORE = "manifests.marshal"
 _UNCACHEABLE = {"SEG301", "SEG302"}
@@ -50,10 +54,20 @@ def _header(root: Path, settings: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode() + b"\0" + show_bytes).hexdigest()
 
 
-def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None
-                     ) -> tuple[ShowFolder, dict[str, int], Callable[[], None]]:
-    """The show folder, {"parsed": n, "cached": n}, and a function that saves the cache
-    (called by the build when convenient: its cost can overlap with deleting the old output)."""
+def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
+                     jobs: int = 1, staging: str | None = None, old_output: str = "",
+                     previous: dict[str, list] | None = None
+                     ) -> tuple[ShowFolder, dict[str, int], Callable[[], None],
+                                dict[str, Rendered]]:
+    """The show folder, {"parsed": n, "cached": n}, a function that saves the cache (called
+    by the build when convenient: its cost can overlap with deleting the old output), and the
+    segments `feeds.prepare` already planned and rendered (their files written into `staging`
+    unless it is None), by manifest path.
+
+    In the show folder, a segment planned by `feeds.prepare` is a `Brief` (id, GUID, draft:
+    what the show-wide checks read); a segment left for the build to plan is a `Segment`."""
+    from feeds.prepare import Work, prepare
+
     show_path = root / SHOW_FILE
     found: list[Finding] = []
     show = None
@@ -63,27 +77,24 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None
         found.append(Finding("SEG403", f"no {SHOW_FILE} in {root}: the feed needs a title, "
                              "description and language; create it", str(root),
                              severity=Severity.ERROR))
-    paths = [Path(p) for p in list_manifests(root)]
+    paths = list_manifests(root)
     if not paths:
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
 
     header = _header(root, settings)
     old = _read_store(cache, header)
-    entries: dict[str, tuple] = {}
+    work = Work(root, show, settings, old, staging, old_output, previous or {})
+    entries: dict[str, bytes] = {}
     segments: list[SegmentFile] = []
+    rendered: dict[str, Rendered] = {}
     parsed = 0
-    for path in paths:
-        key = stat_key(path)
-        hit = old.get(str(path))
-        item = _thaw(path, hit) if hit is not None and tuple(hit[0]) == key else None
-        if item is None:
-            item = load_segment(path, show, root, settings)
-            parsed += 1
-            hit = _freeze(key, item)
-        segments.append(item)
-        if key is not None and hit is not None and not any(f.code in _UNCACHEABLE
-                                                           for f in item.findings):
-            entries[str(path)] = hit
+    for path, done in zip(paths, prepare(work, paths, jobs), strict=True):
+        segments.append(done.item)
+        parsed += done.parsed
+        if done.entry is not None:
+            entries[path] = done.entry
+        if done.rendered is not None:
+            rendered[path] = done.rendered
     found.extend(duplicate_findings(segments))
 
     def save() -> None:
@@ -92,10 +103,10 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None
             atomic_write(cache / STORE, marshal.dumps({"header": header, "entries": entries}))
 
     return (ShowFolder(root, show, segments, found),
-            {"parsed": parsed, "cached": len(paths) - parsed}, save)
+            {"parsed": parsed, "cached": len(paths) - parsed}, save, rendered)
 
 
-def _read_store(cache: Path | None, header: str) -> dict[str, tuple]:
+def _read_store(cache: Path | None, header: str) -> dict[str, bytes]:
     if cache is None:
         return {}
     try:
@@ -107,20 +118,25 @@ def _read_store(cache: Path | None, header: str) -> dict[str, tuple]:
     return {}
 
 
-def _freeze(key: tuple[int, int] | None, item: SegmentFile) -> tuple | None:
-    if key is None:
+def freeze(key: tuple[int, int] | None, item: SegmentFile) -> bytes | None:
+    """The cache entry for a freshly parsed manifest (None when it cannot be cached)."""
+    if key is None or any(f.code in _UNCACHEABLE for f in item.findings):
         return None
     data = item.segment.model_dump(mode="json") if item.segment is not None else None
     findings = tuple((f.code, f.message, f.path, f.line, f.column, f.field, f.severity.value)
                      for f in item.findings)
-    return (key, data, findings, item.id_position, item.guid_position)
+    return marshal.dumps((key, data, findings, item.id_position, item.guid_position))
 
 
-def _thaw(path: Path, hit: tuple) -> SegmentFile | None:
-    _, data, findings, id_position, guid_position = hit
+def thaw(path: Path, entry: bytes, key: tuple[int, int] | None) -> SegmentFile | None:
+    """The manifest from its cache entry, or None when the file changed since (or the model
+    no longer accepts the data): then it is parsed again."""
     try:
+        stat, data, findings, id_position, guid_position = marshal.loads(entry)
+        if key is None or tuple(stat) != key:
+            return None
         segment = Segment.model_validate(data) if data is not None else None
-    except ValueError:  # the model changed since: parse the manifest again
+    except (ValueError, EOFError, TypeError):
         return None
     found = [Finding(c, m, p, line, col, fld, Severity(sev))
              for c, m, p, line, col, fld, sev in findings]

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from feeds.cache import read_json, write_json
@@ -43,6 +44,9 @@ from segment.timecode import format_duration
 AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
                ".aac": "audio/aac", ".ogg": "audio/ogg", ".oga": "audio/ogg",
                ".opus": "audio/ogg", ".flac": "audio/flac", ".wav": "audio/wav"}
+if TYPE_CHECKING:
+    from feeds.prepare import Rendered
+
 MEMO = "hashes.json"
 
 
@@ -328,11 +332,22 @@ class Planner(EpisodePlanner):
 
     # -- rendering ------------------------------------------------------------------------
 
-    def render(self) -> dict[str, Any]:
-        from feeds.feed import build_feed
-        from feeds.preview import preview_html
+    def render(self, prepared: Iterable[Rendered] = ()) -> dict[str, Any]:
+        """feed.xml and index.html: the episodes planned here and those `feeds.prepare`
+        planned and rendered already, merged in feed order."""
+        from feeds.feed import feed_document, item_fragments
+        from feeds.preview import audio_source, episode_html, preview_page
 
-        self.files["feed.xml"] = build_feed(self.show, self.episodes, self.base or None,
-                                            self.image_url)
-        self.files["index.html"] = preview_html(self.show, self.episodes, self.image_src)
+        ordered = sorted(self.episodes, key=lambda e: e.sort_key)
+        parts = [(ep.sort_key, ep.segment.published, item, episode_html(ep, audio_source(ep)))
+                 for ep, item in zip(ordered, item_fragments(self.show, ordered), strict=True)]
+        parts.extend((done.sort_key, done.published, done.item, done.article)
+                     for done in prepared)
+        parts.sort(key=lambda part: part[0])
+        dates = [published for _, published, _, _ in parts if published]
+        self.files["feed.xml"] = feed_document(self.show, [part[2] for part in parts],
+                                               max(dates) if dates else None, self.base or None,
+                                               self.image_url)
+        self.files["index.html"] = preview_page(self.show, [part[3] for part in parts],
+                                                self.image_src)
         return self.files

@@ -1,0 +1,163 @@
+"""Per-segment build work, spread over worker processes: parse, check, plan, write, render.
+
+A segment that names no local file (no audio.file, image.file or captions: the direct-link
+case) needs nothing but its manifest and show.yaml to be published. It can be parsed and checked,
+planned, get its transcript and chapters files written into the staging folder, and have its feed
+item and preview article rendered without looking at any other segment. For a direct-link show
+that is nearly all of a build, so it runs in `jobs` forked processes over chunks of manifests.
+The build process gets back small results (findings, what the show-wide checks need, the rendered
+fragments, the manifest cache entry as bytes) and only puts the feed together.
+
+Segments with local files come back as parsed models for the build to plan, since checking files
+and making media belong to the whole build; drafts and invalid segments come back as a `Brief`
+(they are not published). Small shows are done in the build process: forking costs more.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from feeds.cache import stat_key
+from feeds.episode import Episode
+from feeds.load import freeze, thaw
+from feeds.plan import EpisodePlanner
+from feeds.writing import write_files
+from segment.loading import SegmentFile, load_segment
+from segment.models import Segment, Show
+from segment.rules import Finding, Severity
+
+PARALLEL_FROM = 400
+"""Fewer manifests than this are prepared in the build process (forking costs ~20 ms)."""
+CHUNKS_PER_JOB = 8
+"""Chunks per worker: small enough to balance the load, large enough to render items in bulk."""
+
+
+@dataclass
+class Brief:
+    """Stands in for a segment the build does not plan itself: what show-wide checks read."""
+
+    id: str
+    item_guid: str
+    draft: bool
+
+
+@dataclass
+class Rendered:
+    """A self-contained segment, planned and rendered (its files written, unless --check)."""
+
+    sort_key: tuple
+    published: datetime | None
+    item: bytes
+    """Its <item> in feed.xml (`feeds.feed.item_fragments`)."""
+    article: str
+    """Its <article> in index.html (`feeds.preview.episode_html`)."""
+    findings: list[Finding]
+    written: dict[str, list]
+    """{relative path: [digest, mtime_ns, size]} of the files written (`feeds.writing`)."""
+
+
+@dataclass
+class Prepared:
+    item: SegmentFile
+    """`.segment` is a `Segment` for the build to plan, a `Brief`, or None when invalid."""
+    parsed: bool
+    entry: bytes | None
+    """The manifest cache entry (`feeds.load.freeze`), None when it cannot be cached."""
+    rendered: Rendered | None = None
+
+
+@dataclass
+class Work:
+    """What every worker needs; set before forking, so it is inherited, never pickled."""
+
+    root: Path
+    show: Show | None
+    settings: dict[str, Any]
+    store: dict[str, bytes]
+    staging: str | None
+    old_output: str
+    previous: dict[str, list] = field(default_factory=dict)
+
+
+_WORK: Work | None = None
+
+
+def prepare(work: Work, paths: list[str], jobs: int) -> list[Prepared]:
+    """Prepare every manifest of `paths`, in order, over `jobs` processes."""
+    global _WORK
+    _WORK = work
+    try:
+        if jobs <= 1 or len(paths) < PARALLEL_FROM or \
+                "fork" not in multiprocessing.get_all_start_methods():
+            return _prepare_chunk(paths)
+        size = -(-len(paths) // (jobs * CHUNKS_PER_JOB))
+        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+        done: list[Prepared] = []
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for batch in pool.imap(_prepare_chunk, chunks):
+                done.extend(batch)
+        return done
+    finally:
+        _WORK = None
+
+
+def self_contained(segment: Segment) -> bool:
+    """True when publishing the segment reads no file besides its manifest and show.yaml."""
+    return not (segment.audio.file or segment.image.file or segment.captions)
+
+
+def _prepare_chunk(paths: list[str]) -> list[Prepared]:
+    from feeds.feed import item_fragments
+    from feeds.preview import audio_source, episode_html
+
+    work = _WORK
+    assert work is not None, "prepare() sets the work before running chunks"
+    done: list[Prepared] = []
+    episodes: list[Episode] = []
+    to_render: list[Rendered] = []
+    planner = EpisodePlanner(work.root, work.show) if work.show is not None else None
+    for path in paths:
+        prepared = _load(work, path)
+        done.append(prepared)
+        item = prepared.item
+        seg = item.segment
+        if seg is None:
+            continue
+        usable = planner is not None and not seg.draft and \
+            not any(f.severity == Severity.ERROR for f in item.findings)
+        if usable and not self_contained(seg):
+            continue  # the build plans it, with the show's files and media
+        item.segment = Brief(seg.id, seg.item_guid, seg.draft)
+        if not usable:
+            continue  # a draft is not published; with errors, nothing is
+        planner.files, planner.findings = {}, []
+        episode = planner._episode(path, seg)
+        written = {} if work.staging is None else \
+            write_files(planner.files, work.staging, work.old_output, work.previous)
+        rendered = Rendered(episode.sort_key, seg.published, b"",
+                            episode_html(episode, audio_source(episode)), planner.findings,
+                            written)
+        prepared.rendered = rendered
+        episodes.append(episode)
+        to_render.append(rendered)
+    if episodes:
+        for rendered, fragment in zip(to_render, item_fragments(work.show, episodes),
+                                      strict=True):
+            rendered.item = fragment
+    return done
+
+
+def _load(work: Work, path: str) -> Prepared:
+    """The manifest from the cache when unchanged, else parsed and checked."""
+    key = stat_key(Path(path))
+    entry = work.store.get(path)
+    if entry is not None:
+        item = thaw(Path(path), entry, key)
+        if item is not None:
+            return Prepared(item, False, entry)
+    item = load_segment(Path(path), work.show, work.root, work.settings)
+    return Prepared(item, True, freeze(key, item))

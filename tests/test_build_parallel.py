@@ -1,0 +1,111 @@
+"""Segments prepared in worker processes give the same bytes as segments planned by the build.
+
+`feeds.prepare` plans, writes and renders self-contained (direct-link) segments in forked
+workers, and the build splices their feed items and preview articles in; a show mixing those
+with a local-audio segment, a draft, chapters and control characters must come out byte for byte
+as when every segment goes through the build process's own planner.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds import prepare
+from feeds.build import BuildFailed, BuildOptions, build
+
+DIRECT = """---
+id: {sid}
+title: Direct link number {n}
+summary: Summary {n}, with <markup> & such.
+duration: "1:{n:02d}"
+language: en
+published: 2024-02-{day:02d}T08:00:00Z
+audio:
+  direct_link: https://example.org/audio/{sid}.mp3
+  length: {length}
+  type: audio/mpeg
+source:
+  url: https://example.org/news/{sid}.html
+  publisher: Bench News
+persons:
+  - name: Reporter {n}
+    role: reporter
+{extra}---
+First paragraph of {n} <b>& friends</b> and a bell \x07.
+
+Second paragraph.
+"""
+CHAPTERS = "chapters:\n  - {start: 0, title: Start}\n  - {start: 30, title: Later}\n"
+
+
+def add_segments(show: Path, count: int = 12) -> None:
+    for n in range(count):
+        sid = f"direct-{n:02d}"
+        extra = CHAPTERS if n % 3 == 0 else ("draft: true\n" if n == 5 else "")
+        (show / "segments" / f"{sid}.md").write_text(
+            DIRECT.format(sid=sid, n=n, day=n % 4 + 1, length=1000 + n, extra=extra),
+            encoding="utf-8")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run(show: Path, out: Path, jobs: int):
+    return build(BuildOptions(show_dir=show, output=out, jobs=jobs))
+
+
+@pytest.fixture
+def mixed_show(example_show: Path) -> Path:
+    add_segments(example_show)
+    return example_show
+
+
+def test_workers_and_build_process_give_the_same_bytes(mixed_show, tmp_path, monkeypatch):
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    parallel = run(mixed_show, tmp_path / "parallel" / "public", jobs=2)
+    serial = run(mixed_show, tmp_path / "serial" / "public", jobs=1)
+    monkeypatch.setattr(prepare, "self_contained", lambda segment: False)
+    planned = run(mixed_show, tmp_path / "planned" / "public", jobs=1)
+    assert parallel.episodes == serial.episodes == planned.episodes == 12
+    assert parallel.drafts == 1
+    assert sorted(f.code for f in parallel.findings) == sorted(f.code for f in planned.findings)
+    built = tree(tmp_path / "parallel" / "public")
+    assert "chapters/direct-00.json" in built and "transcripts/direct-11.html" in built
+    assert "transcripts/direct-05.txt" not in built  # the draft
+    assert built == tree(tmp_path / "serial" / "public") == tree(tmp_path / "planned" / "public")
+
+
+def test_rebuild_from_the_cache_in_workers_is_identical(mixed_show, tmp_path, monkeypatch):
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    out = tmp_path / "public"
+    run(mixed_show, out, jobs=2)
+    first = tree(out)
+    edited = mixed_show / "segments" / "direct-07.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("number 7", "number seven"),
+                      encoding="utf-8")
+    again = run(mixed_show, out, jobs=2)
+    assert again.manifests_parsed == 1 and again.manifests_cached == 12
+    second = tree(out)
+    assert second["feed.xml"] != first["feed.xml"]
+    assert b"Direct link number seven" in second["feed.xml"]
+    assert {k for k in first if first[k] != second[k]} == {
+        "feed.xml", "index.html", "transcripts/direct-07.html"}
+
+
+def test_a_refused_build_leaves_no_worker_files_and_the_old_output(mixed_show, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    out = tmp_path / "public"
+    run(mixed_show, out, jobs=2)
+    before = tree(out)
+    bad = mixed_show / "segments" / "direct-03.md"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("id: direct-03", "id: direct-04"),
+                   encoding="utf-8")
+    with pytest.raises(BuildFailed):
+        run(mixed_show, out, jobs=2)
+    assert tree(out) == before
+    assert not list(tmp_path.glob(".public.build-*"))
