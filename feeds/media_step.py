@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.context
 import os
 import shutil
 import tempfile
@@ -181,7 +183,8 @@ def run_jobs(jobs: list[MediaJob], workers: int,
     # Processes pay off for ffmpeg work (encode/normalise); copying and tagging take a few
     # milliseconds a file, less than handing the job to another process (measured in bench/).
     if workers > 1 and len(todo) > 1 and wants_processing(todo[0].show):
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                                 mp_context=_clean_process_context()) as pool:
             for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1), strict=True):
                 results[job.segment.id] = result
                 if progress:
@@ -192,3 +195,13 @@ def run_jobs(jobs: list[MediaJob], workers: int,
             if progress:
                 progress()
     return results
+
+
+def _clean_process_context() -> multiprocessing.context.BaseContext:
+    """Workers started from a clean single-threaded server, not forked from this process.
+
+    Tagging keeps I/O threads alive (media.journal); forking while one of them holds a lock
+    leaves the child waiting on that lock forever (seen: a build after a tag run hung).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
