@@ -161,10 +161,13 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
 
     root, output = options.show_dir, options.output
     cache = cache_dir_for(output)
-    folder, counts, save_manifests, prepared = load_show_cached(
-        root, options.settings, cache, jobs=options.jobs,
-        staging=None if staging is None else str(staging), old_output=str(output),
-        previous=previous)
+    loaded = load_show_cached(root, options.settings, cache, jobs=options.jobs,
+                              staging=None if staging is None else str(staging),
+                              old_output=str(output), previous=previous)
+    folder, counts, save_manifests, prepared = (loaded.folder, loaded.counts, loaded.save,
+                                                loaded.rendered)
+    # the workers' files go to disk while the rest is planned, rendered and written
+    early_sync = _start_sync() if staging is not None else None
     result = BuildResult(output, checked_only=options.check,
                          manifests_parsed=counts["parsed"], manifests_cached=counts["cached"])
     result.findings.extend(folder.findings)
@@ -200,11 +203,12 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     written = _publish(files, staging, output, previous)
     for done in prepared.values():
         written.update(done.written)
+    early_sync.join()
     old = swap_in_synced(staging, output)
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the cache
     save_manifests()
     planner.save_memo()
-    _save_state(root, output, key, planner, result, written)
+    _save_state(root, output, key, planner, result, written, loaded)
     if old is not None:
         deleting.join()
     return result
@@ -217,6 +221,17 @@ def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[
     from feeds.writing import write_files
 
     return write_files(files, str(staging), str(output), previous)
+
+
+def _start_sync():
+    """A thread syncing what is written so far (os.sync releases the GIL); join it before
+    the final sync, which then has little left to write."""
+    import os
+    import threading
+
+    thread = threading.Thread(target=os.sync, daemon=True)
+    thread.start()
+    return thread
 
 
 def swap_in_synced(staging: Path, output: Path) -> Path | None:
@@ -233,15 +248,17 @@ def swap_in_synced(staging: Path, output: Path) -> Path | None:
 
 
 def _save_state(root: Path, output: Path, key: str | None, planner: Any,
-                result: BuildResult, written: dict[str, list]) -> None:
+                result: BuildResult, written: dict[str, list], loaded: Any) -> None:
+    """What the next build's no-change test compares: the manifests' stats as the workers
+    took them before reading (a manifest edited during the build then counts as changed)."""
     from feeds.cache import stat_key, write_json
 
     if key is None:
         return
-    manifests = uptodate.list_manifests(root)
-    inputs = [root / "show.yaml", *map(Path, manifests), *planner.input_files]
+    inputs = uptodate.inputs_state([root / "show.yaml", *planner.input_files])
+    inputs.update(loaded.stats)
     feed = stat_key(output / uptodate.FEED_FILE)
     write_json(cache_dir_for(output) / uptodate.STATE_FILE, {
-        "key": key, "manifests": manifests, "inputs": uptodate.inputs_state(inputs),
+        "key": key, "manifests": loaded.manifests, "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
         "findings": [f.as_dict() for f in result.findings]})

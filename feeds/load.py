@@ -19,6 +19,7 @@ import hashlib
 import json
 import marshal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,15 +55,26 @@ def _header(root: Path, settings: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode() + b"\0" + show_bytes).hexdigest()
 
 
+@dataclass
+class Loaded:
+    folder: ShowFolder
+    counts: dict[str, int]
+    """{"parsed": n, "cached": n}"""
+    save: Callable[[], None]
+    """Saves the manifest cache (called by the build when convenient)."""
+    rendered: dict[str, Rendered]
+    """Segments `feeds.prepare` already planned and rendered, by manifest path."""
+    manifests: list[str]
+    stats: dict[str, list[int]]
+    """{manifest path: [mtime_ns, size]} as read (for the no-change test of the next build)."""
+
+
 def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
                      jobs: int = 1, staging: str | None = None, old_output: str = "",
-                     previous: dict[str, list] | None = None
-                     ) -> tuple[ShowFolder, dict[str, int], Callable[[], None],
-                                dict[str, Rendered]]:
-    """The show folder, {"parsed": n, "cached": n}, a function that saves the cache (called
-    by the build when convenient: its cost can overlap with deleting the old output), and the
-    segments `feeds.prepare` already planned and rendered (their files written into `staging`
-    unless it is None), by manifest path.
+                     previous: dict[str, list] | None = None) -> Loaded:
+    """Load the show: parse (or take from the cache) every manifest, and let `feeds.prepare`
+    plan and render the self-contained segments (their files written into `staging` unless it
+    is None).
 
     In the show folder, a segment planned by `feeds.prepare` is a `Brief` (id, GUID, draft:
     what the show-wide checks read); a segment left for the build to plan is a `Segment`."""
@@ -87,10 +99,13 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     entries: dict[str, bytes] = {}
     segments: list[SegmentFile] = []
     rendered: dict[str, Rendered] = {}
+    stats: dict[str, list[int]] = {}
     parsed = 0
     for path, done in zip(paths, prepare(work, paths, jobs), strict=True):
         segments.append(done.item)
         parsed += done.parsed
+        if done.stat is not None:
+            stats[path] = list(done.stat)
         if done.entry is not None:
             entries[path] = done.entry
         if done.rendered is not None:
@@ -102,8 +117,8 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
             cache.mkdir(parents=True, exist_ok=True)
             atomic_write(cache / STORE, marshal.dumps({"header": header, "entries": entries}))
 
-    return (ShowFolder(root, show, segments, found),
-            {"parsed": parsed, "cached": len(paths) - parsed}, save, rendered)
+    return Loaded(ShowFolder(root, show, segments, found),
+                  {"parsed": parsed, "cached": len(paths) - parsed}, save, rendered, paths, stats)
 
 
 def _read_store(cache: Path | None, header: str) -> dict[str, bytes]:

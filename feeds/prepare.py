@@ -68,6 +68,8 @@ class Prepared:
     entry: bytes | None
     """The manifest cache entry (`feeds.load.freeze`), None when it cannot be cached."""
     rendered: Rendered | None = None
+    stat: tuple[int, int] | None = None
+    """The manifest's (mtime_ns, size) before it was read: what the no-change test compares."""
 
 
 @dataclass
@@ -158,6 +160,6 @@ def _load(work: Work, path: str) -> Prepared:
     if entry is not None:
         item = thaw(Path(path), entry, key)
         if item is not None:
-            return Prepared(item, False, entry)
+            return Prepared(item, False, entry, stat=key)
     item = load_segment(Path(path), work.show, work.root, work.settings)
-    return Prepared(item, True, freeze(key, item))
+    return Prepared(item, True, freeze(key, item), stat=key)
