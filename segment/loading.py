@@ -7,6 +7,7 @@ errors), so both see exactly the same rules.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -120,6 +121,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+@functools.lru_cache(maxsize=64)
+def _is_link(folder: Path) -> bool:
+    """Whether a manifests folder is a symlink: asked once per folder, not once per file."""
+    return folder.is_symlink()
+
+
 def show_dir_for(manifest: Path) -> Path:
     """Paths in a manifest are relative to its show folder (the parent of `segments/`)."""
     parent = manifest.parent
@@ -130,7 +137,7 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
                  settings: dict[str, Any] | None = None) -> SegmentFile:
     """Read, validate and check one manifest."""
     show_dir = show_dir or show_dir_for(path)
-    if (path.is_symlink() or path.parent.is_symlink()) and not inside(path, show_dir):
+    if (path.is_symlink() or _is_link(path.parent)) and not inside(path, show_dir):
         return SegmentFile(path, None, [Finding(
             "SEG302", "the manifest is a symlink to a file outside the show folder; keep "
             "manifests inside it", str(path))])
