@@ -69,6 +69,10 @@ class Image(Model):
     caption: Text | None = None
 
 
+MAX_CHAPTERS = 255
+"""ID3v2 chapters hang off one table of contents (CTOC) whose entry count is a single byte."""
+
+
 class Segment(Model):
     """One audio item: metadata from the front matter, `transcript` from the body."""
 
@@ -84,7 +88,7 @@ class Segment(Model):
     published: Timestamp | None = None
     authors: list[Text] = Field(default_factory=list)
     persons: list[Person] = Field(default_factory=list)
-    chapters: list[Chapter] = Field(default_factory=list)
+    chapters: list[Chapter] = Field(default_factory=list, max_length=MAX_CHAPTERS)
     transcript_url: Url | None = Field(None, description="transcript published elsewhere "
                                        "(kept from an imported feed's podcast:transcript)")
     chapters_url: Url | None = Field(None, description="chapters published elsewhere "
