@@ -122,6 +122,11 @@ def load_located(text: str, first_line: int = 1) -> Located:
             line = mark.line + first_line if mark else None
             problem = exc.problem or exc.context or "syntax error"
             raise YamlProblem(f"YAML syntax error: {problem}", line, "SEG101") from None
+        except yaml.reader.ReaderError as exc:  # a character YAML may not hold, e.g. U+0007
+            line = text.count("\n", 0, max(exc.position, 0)) + first_line
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            raise YamlProblem(f"contains control character U+{code:04X}; remove it",
+                              line, "SEG209") from None
     finally:
         loader.dispose()
     if node is None:

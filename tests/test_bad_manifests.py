@@ -25,6 +25,8 @@ CASES = {
                 "not UTF-8"),
     "no-front-matter": (b"Just a transcript.\n", "SEG103", "no front matter"),
     "unclosed-front-matter": (b"---\nid: x\ntitle: T\n", "SEG103", "not closed"),
+    "raw-control-character": (b"---\nid: x\ntitle: bell \x07\n---\nbody\n", "SEG209",
+                              "control character U+0007"),
     "yaml-syntax": (b"---\nid: x\ntitle: [unclosed\n---\nbody\n", "SEG101", "YAML syntax"),
     "billion-laughs": (BILLION_LAUGHS.encode(), "SEG106", "aliases are not allowed"),
     "deep-nesting": (("---\na: " + "[" * 100_000 + "]" * 100_000 + "\n---\nbody\n").encode(),
