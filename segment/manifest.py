@@ -19,7 +19,7 @@ from typing import Any
 from segment.errors import ManifestError
 from segment.yamlio import Located, YamlProblem, load_located
 
-MAX_MANIFEST_BYTES = 8 * 1024 * 1024
+MAX_MANIFEST_BYTES = 8_000_000
 """Largest manifest accepted (front matter + transcript): a 2 MB transcript fits four times."""
 
 FENCE = "---"
