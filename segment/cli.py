@@ -78,8 +78,11 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     hook = None
     if media:
         from media.checks import media_findings as hook  # composition root: see module doc
-    gc.disable()  # a short-lived process building many small objects: the GC only costs time
-    report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted)
+    gc.disable()  # many small objects and no cycles: the collector would only cost time
+    try:
+        report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted)
+    finally:
+        gc.enable()
     findings = [f for f in report.findings if selected(f.code, select_, ignore_)]
     text = FORMATS["json" if as_json else fmt](findings, report.files)
     if output_file:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from segment.errors import ManifestError
+from segment.errors import ManifestError, SegpackError
 from segment.yamlio import Located, YamlProblem, load_located
 
 MAX_MANIFEST_BYTES = 8_000_000
@@ -113,11 +113,17 @@ def read_yaml_file(path: str | Path, what: str = "show.yaml") -> Located:
 # --- writing ---------------------------------------------------------------------------------
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write via a temp file in the same folder, fsync, rename: readers see old or new, whole."""
+    """Write via a temp file in the same folder, fsync, rename: readers see old or new, whole.
+
+    A folder that is missing or not writable is the user's to fix: one line, no traceback.
+    """
     path = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise SegpackError(f"cannot write here: {exc.strerror or exc}", path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -128,8 +134,10 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SegpackError(f"cannot write: {exc.strerror or exc}", path) from None
         raise
     fsync_dir(path.parent)
 

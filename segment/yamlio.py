@@ -24,9 +24,8 @@ Path_ = tuple[str | int, ...]
 
 
 _STR, _SEQ, _MAP = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
-_CORE_SCALARS = (
-    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$")),
-    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")),
+_NULL, _BOOL = "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_CORE_NUMBERS = (
     ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")),
     ("tag:yaml.org,2002:float", re.compile(
         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
@@ -48,11 +47,11 @@ class CoreSchemaLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         if kind is yaml.ScalarNode:
             if implicit[0]:
                 if value in _NULLS:
-                    return _CORE_SCALARS[0][0]
+                    return _NULL
                 if value in _BOOLS:
-                    return _CORE_SCALARS[1][0]
+                    return _BOOL
                 if value[0] in _NUMBER_START:
-                    for tag, pattern in _CORE_SCALARS[2:]:
+                    for tag, pattern in _CORE_NUMBERS:
                         if pattern.match(value):
                             return tag
             return _STR
@@ -160,8 +159,8 @@ def _refuse_deep_nesting(text: str, offset: int) -> None:
                                       event.start_mark.line + offset, "SEG101")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.MarkedYAMLError:
-        return  # the real parse reports the syntax error with its line
+    except yaml.YAMLError:
+        return  # the real parse reports the error (syntax, control character) with its line
 
 
 def _int(text: str) -> int:

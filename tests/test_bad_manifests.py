@@ -27,6 +27,9 @@ CASES = {
     "unclosed-front-matter": (b"---\nid: x\ntitle: T\n", "SEG103", "not closed"),
     "raw-control-character": (b"---\nid: x\ntitle: bell \x07\n---\nbody\n", "SEG209",
                               "control character U+0007"),
+    "control-character-and-deep-indent": (
+        b"---\nid: x\ntitle: bell \x07\n" + b"a: " + b"[" * 300 + b"]" * 300 + b"\n---\nb\n",
+        "SEG209", "control character U+0007"),
     "yaml-syntax": (b"---\nid: x\ntitle: [unclosed\n---\nbody\n", "SEG101", "YAML syntax"),
     "billion-laughs": (BILLION_LAUGHS.encode(), "SEG106", "aliases are not allowed"),
     "deep-nesting": (("---\na: " + "[" * 100_000 + "]" * 100_000 + "\n---\nbody\n").encode(),
@@ -89,3 +92,10 @@ def test_installed_command_prints_no_traceback(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and str(path) in done.stdout
+
+
+def test_report_into_a_missing_folder_is_one_line(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "no" / "such" / "report.json"
+    assert main(["validate", "--json", "-o", str(target), str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{target}: cannot write here" in err and "Traceback" not in err

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import segment.timecode
+from segment.errors import SegpackError
 from segment.loading import load_segment
 from segment.manifest import read_manifest, render_manifest, write_manifest
 from segment.timecode import format_duration, parse_duration
@@ -97,7 +98,7 @@ def test_write_is_atomic_on_failure(tmp_path: Path, monkeypatch) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(SegpackError, match="disk full"):
         write_manifest(path, {"title": "Changed"})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.md"]
