@@ -25,6 +25,7 @@ import click
 from segment.clikit import print_json, warn
 from segment.errors import ManifestError, SegpackError, UsageError
 from segment.importers.common import Imported
+from segment.loading import show_dir_for
 
 ORDER = ("id", "title", "summary", "duration", "language", "audio", "source", "image",
          "published", "authors", "persons", "chapters", "transcript_url", "chapters_url",
@@ -103,7 +104,7 @@ def _check_language(language: str | None) -> None:
 
 def _attach_audio(found: Imported, audio_file: Path, output: Path) -> None:
     """audio.file relative to the show folder; duration from the audio if the page has none."""
-    show_dir = output.parent if output.name == "segments" else output
+    show_dir = show_dir_for(output / "x.md")
     found.put("audio", "file", Path(os.path.relpath(audio_file, show_dir)).as_posix())
     if "duration" not in found.fields:
         seconds = _probe_seconds(audio_file)
@@ -150,10 +151,11 @@ def save_show(path: Path, show: dict[str, Any], gaps: list[str]) -> dict[str, An
     """Create show.yaml, or merge the feed's channel data into an existing one (comments kept)."""
     from ruamel.yaml.comments import CommentedMap
 
-    from segment.manifest import atomic_write, read_text
+    from segment.manifest import atomic_write, read_text, read_yaml_file
 
     yaml = _yaml()
     if path.exists():
+        read_yaml_file(path)  # a broken show.yaml: ManifestError with its line, not a traceback
         doc = yaml.load(read_text(path, what="show.yaml")) or CommentedMap()
         if not isinstance(doc, dict):
             raise ManifestError("show.yaml is not a mapping; fix it before importing", path)
@@ -402,6 +404,7 @@ def _yaml():
 def _finish(reports: list[dict[str, Any]], failed: int, as_json: bool,
             skipped: list[str] | None = None) -> None:
     written = [r for r in reports if r.get("manifest") and r.get("input") != "channel"]
+    failed = max(failed, sum("error" in r for r in reports))  # refused saves count too
     if as_json:
         print_json({"imported": len(written), "failed": failed, "skipped": skipped or [],
                     "results": reports})
