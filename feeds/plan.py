@@ -14,7 +14,6 @@ Paths from manifests must stay inside the show folder (SEG302), symlinks resolve
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,10 +68,6 @@ def _suffix(url: str) -> str:
 
 def guess_type(url: str) -> str | None:
     return AUDIO_TYPES.get(_suffix(url))
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class EpisodePlanner:
@@ -253,7 +248,7 @@ class Planner(EpisodePlanner):
     # -- media ----------------------------------------------------------------------------
 
     def make_media(self, workers: int) -> None:
-        from feeds.media_step import run_jobs
+        from feeds.media_step import file_sha256, run_jobs
 
         if self.check:
             for ep, source, _ in self.jobs:
@@ -265,7 +260,8 @@ class Planner(EpisodePlanner):
             suffix = published_suffix(self.show, source)
             try:
                 key = job_key(ep.segment, self.show, file_sha256(source, self.memo),
-                              _sha(artwork) if artwork else None, suffix, stings)
+                              file_sha256(artwork, self.memo) if artwork else None, suffix,
+                              stings)
             except OSError as exc:
                 self._error("SEG304", f"audio.file: cannot read {source}: {exc.strerror}",
                             str(source), self.media_findings)
