@@ -36,13 +36,10 @@ from feeds.transcripts import (
 )
 from feeds.xmltext import has_invalid
 from segment.errors import SegpackError
-from segment.models import Segment, Show
+from segment.models import AUDIO_TYPES, Segment, Show
 from segment.rules import Finding, Severity, inside
 from segment.timecode import format_duration
 
-AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
-               ".aac": "audio/aac", ".ogg": "audio/ogg", ".oga": "audio/ogg",
-               ".opus": "audio/ogg", ".flac": "audio/flac", ".wav": "audio/wav"}
 if TYPE_CHECKING:
     from feeds.prepare import Rendered
 

@@ -44,6 +44,14 @@ class Chapter(Model):
     image: Url | None = None
 
 
+AUDIO_TYPES = {
+    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac",
+    ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav",
+    ".flac": "audio/flac",
+}
+"""MIME type of audio by file suffix, for links whose bytes we cannot look at (no network)."""
+
+
 class Audio(Model):
     """Where the sound is: a file in the show folder and/or the newsroom's direct link."""
 

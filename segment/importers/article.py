@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from segment.importers.common import (
-    AUDIO_TYPES,
     Imported,
     ImportProblem,
     clean,
@@ -30,6 +29,7 @@ from segment.importers.common import (
     slug_for,
     squash,
 )
+from segment.models import AUDIO_TYPES
 from segment.timecode import format_duration, parse_duration
 
 AUDIO_HOSTS = ("av.voanews.com", "voa-audio.voanews.eu", "voa-audio.voanews.com")

@@ -145,8 +145,3 @@ def clean(text: str | None) -> str:
     return squash(_CONTROL.sub("", text or ""))
 
 
-AUDIO_TYPES = {
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac",
-    ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav",
-    ".flac": "audio/flac",
-}
