@@ -48,6 +48,18 @@ class Field:
     value: Getter
     note: str = ""
 
+    def from_texts(self, texts: list[str]) -> Any:
+        """This field's value from the texts a tag family stores (shared by the storage
+        modules): a list whole, a number from "n" or "n/total", else the first text."""
+        if not texts:
+            return None
+        if self.kind == "list":
+            return texts
+        if self.kind == "int":
+            head = texts[0].split("/")[0].strip()
+            return int(head) if head.isdigit() else None
+        return texts[0]
+
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.name, "kind": self.kind, "id3": list(self.id3),
                 "mp4": list(self.mp4), "vorbis": list(self.vorbis), "rss": self.rss,

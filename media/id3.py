@@ -96,14 +96,9 @@ def _frame_value(frame: id3.Frame, field: Field) -> Any:
         texts = [str(t) for t in getattr(frame, "text", [])]
     if isinstance(frame, id3.COMM):
         texts = ["\n".join(texts)] if texts else []
-    if not texts:
-        return None
-    if field.kind == "list":
-        return texts
-    text = texts[0]
-    if field.kind == "int":
-        head = text.split("/")[0].strip()
-        return int(head) if head.isdigit() else None
+    text = field.from_texts(texts)
+    if not isinstance(text, str):
+        return text
     if field.kind == "language":
         return bcp47(text)
     if field.kind == "date":

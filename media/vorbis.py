@@ -51,15 +51,8 @@ def _read_field(tags: Any, field: Field, pictures: list[Picture] | None) -> Any:
         return bytes(front[0].data) if front else None
     for key in field.vorbis:
         texts = [t for t in _get(tags, key) if t != ""]
-        if not texts:
-            continue
-        if field.kind == "list":
-            return texts
-        text = texts[0]
-        if field.kind == "int":
-            head = text.split("/")[0].strip()
-            return int(head) if head.isdigit() else None
-        return text
+        if texts:
+            return field.from_texts(texts)
     return None
 
 
