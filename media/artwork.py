@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from media.oserrors import as_media_errors
 from segment.errors import MediaError
 
 MAX_SIDE = 3000
@@ -79,19 +80,15 @@ def image_facts(data: bytes, name: str | Path = "artwork") -> ImageFacts:
 
 def load_artwork(path: Path) -> bytes:
     """Bytes of an artwork file for tagging; one-line MediaError when unusable."""
-    try:
+    with as_media_errors(path, missing="artwork file not found",
+                         directory="artwork is a directory, not an image file",
+                         denied="artwork file cannot be read (permission denied)"):
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise MediaError(f"artwork is {size / 1e6:.1f} MB; keep it under "
                              f"{MAX_BYTES // 2**20} MB (podcast apps want 1400-3000 px JPEG/PNG)",
                              path)
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise MediaError("artwork file not found", path) from None
-    except IsADirectoryError:
-        raise MediaError("artwork is a directory, not an image file", path) from None
-    except PermissionError:
-        raise MediaError("artwork file cannot be read (permission denied)", path) from None
     facts = image_facts(data, path)
     if facts.format not in ("JPEG", "PNG"):
         raise MediaError(f"artwork is {facts.format}; embed JPEG or PNG", path)

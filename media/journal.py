@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from media.oserrors import as_media_errors
 from segment.errors import MediaError
 from segment.manifest import fsync_dir
 
@@ -67,15 +68,9 @@ def open_locked(path: Path, *, write: bool) -> BinaryIO:
     belongs to the file currently at `path`. The caller closes the handle (releasing the lock).
     """
     while True:
-        try:
+        denied = "permission denied" + ("; the file is read-only" if write else "")
+        with as_media_errors(path, denied=denied):
             handle = open(path, "r+b" if write else "rb")  # noqa: SIM115 - the caller closes it
-        except FileNotFoundError:
-            raise MediaError("file not found", path) from None
-        except IsADirectoryError:
-            raise MediaError("is a directory, not an audio file", path) from None
-        except PermissionError:
-            raise MediaError("permission denied" + ("; the file is read-only" if write else ""),
-                             path) from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from media.oserrors import as_media_errors
 from segment.errors import MediaError
 
 MIMES = {"mp3": "audio/mpeg", "mp4": "audio/mp4", "ogg-vorbis": "audio/ogg",
@@ -63,20 +64,13 @@ def _mpeg_sync(data: bytes) -> bool:
 
 def sniff(path: Path) -> str:
     """The container by its first bytes; MediaError for anything segpack does not handle."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-            skip = _id3_size(head)
-            after = head[skip:skip + 64] if skip < len(head) else b""
-            if skip >= len(head):
-                handle.seek(skip)
-                after = handle.read(64)
-    except FileNotFoundError:
-        raise MediaError("file not found", path) from None
-    except IsADirectoryError:
-        raise MediaError("is a directory, not an audio file", path) from None
-    except PermissionError:
-        raise MediaError("cannot read the file (permission denied)", path) from None
+    with as_media_errors(path), open(path, "rb") as handle:
+        head = handle.read(4096)
+        skip = _id3_size(head)
+        after = head[skip:skip + 64] if skip < len(head) else b""
+        if skip >= len(head):
+            handle.seek(skip)
+            after = handle.read(64)
     if not head:
         raise MediaError("empty file (0 bytes), not audio", path)
     if head[4:8] == b"ftyp":
