@@ -67,3 +67,17 @@ def example_show(tmp_path) -> Path:
     target = tmp_path / "show"
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+@pytest.fixture
+def run_import(capsys):
+    """`segpack import ...` through the real entry point -> (status, stdout, stderr)."""
+    from segment.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(["import", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

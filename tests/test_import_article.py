@@ -28,20 +28,6 @@ def seed() -> Path:
     return SEED
 
 
-@pytest.fixture
-def run_import(capsys):
-    """`segpack import ...` through the real entry point -> (status, stdout, stderr)."""
-    from segment.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(["import", *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
 def meta_without_nulls(data):
     """Front matter compared field by field: a null and a missing key say the same."""
     if isinstance(data, dict):

@@ -4,23 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from segment.manifest import read_manifest
 from segment.timecode import parse_duration
-
-
-@pytest.fixture
-def run_import(capsys):
-    from segment.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(["import", *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def tag_mp3(path):
