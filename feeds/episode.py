@@ -33,6 +33,8 @@ class Episode:
     image_url: str | None = None
     media_path: str | None = None
     """The published audio relative to the output folder (`media/<id>.mp3`), when ours."""
+    transcript_body: str = ""
+    """The transcript as escaped HTML paragraphs (`feeds.transcripts.html_paragraphs`)."""
 
     @property
     def transcript_page(self) -> str | None:

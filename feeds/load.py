@@ -137,9 +137,13 @@ def freeze(key: tuple[int, int] | None, item: SegmentFile) -> bytes | None:
     """The cache entry for a freshly parsed manifest (None when it cannot be cached)."""
     if key is None or any(f.code in _UNCACHEABLE for f in item.findings):
         return None
-    data = item.segment.model_dump(mode="json") if item.segment is not None else None
-    findings = tuple((f.code, f.message, f.path, f.line, f.column, f.field, f.severity.value)
-                     for f in item.findings)
+    if item.segment is None:
+        data = None
+    elif item.data is not None:
+        data = item.data  # as read: marshals as is, and validates to the same segment
+    else:
+        data = item.segment.model_dump(mode="json")
+    findings = tuple(f.as_tuple() for f in item.findings)
     return marshal.dumps((key, data, findings, item.id_position, item.guid_position))
 
 
@@ -153,6 +157,5 @@ def thaw(path: Path, entry: bytes, key: tuple[int, int] | None) -> SegmentFile |
         segment = Segment.model_validate(data) if data is not None else None
     except (ValueError, EOFError, TypeError):
         return None
-    found = [Finding(c, m, p, line, col, fld, Severity(sev))
-             for c, m, p, line, col, fld, sev in findings]
+    found = [Finding.from_tuple(f) for f in findings]
     return SegmentFile(path, segment, found, tuple(id_position), tuple(guid_position))

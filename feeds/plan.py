@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -30,11 +31,12 @@ from feeds.transcripts import (
     SRT_TYPE,
     TEXT_TYPE,
     VTT_TYPE,
+    html_paragraphs,
+    plain_text,
     timed_files,
     transcript_html,
-    transcript_text,
 )
-from feeds.xmltext import has_invalid
+from feeds.xmltext import clean, has_invalid
 from segment.errors import SegpackError
 from segment.models import AUDIO_TYPES, Segment, Show
 from segment.rules import Finding, Severity, inside
@@ -139,13 +141,17 @@ class EpisodePlanner:
         ep = Episode(seg, duration=seg.duration)
         self.manifest_of[seg.id] = where
         sid = seg.id
-        for name, text in (("title", seg.title), ("summary", seg.summary),
-                           ("transcript", seg.transcript)):
-            if has_invalid(text):
+        transcript = clean(seg.transcript)  # the same object when there is nothing to drop
+        for name, dirty in (("title", has_invalid(seg.title)),
+                            ("summary", has_invalid(seg.summary)),
+                            ("transcript", transcript is not seg.transcript)):
+            if dirty:
                 self._warn("SEG214", f"{name}: holds characters XML cannot carry (control "
                            "characters); the feed and pages leave them out", where)
-        self.files[f"transcripts/{sid}.txt"] = transcript_text(seg)
-        self.files[f"transcripts/{sid}.html"] = transcript_html(seg, self.show.title)
+        ep.transcript_body = html_paragraphs(transcript)
+        self.files[f"transcripts/{sid}.txt"] = plain_text(transcript)
+        self.files[f"transcripts/{sid}.html"] = transcript_html(seg, self.show.title,
+                                                                ep.transcript_body)
         ep.transcripts = [Transcript(f"{self.base}transcripts/{sid}.txt", TEXT_TYPE,
                                      seg.language),
                           Transcript(f"{self.base}transcripts/{sid}.html", HTML_TYPE,
@@ -337,10 +343,12 @@ class Planner(EpisodePlanner):
         parts.extend((done.sort_key, done.published, done.item, done.article)
                      for done in prepared)
         parts.sort(key=lambda part: part[0])
-        dates = [published for _, published, _, _ in parts if published]
+        # sorted newest first (id as tie-break): the first date is the newest
+        newest = next((published for _, published, _, _ in parts if published), None)
+        if isinstance(newest, str):
+            newest = datetime.fromisoformat(newest)
         self.files["feed.xml"] = feed_document(self.show, [part[2] for part in parts],
-                                               max(dates) if dates else None, self.base or None,
-                                               self.image_url)
+                                               newest, self.base or None, self.image_url)
         self.files["index.html"] = preview_page(self.show, [part[3] for part in parts],
                                                 self.image_src)
         return self.files

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from feeds.episode import Episode
-from feeds.transcripts import paragraphs
+from feeds.transcripts import html_paragraphs
 from feeds.xmltext import clean
 from segment.models import Show
 from segment.timecode import format_duration
@@ -56,7 +56,7 @@ def episode_html(episode: Episode, audio_src: str | None) -> str:
         links.append(f'<a href="{_e(seg.source.url)}">Article</a>')
     if links:
         parts.append(f'<p class="links">{" | ".join(links)}</p>')
-    text = "\n".join(f"<p>{_e(p)}</p>" for p in paragraphs(seg.transcript))
+    text = episode.transcript_body or html_paragraphs(clean(seg.transcript))
     parts.append(f'<details class="transcript"><summary>Transcript</summary>\n{text}\n'
                  "</details>")
     parts.append("</article>")

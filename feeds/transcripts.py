@@ -20,26 +20,36 @@ VTT_TYPE = "text/vtt"
 SRT_TYPE = "application/x-subrip"
 
 
-def transcript_text(segment: Segment) -> str:
-    return clean(segment.transcript).strip() + "\n"
+def plain_text(transcript: str) -> str:
+    """The .txt file from a transcript already cleaned (`xmltext.clean`)."""
+    return transcript.strip() + "\n"
 
 
 def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n\n") if p.strip()]
 
 
-def transcript_html(segment: Segment, show_title: str) -> str:
-    """A standalone, escaped HTML page: title, summary, paragraphs of the transcript."""
-    body = "\n".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
-                     for p in paragraphs(clean(segment.transcript)))
+def html_paragraphs(transcript: str) -> str:
+    """A cleaned transcript as escaped HTML paragraphs, line breaks kept: rendered once per
+    segment and shared by its transcript page and its article in the preview."""
+    return "\n".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
+                     for p in paragraphs(transcript))
+
+
+def transcript_html(segment: Segment, show_title: str, body: str | None = None) -> str:
+    """A standalone, escaped HTML page: title, summary, paragraphs of the transcript (`body`
+    when the caller already has them from `html_paragraphs`)."""
+    if body is None:
+        body = html_paragraphs(clean(segment.transcript))
     summary = (f'<p class="summary">{escape(clean(segment.summary))}</p>\n'
                if segment.summary else "")
+    title = escape(clean(segment.title))
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{escape(segment.language)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(clean(segment.title))} - transcript</title>\n</head>\n<body>\n"
-        f"<p>{escape(clean(show_title))}</p>\n<h1>{escape(clean(segment.title))}</h1>\n"
+        f"<title>{title} - transcript</title>\n</head>\n<body>\n"
+        f"<p>{escape(clean(show_title))}</p>\n<h1>{title}</h1>\n"
         f"{summary}<article>\n{body}\n</article>\n</body>\n</html>\n"
     )
 

@@ -36,6 +36,11 @@ class SegmentFile:
     findings: list[Finding] = field(default_factory=list)
     id_position: tuple[int, int] = (1, 1)
     guid_position: tuple[int, int] = (1, 1)
+    stat: tuple[int, int] | None = None
+    """(mtime_ns, size) as read, when the manifest could be read."""
+    data: dict[str, Any] | None = field(default=None, repr=False)
+    """The front matter plus transcript the valid `segment` was made from: what a cache
+    stores (validating it again gives the same segment); only when asked for."""
 
 
 @dataclass
@@ -134,8 +139,9 @@ def show_dir_for(manifest: Path) -> Path:
 
 
 def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = None,
-                 settings: dict[str, Any] | None = None) -> SegmentFile:
-    """Read, validate and check one manifest."""
+                 settings: dict[str, Any] | None = None, keep_data: bool = False
+                 ) -> SegmentFile:
+    """Read, validate and check one manifest (`keep_data`: keep what it was made from)."""
     show_dir = show_dir or show_dir_for(path)
     if (path.is_symlink() or _is_link(path.parent)) and not inside(path, show_dir):
         return SegmentFile(path, None, [Finding(
@@ -150,20 +156,21 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
         line, column = raw.meta.position(("transcript",))
         return SegmentFile(path, None, [Finding(
             "SEG102", "'transcript' is not a front-matter key: the transcript is the body below "
-            "the closing '---'", str(path), line, column, "transcript")])
+            "the closing '---'", str(path), line, column, "transcript")], stat=raw.stat)
     if raw.body.strip():
         data["transcript"] = raw.body
     try:
         segment = Segment.model_validate(data)
     except ValidationError as exc:
         return SegmentFile(path, None, model_findings(exc, Segment, path, raw.meta,
-                                                      raw.body_line))
+                                                      raw.body_line), stat=raw.stat)
     ctx = Context(path, segment, raw.meta, raw.body_line, show, show_dir,
                   settings or {})
     found = [f for _, run in CHECKS for f in run(ctx)]
     # Keep positions, not the node tree: 10,000 retained trees make the GC crawl.
     return SegmentFile(path, segment, found, raw.meta.position(("id",)),
-                       raw.meta.position(("guid",), raw.meta.position(("id",))))
+                       raw.meta.position(("guid",), raw.meta.position(("id",))), raw.stat,
+                       data if keep_data else None)
 
 
 def load_show_file(path: Path) -> tuple[Show | None, list[Finding]]:

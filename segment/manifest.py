@@ -33,19 +33,40 @@ class RawManifest:
     meta: Located
     body: str
     body_line: int
+    stat: tuple[int, int] | None = None
+    """(mtime_ns, size) as seen before reading (`read_text_stat`)."""
 
 
 def read_text(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest") -> str:
     """Read a UTF-8 text file, turning every way it is not one into a one-line ManifestError."""
+    return read_text_stat(path, limit, what)[0]
+
+
+_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+"""O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore the flag."""
+
+
+def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest"
+                   ) -> tuple[str, tuple[int, int]]:
+    """`read_text`, plus the file's (mtime_ns, size) as seen before reading it.
+
+    One open, one fstat and (for a manifest) one read: builds read thousands of manifests,
+    and Python's buffered open adds an isatty ioctl, an lseek and a second fstat per file.
+    The stat is what a cache compares later: taken before the read, an edit made while
+    reading counts as a change."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise ManifestError(f"not a regular file, so not a {what}", path, code="SEG104")
-        size = info.st_size
-        if size > limit:
-            raise ManifestError(f"{what} is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB",
-                                path, code="SEG105")
-        data = path.read_bytes()
+        fd = os.open(path, _READ_FLAGS)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ManifestError(f"not a regular file, so not a {what}", path, code="SEG104")
+            size = info.st_size
+            if size > limit:
+                raise ManifestError(f"{what} is {size / 1e6:.1f} MB; the limit is "
+                                    f"{limit / 1e6:.0f} MB", path, code="SEG105")
+            data = _read_all(fd, size, limit, path, what)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror or exc}", path, code="SEG104") from None
     if not data.strip():
@@ -60,7 +81,25 @@ def read_text(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                             "save the file as UTF-8", path, line=line, code="SEG104") from None
-    return text.replace("\r\n", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return text, (info.st_mtime_ns, size)
+
+
+def _read_all(fd: int, size: int, limit: int, path: Path, what: str) -> bytes:
+    """The whole file: one read when it is still `size` bytes long, more if it grew."""
+    data = os.read(fd, size + 1)
+    if len(data) <= size:
+        return data  # a short read of a regular file is its end
+    chunks = [data]
+    total = len(data)
+    while chunk := os.read(fd, 1 << 20):
+        total += len(chunk)
+        if total > limit:
+            raise ManifestError(f"{what} grew past the {limit / 1e6:.0f} MB limit while "
+                                "being read", path, code="SEG105")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -84,10 +123,10 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 def read_manifest(path: str | Path) -> RawManifest:
     """Read and parse one manifest; raise ManifestError naming file, line and rule code."""
     path = Path(path)
-    text = read_text(path)
+    text, stat_key = read_text_stat(path)
     yaml_text, body, body_line = split_front_matter(text, path)
     meta = load_yaml_text(yaml_text, path, first_line=2)
-    return RawManifest(path, meta, body.strip("\n"), body_line)
+    return RawManifest(path, meta, body.strip("\n"), body_line, stat_key)
 
 
 def load_yaml_text(text: str, path: Path, first_line: int = 1) -> Located:

@@ -6,6 +6,7 @@ where that matters for round trips (URLs are not normalised, durations keep thei
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Literal
 
@@ -18,6 +19,12 @@ PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://segpack.invalid/segment-guid")
 """Our namespace for item GUIDs: derived once from a segment id, so they never change."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def derived_guid(segment_id: str) -> str:
+    """UUIDv5 of a segment id; remembered, since a build asks for each one several times."""
+    return str(uuid.uuid5(GUID_NAMESPACE, segment_id))
 
 
 class Model(BaseModel):
@@ -117,7 +124,7 @@ class Segment(Model):
     @property
     def item_guid(self) -> str:
         """Stable GUID: kept from an imported feed, else derived once from the id."""
-        return self.guid or str(uuid.uuid5(GUID_NAMESPACE, self.id))
+        return self.guid or derived_guid(self.id)
 
 
 class Owner(Model):

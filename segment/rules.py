@@ -53,6 +53,16 @@ class Finding:
         if self.severity is None:
             self.severity = RULES[self.code].severity if self.code in RULES else Severity.ERROR
 
+    def as_tuple(self) -> tuple:
+        """Plain values, for caches and for sending between processes (`from_tuple`)."""
+        return (self.code, self.message, self.path, self.line, self.column, self.field,
+                self.severity.value)
+
+    @classmethod
+    def from_tuple(cls, values: tuple) -> Finding:
+        code, message, path, line, column, field_name, severity = values
+        return cls(code, message, path, line, column, field_name, Severity(severity))
+
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity.value, "message": self.message,
                 "path": self.path, "line": self.line, "column": self.column, "field": self.field,
