@@ -136,14 +136,14 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     of `feeds.prepare`); a failed or refused build removes it, leaving the output as it was."""
     import shutil
 
-    from feeds.cache import read_json
+    from feeds.cache import read_marshal
     from feeds.output import new_staging, remove_leftovers
 
     output = options.output
     if options.check:
         return _build_into(options, key, None, {})
     remove_leftovers(output)
-    state = read_json(cache_dir_for(output) / uptodate.STATE_FILE)
+    state = read_marshal(cache_dir_for(output) / uptodate.STATE_FILE)
     previous = state.get("files", {}) if isinstance(state, dict) and output.is_dir() else {}
     staging = new_staging(output)
     try:
@@ -156,7 +156,6 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
 def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
                 previous: dict[str, list]) -> BuildResult:
     from feeds.load import load_show_cached
-    from feeds.plan import Planner
     from segment.models import Segment
 
     root, output = options.show_dir, options.output
@@ -164,8 +163,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     loaded = load_show_cached(root, options.settings, cache, jobs=options.jobs,
                               staging=None if staging is None else str(staging),
                               old_output=str(output), previous=previous)
-    folder, counts, save_manifests, prepared = (loaded.folder, loaded.counts, loaded.save,
-                                                loaded.rendered)
+    folder, counts, save_manifests = loaded.folder, loaded.counts, loaded.save
     # the workers' files go to disk while the rest is planned, rendered and written
     early_sync = _start_sync() if staging is not None else None
     result = BuildResult(output, checked_only=options.check,
@@ -179,12 +177,33 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
         result.findings.extend(item.findings)
         if isinstance(item.segment, Segment):
             segments.append((item.path, item.segment))
+    saving = None
     if not options.check:
-        result.on_failure = save_manifests  # the next try re-parses only what changed
+        # saved whatever comes next, so the next try re-parses only what changed; tens of MB
+        # to write and fsync, in a thread while this one plans, renders and writes
+        saving = Background(save_manifests)
+        result.on_failure = saving.finish
+    try:
+        return _publish_show(options, key, staging, previous, loaded, result, segments,
+                             early_sync, saving)
+    except BaseException:
+        if saving is not None:
+            saving.thread.join()  # never leave the process with the cache half-written
+        raise
+
+
+def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
+                  previous: dict[str, list], loaded: Any, result: BuildResult,
+                  segments: list, early_sync: Any, saving: Background | None) -> BuildResult:
+    """Plan, make media, render, write and swap in (the part of a build after loading)."""
+    from feeds.plan import Planner
+
+    root, output, folder, prepared = (options.show_dir, options.output, loaded.folder,
+                                      loaded.rendered)
     if result.errors or folder.show is None:
         return _finish(result, options)
 
-    planner = Planner(root, folder.show, cache, check=options.check)
+    planner = Planner(root, folder.show, cache_dir_for(output), check=options.check)
     planner.plan(segments)
     result.findings.extend(planner.findings)
     for done in prepared.values():
@@ -205,13 +224,38 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
         written.update(done.written)
     early_sync.join()
     old = swap_in_synced(staging, output)
-    deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the cache
-    save_manifests()
+    deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the state
     planner.save_memo()
     _save_state(root, output, key, planner, result, written, loaded)
+    saving.finish()
     if old is not None:
         deleting.join()
     return result
+
+
+class Background:
+    """Run `work` in a thread now; `finish()` waits for it and raises what it raised.
+
+    For the manifest cache: fsync releases the GIL, so its tens of MB are written and synced
+    while the build goes on."""
+
+    def __init__(self, work: Any):
+        import threading
+
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self.thread.start()
+
+    def _run(self, work: Any) -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the build's thread by finish()
+            self.error = exc
+
+    def finish(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[str, list]
@@ -251,14 +295,14 @@ def _save_state(root: Path, output: Path, key: str | None, planner: Any,
                 result: BuildResult, written: dict[str, list], loaded: Any) -> None:
     """What the next build's no-change test compares: the manifests' stats as the workers
     took them before reading (a manifest edited during the build then counts as changed)."""
-    from feeds.cache import stat_key, write_json
+    from feeds.cache import stat_key, write_marshal
 
     if key is None:
         return
     inputs = uptodate.inputs_state([root / "show.yaml", *planner.input_files])
     inputs.update(loaded.stats)
     feed = stat_key(output / uptodate.FEED_FILE)
-    write_json(cache_dir_for(output) / uptodate.STATE_FILE, {
+    write_marshal(cache_dir_for(output) / uptodate.STATE_FILE, {
         "key": key, "manifests": loaded.manifests, "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
         "findings": [f.as_dict() for f in result.findings]})

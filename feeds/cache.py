@@ -3,7 +3,7 @@
 Location: `<output parent>/.segpack-cache/<output name>/` (beside the output folder, never
 inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds:
 
-* `state.json` - what the last successful build read (every input file's mtime and size) and
+* `state.marshal` - what the last successful build read (every input file's mtime and size) and
   reported; when nothing changed, `build` replays the report without loading anything.
 * `manifests.marshal` - parsed segments keyed by path + mtime + size, so a rebuild re-parses
   only the manifests that changed.
@@ -25,7 +25,7 @@ from typing import Any
 from segment.manifest import atomic_write
 
 CACHE_DIR = ".segpack-cache"
-FORMAT = 2
+FORMAT = 3
 """Bump when what the cache stores changes shape; older caches are then ignored."""
 
 
@@ -52,6 +52,26 @@ def read_json(path: Path) -> Any:
             return json.loads(handle.read())
     except (OSError, ValueError):
         return None
+
+
+def read_marshal(path: Path) -> Any:
+    """Plain data written by `write_marshal`, or None when missing or unreadable."""
+    import marshal
+
+    try:
+        with open(path, "rb") as handle:
+            return marshal.loads(handle.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def write_marshal(path: Path, data: Any) -> None:
+    """Like `write_json`, for the big records a build reads back at once: marshal writes and
+    reads plain data 5x faster than json, and only segpack reads them."""
+    import marshal
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, marshal.dumps(data))
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -335,20 +335,30 @@ class Planner(EpisodePlanner):
         """feed.xml and index.html: the episodes planned here and those `feeds.prepare`
         planned and rendered already, merged in feed order."""
         from feeds.feed import feed_document, item_fragments
-        from feeds.preview import audio_source, episode_html, preview_page
+        from feeds.preview import (
+            PREVIEW_TRANSCRIPTS,
+            audio_source,
+            episode_html,
+            preview_page,
+            with_transcript,
+        )
 
         ordered = sorted(self.episodes, key=lambda e: e.sort_key)
-        parts = [(ep.sort_key, ep.segment.published, item, episode_html(ep, audio_source(ep)))
+        parts = [(ep.sort_key, ep.segment.published, item, episode_html(ep, audio_source(ep),
+                                                                        False),
+                  ep.transcript_body)
                  for ep, item in zip(ordered, item_fragments(self.show, ordered), strict=True)]
-        parts.extend((done.sort_key, done.published, done.item, done.article)
+        parts.extend((done.sort_key, done.published, done.item, done.article, done.transcript)
                      for done in prepared)
         parts.sort(key=lambda part: part[0])
         # sorted newest first (id as tie-break): the first date is the newest
-        newest = next((published for _, published, _, _ in parts if published), None)
+        newest = next((part[1] for part in parts if part[1]), None)
         if isinstance(newest, str):
             newest = datetime.fromisoformat(newest)
         self.files["feed.xml"] = feed_document(self.show, [part[2] for part in parts],
                                                newest, self.base or None, self.image_url)
-        self.files["index.html"] = preview_page(self.show, [part[3] for part in parts],
-                                                self.image_src)
+        articles = [part[3] for part in parts]
+        for n, part in enumerate(parts[:PREVIEW_TRANSCRIPTS]):
+            articles[n] = with_transcript(part[3], part[4])
+        self.files["index.html"] = preview_page(self.show, articles, self.image_src)
         return self.files

@@ -56,10 +56,13 @@ class Rendered:
     item: bytes
     """Its <item> in feed.xml (`feeds.feed.item_fragments`)."""
     article: str
-    """Its <article> in index.html (`feeds.preview.episode_html`)."""
+    """Its <article> in index.html, without the transcript (`feeds.preview.episode_html`)."""
     findings: list[Finding]
     written: dict[str, list]
     """{relative path: [digest, mtime_ns, size]} of the files written (`feeds.writing`)."""
+    transcript: str | None = None
+    """Its transcript as HTML paragraphs, when it may be among the episodes whose transcript
+    the preview shows (`PREVIEW_TRANSCRIPTS`): only a chunk's newest can be."""
 
 
 @dataclass
@@ -117,7 +120,7 @@ def self_contained(segment: Segment) -> bool:
 
 def _prepare_chunk(paths: list[str]) -> list[Prepared]:
     from feeds.feed import item_fragments
-    from feeds.preview import audio_source, episode_html
+    from feeds.preview import PREVIEW_TRANSCRIPTS, audio_source, episode_html
 
     work = _WORK
     assert work is not None, "prepare() sets the work before running chunks"
@@ -144,8 +147,8 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         written = {} if work.staging is None else \
             write_files(planner.files, work.staging, work.old_output, work.previous)
         rendered = Rendered(episode.sort_key, seg.published, b"",
-                            episode_html(episode, audio_source(episode)), planner.findings,
-                            written)
+                            episode_html(episode, audio_source(episode), False),
+                            planner.findings, written)
         prepared.rendered = rendered
         episodes.append(episode)
         to_render.append(rendered)
@@ -153,6 +156,9 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         for rendered, fragment in zip(to_render, item_fragments(work.show, episodes),
                                       strict=True):
             rendered.item = fragment
+        newest = sorted(range(len(episodes)), key=lambda n: episodes[n].sort_key)
+        for n in newest[:PREVIEW_TRANSCRIPTS]:
+            to_render[n].transcript = episodes[n].transcript_body
     return done
 
 
@@ -174,7 +180,7 @@ def _pack(done: Prepared) -> tuple:
                 rendered.sort_key,
                 None if rendered.published is None else rendered.published.isoformat(),
                 rendered.item, rendered.article, [f.as_tuple() for f in rendered.findings],
-                rendered.written))
+                rendered.written, rendered.transcript))
 
 
 def _unpack(path: str, packed: tuple) -> Prepared:
@@ -183,9 +189,9 @@ def _unpack(path: str, packed: tuple) -> Prepared:
                        [Finding.from_tuple(f) for f in findings], id_position, guid_position,
                        stat)
     if rendered is not None:
-        sort_key, published, fragment, article, found, written = rendered
+        sort_key, published, fragment, article, found, written, transcript = rendered
         rendered = Rendered(sort_key, published, fragment, article,
-                            [Finding.from_tuple(f) for f in found], written)
+                            [Finding.from_tuple(f) for f in found], written, transcript)
     return Prepared(item, parsed, entry, rendered, stat)
 
 

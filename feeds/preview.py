@@ -29,17 +29,25 @@ def _e(text: str | None) -> str:
     return escape(clean(text or ""))
 
 
-def episode_html(episode: Episode, audio_src: str | None) -> str:
+PREVIEW_TRANSCRIPTS = 100
+"""How many episodes (newest first) carry their transcript in the page itself; older ones link
+to their transcript page, so the preview of a 10,000-episode show stays a few MB, not 20+."""
+ARTICLE_END = "\n</article>"
+
+
+def episode_html(episode: Episode, audio_src: str | None, embed_transcript: bool = True) -> str:
+    """The episode's <article>; with its transcript folded in unless `embed_transcript` is
+    False (then `with_transcript` can add it later, once the page's order is known)."""
     seg = episode.segment
     meta = []
-    if seg.published:
-        meta.append(f'<time datetime="{_e(seg.published.isoformat())}">'
-                    f"{_e(seg.published.date().isoformat())}</time>")
+    if seg.published:  # ISO dates and durations need no escaping, nor does a slug id
+        meta.append(f'<time datetime="{seg.published.isoformat()}">'
+                    f"{seg.published.date().isoformat()}</time>")
     else:
         meta.append("<span>no publication date</span>")
     if episode.duration is not None:
-        meta.append(f"<span>{_e(format_duration(round(episode.duration)))}</span>")
-    parts = [f'<article class="episode" id="{_e(seg.id)}">',
+        meta.append(f"<span>{format_duration(round(episode.duration))}</span>")
+    parts = [f'<article class="episode" id="{seg.id}">',
              f"<h2>{_e(seg.title)}</h2>",
              f'<p class="meta">{" &middot; ".join(meta)}</p>']
     if seg.summary:
@@ -51,16 +59,25 @@ def episode_html(episode: Episode, audio_src: str | None) -> str:
         links.append(f'<a class="direct-link" href="{_e(seg.audio.direct_link)}">'
                      "Direct link</a>")
     if episode.transcript_page:
-        links.append(f'<a href="transcripts/{_e(seg.id)}.html">Transcript page</a>')
+        links.append(f'<a href="transcripts/{seg.id}.html">Transcript page</a>')
     if seg.source.url:
         links.append(f'<a href="{_e(seg.source.url)}">Article</a>')
     if links:
         parts.append(f'<p class="links">{" | ".join(links)}</p>')
-    text = episode.transcript_body or html_paragraphs(clean(seg.transcript))
-    parts.append(f'<details class="transcript"><summary>Transcript</summary>\n{text}\n'
-                 "</details>")
     parts.append("</article>")
-    return "\n".join(parts)
+    article = "\n".join(parts)
+    if not embed_transcript:
+        return article
+    return with_transcript(article, episode.transcript_body or
+                           html_paragraphs(clean(seg.transcript)))
+
+
+def with_transcript(article: str, body: str) -> str:
+    """An `episode_html(..., embed_transcript=False)` article with its transcript (`body`,
+    from `feeds.transcripts.html_paragraphs`) folded in at the end."""
+    cut = len(article) - len(ARTICLE_END)
+    return (f'{article[:cut]}\n<details class="transcript"><summary>Transcript</summary>\n'
+            f"{body}\n</details>{ARTICLE_END}")
 
 
 def audio_source(episode: Episode) -> str | None:
@@ -68,11 +85,6 @@ def audio_source(episode: Episode) -> str | None:
     if episode.media_path:
         return episode.media_path
     return episode.enclosure.url if episode.enclosure else None
-
-
-def preview_html(show: Show, episodes: list[Episode], image_src: str | None) -> str:
-    ordered = sorted(episodes, key=lambda e: e.sort_key)
-    return preview_page(show, [episode_html(e, audio_source(e)) for e in ordered], image_src)
 
 
 def preview_page(show: Show, articles: list[str], image_src: str | None) -> str:

@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from feeds.cache import FORMAT, cache_dir_for, read_json, stat_key
+from feeds.cache import FORMAT, cache_dir_for, read_marshal, stat_key
 
-STATE_FILE = "state.json"
+STATE_FILE = "state.marshal"
 FEED_FILE = "feed.xml"
 
 
@@ -38,7 +38,7 @@ def options_key(root: Path, output: Path, settings: dict[str, Any], version: str
 
 def previous_state(root: Path, output: Path, key: str) -> dict[str, Any] | None:
     """The last build's state when no input, option or output file changed since; else None."""
-    state = read_json(cache_dir_for(output) / STATE_FILE)
+    state = read_marshal(cache_dir_for(output) / STATE_FILE)
     if not isinstance(state, dict) or state.get("key") != key:
         return None
     if list(stat_key(output / FEED_FILE) or ()) != state.get("feed"):

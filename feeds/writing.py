@@ -22,6 +22,11 @@ per segment, and a failed mkdir per file costs a system call."""
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
+WHOLE_SHOW = frozenset(("feed.xml", "index.html"))
+"""Files made from every episode: after any change their bytes differ, so comparing them with
+the last build's (a digest of tens of MB for a big show) is never worth it."""
+
+
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -43,6 +48,9 @@ def write_files(files: dict[str, Any], staging: str, old_output: str,
             _link_or_copy(str(content), target)
             continue
         data = content.encode("utf-8") if isinstance(content, str) else content
+        if rel in WHOLE_SHOW:
+            _write(target, data)  # changes with any episode: never linked, so not digested
+            continue
         key = digest(data)
         before = previous.get(rel)
         if before and before[0] == key and _link_unchanged(os.path.join(old_output, rel),

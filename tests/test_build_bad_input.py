@@ -159,7 +159,7 @@ def test_killed_build_leftovers_are_cleaned(built, capsys) -> None:
 def test_corrupt_cache_is_ignored(built, capsys) -> None:
     show, out, _ = built
     cache = out.parent / ".segpack-cache" / out.name
-    for name in ("state.json", "manifests.marshal"):
+    for name in ("state.marshal", "manifests.marshal"):
         (cache / name).write_bytes(b"\x80garbage")
     (show / "segments" / "a.md").touch()
     code, _, err = run(show, "-o", out, capsys=capsys)

@@ -109,3 +109,27 @@ def test_a_refused_build_leaves_no_worker_files_and_the_old_output(mixed_show, t
         run(mixed_show, out, jobs=2)
     assert tree(out) == before
     assert not list(tmp_path.glob(".public.build-*"))
+
+
+def test_preview_embeds_the_newest_transcripts_only(example_show, tmp_path, monkeypatch):
+    """Workers send a transcript back only for their chunk's newest episodes; the page still
+    shows exactly the newest PREVIEW_TRANSCRIPTS, as when the build plans every segment."""
+    from lxml import html
+
+    from feeds import preview
+
+    for n in range(40):
+        sid = f"many-{n:02d}"
+        (example_show / "segments" / f"{sid}.md").write_text(DIRECT.format(
+            sid=sid, n=n, day=(n * 7) % 28 + 1, length=1000 + n, extra=""), encoding="utf-8")
+    monkeypatch.setattr(preview, "PREVIEW_TRANSCRIPTS", 4)
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    run(example_show, tmp_path / "parallel" / "public", jobs=2)
+    monkeypatch.setattr(prepare, "self_contained", lambda segment: False)
+    run(example_show, tmp_path / "planned" / "public", jobs=1)
+    page = (tmp_path / "parallel" / "public" / "index.html").read_bytes()
+    assert page == (tmp_path / "planned" / "public" / "index.html").read_bytes()
+    articles = html.fromstring(page).xpath("//article")
+    embedded = [a.get("id") for a in articles if a.xpath("details[@class='transcript']")]
+    assert embedded == [a.get("id") for a in articles[:4]]
+    assert all(a.xpath(".//a[starts-with(@href, 'transcripts/')]") for a in articles)
