@@ -7,6 +7,7 @@ means something on whatever machine runs it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -64,3 +65,42 @@ def table(rows: list[Row]) -> str:
         for key, value in r.notes.items():
             lines.append(f"{'':<58} |   {key}: {value}")
     return "\n".join(lines)
+
+
+SLOW_CREATE_US = 60.0
+"""Creating a small file costs ~20-30 us on a healthy ext4 here; far above that, the folder's
+block group is still full of just-deleted inodes (see `settle_file_system`)."""
+
+
+def file_create_us(folder: Path, count: int = 400) -> float:
+    """Microseconds to create (and write 2 KB into) one new file in `folder`."""
+    probe = folder / f".probe-{time.time_ns()}"
+    probe.mkdir(parents=True)
+    data = b"x" * 2048
+    start = time.perf_counter()
+    for n in range(count):
+        fd = os.open(probe / f"{n}.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, data)
+        os.close(fd)
+    return (time.perf_counter() - start) / count * 1e6
+
+
+def settle_file_system(folder: Path, wait: float = 360.0) -> float:
+    """Wait (up to `wait` s) until creating files in `folder` runs at normal speed; return
+    the last probe (us per file) for the report.
+
+    ext4 without a journal (this machine) will not reuse an inode deleted in the last 60 s
+    (300 s while its inode table block is unwritten), and checks each candidate one by one;
+    a new folder tends to land in the block group the last big `rm -r` emptied, so right after
+    one (an earlier benchmark's, a test run's) creating 20,000 files costs 10x more. That is a
+    cost of the machine's recent history, not of the work measured, so the file system is
+    synced and given the time to forget."""
+    os.sync()
+    deadline = time.monotonic() + wait
+    speed = file_create_us(folder)
+    while speed > SLOW_CREATE_US and time.monotonic() < deadline:
+        print(f"  file system slow here ({speed:.0f} us per new file): waiting for recently "
+              "deleted inodes to age", file=sys.stderr, flush=True)
+        time.sleep(20)
+        speed = file_create_us(folder)
+    return speed

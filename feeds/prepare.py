@@ -15,6 +15,7 @@ and making media belong to the whole build; drafts and invalid segments come bac
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,6 +102,9 @@ def prepare(work: Work, paths: list[str], jobs: int) -> list[Prepared]:
         if jobs <= 1 or len(paths) < PARALLEL_FROM or \
                 "fork" not in multiprocessing.get_all_start_methods():
             return _prepare_chunk(paths)
+        for module in ("feeds.feed", "feeds.preview"):  # imported once, not once per worker
+            importlib.import_module(module)
+
         size = -(-len(paths) // (jobs * CHUNKS_PER_JOB))
         chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
         done: list[Prepared] = []

@@ -157,7 +157,7 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
         return SegmentFile(path, None, [Finding(
             "SEG102", "'transcript' is not a front-matter key: the transcript is the body below "
             "the closing '---'", str(path), line, column, "transcript")], stat=raw.stat)
-    if raw.body.strip():
+    if raw.body and not raw.body.isspace():
         data["transcript"] = raw.body
     try:
         segment = Segment.model_validate(data)
@@ -168,8 +168,9 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
                   settings or {})
     found = [f for _, run in CHECKS for f in run(ctx)]
     # Keep positions, not the node tree: 10,000 retained trees make the GC crawl.
-    return SegmentFile(path, segment, found, raw.meta.position(("id",)),
-                       raw.meta.position(("guid",), raw.meta.position(("id",))), raw.stat,
+    id_position = raw.meta.position(("id",))
+    guid_position = raw.meta.position(("guid",), id_position) if "guid" in data else id_position
+    return SegmentFile(path, segment, found, id_position, guid_position, raw.stat,
                        data if keep_data else None)
 
 

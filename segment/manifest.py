@@ -69,11 +69,11 @@ def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "man
             os.close(fd)
     except OSError as exc:
         raise ManifestError(f"cannot read: {exc.strerror or exc}", path, code="SEG104") from None
-    if not data.strip():
+    if not data or data.isspace():
         raise ManifestError(f"empty file; a {what} needs YAML metadata", path, code="SEG104")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise ManifestError("UTF-16 text: save the file as UTF-8", path, code="SEG104")
-    if b"\0" in data[:8192]:
+    if data.find(b"\0", 0, 8192) != -1:
         raise ManifestError(f"binary file, not a text {what}", path, code="SEG104")
     try:
         text = data.decode("utf-8-sig")
