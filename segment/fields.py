@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from segment.langtags import quick_answer
 from segment.timecode import format_duration, parse_duration
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -68,6 +69,9 @@ def _timestamp(value: object) -> datetime:
 
 @functools.lru_cache(maxsize=512)
 def _language_ok(tag: str) -> bool:
+    quick = quick_answer(tag)
+    if quick is not None:
+        return quick
     import langcodes
 
     return langcodes.tag_is_valid(tag)
