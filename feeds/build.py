@@ -160,12 +160,13 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
 
     root, output = options.show_dir, options.output
     cache = cache_dir_for(output)
+    # the files go to disk while the build goes on, so the sync before the swap is short
+    early_sync = Syncer() if staging is not None else None
     loaded = load_show_cached(root, options.settings, cache, jobs=options.jobs,
                               staging=None if staging is None else str(staging),
-                              old_output=str(output), previous=previous)
+                              old_output=str(output), previous=previous,
+                              then=None if early_sync is None else early_sync.start)
     folder, counts, save_manifests = loaded.folder, loaded.counts, loaded.save
-    # the workers' files go to disk while the rest is planned, rendered and written
-    early_sync = _start_sync() if staging is not None else None
     result = BuildResult(output, checked_only=options.check,
                          manifests_parsed=counts["parsed"], manifests_cached=counts["cached"])
     result.findings.extend(folder.findings)
@@ -189,6 +190,8 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     except BaseException:
         if saving is not None:
             saving.thread.join()  # never leave the process with the cache half-written
+        if early_sync is not None:
+            early_sync.stop()
         raise
 
 
@@ -222,7 +225,7 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     written = _publish(files, staging, output, previous)
     for done in prepared.values():
         written.update(done.written)
-    early_sync.join()
+    early_sync.finish()
     old = swap_in_synced(staging, output)
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the state
     planner.save_memo()
@@ -267,15 +270,36 @@ def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[
     return write_files(files, str(staging), str(output), previous)
 
 
-def _start_sync():
-    """A thread syncing what is written so far (os.sync releases the GIL); join it before
-    the final sync, which then has little left to write."""
-    import os
-    import threading
+class Syncer:
+    """os.sync() in a thread, again and again, from `start()` until `finish()` (which waits
+    for a last pass): the files a build writes reach the disk while it still computes, and the
+    sync before the swap finds little left to do. os.sync releases the GIL."""
 
-    thread = threading.Thread(target=os.sync, daemon=True)
-    thread.start()
-    return thread
+    PAUSE = 0.25
+
+    def __init__(self) -> None:
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        import os
+
+        while not self._stop.wait(self.PAUSE):
+            os.sync()
+        os.sync()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def finish(self) -> None:
+        self._stop.set()
+        if self._thread.ident is not None:  # started
+            self._thread.join()
 
 
 def swap_in_synced(staging: Path, output: Path) -> Path | None:

@@ -71,7 +71,8 @@ class Loaded:
 
 def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
                      jobs: int = 1, staging: str | None = None, old_output: str = "",
-                     previous: dict[str, list] | None = None) -> Loaded:
+                     previous: dict[str, list] | None = None,
+                     then: Callable[[], object] | None = None) -> Loaded:
     """Load the show: parse (or take from the cache) every manifest, and let `feeds.prepare`
     plan and render the self-contained segments (their files written into `staging` unless it
     is None).
@@ -101,7 +102,7 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     rendered: dict[str, Rendered] = {}
     stats: dict[str, list[int]] = {}
     parsed = 0
-    for path, done in zip(paths, prepare(work, paths, jobs), strict=True):
+    for path, done in zip(paths, prepare(work, paths, jobs, then), strict=True):
         segments.append(done.item)
         parsed += done.parsed
         if done.stat is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -94,13 +95,19 @@ class Work:
 _WORK: Work | None = None
 
 
-def prepare(work: Work, paths: list[str], jobs: int) -> list[Prepared]:
-    """Prepare every manifest of `paths`, in order, over `jobs` processes."""
+def prepare(work: Work, paths: list[str], jobs: int,
+            then: Callable[[], object] | None = None) -> list[Prepared]:
+    """Prepare every manifest of `paths`, in order, over `jobs` processes.
+
+    `then` is called once the worker processes exist (or at once, without workers): a thread
+    it starts is never running while this process forks."""
     global _WORK
     _WORK = work
     try:
         if jobs <= 1 or len(paths) < PARALLEL_FROM or \
                 "fork" not in multiprocessing.get_all_start_methods():
+            if then is not None:
+                then()
             return _prepare_chunk(paths)
         for module in ("feeds.feed", "feeds.preview"):  # imported once, not once per worker
             importlib.import_module(module)
@@ -109,6 +116,8 @@ def prepare(work: Work, paths: list[str], jobs: int) -> list[Prepared]:
         chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
         done: list[Prepared] = []
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            if then is not None:
+                then()
             for chunk, batch in zip(chunks, pool.imap(_prepare_packed, chunks), strict=True):
                 done.extend(_unpack(path, packed) for path, packed in zip(chunk, batch,
                                                                           strict=True))
