@@ -16,7 +16,6 @@ and making media belong to the whole build; drafts and invalid segments come bac
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,14 +27,14 @@ from feeds.episode import Episode
 from feeds.load import freeze, thaw
 from feeds.plan import EpisodePlanner
 from feeds.writing import write_files
+from segment import parallel
 from segment.loading import SegmentFile, load_segment
 from segment.models import Segment, Show
+from segment.parallel import map_chunks, workers_wanted
 from segment.rules import Finding, Severity
 
-PARALLEL_FROM = 400
+PARALLEL_FROM = parallel.PARALLEL_FROM
 """Fewer manifests than this are prepared in the build process (forking costs ~20 ms)."""
-CHUNKS_PER_JOB = 8
-"""Chunks per worker: small enough to balance the load, large enough to render items in bulk."""
 
 
 @dataclass
@@ -104,23 +103,16 @@ def prepare(work: Work, paths: list[str], jobs: int,
     global _WORK
     _WORK = work
     try:
-        if jobs <= 1 or len(paths) < PARALLEL_FROM or \
-                "fork" not in multiprocessing.get_all_start_methods():
+        if not workers_wanted(jobs, len(paths), PARALLEL_FROM):
             if then is not None:
                 then()
             return _prepare_chunk(paths)
         for module in ("feeds.feed", "feeds.preview"):  # imported once, not once per worker
             importlib.import_module(module)
-
-        size = -(-len(paths) // (jobs * CHUNKS_PER_JOB))
-        chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
         done: list[Prepared] = []
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            if then is not None:
-                then()
-            for chunk, batch in zip(chunks, pool.imap(_prepare_packed, chunks), strict=True):
-                done.extend(_unpack(path, packed) for path, packed in zip(chunk, batch,
-                                                                          strict=True))
+        for chunk, batch in map_chunks(_prepare_packed, paths, jobs, then, PARALLEL_FROM):
+            done.extend(_unpack(path, packed) for path, packed in zip(chunk, batch,
+                                                                      strict=True))
         return done
     finally:
         _WORK = None

@@ -8,6 +8,7 @@ package and are imported only when run, so `segpack validate` stays fast.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from pathlib import Path
 
@@ -55,10 +56,12 @@ def cli() -> None:
               help="Only rules whose code starts with PREFIX (repeatable, e.g. SEG2).")
 @click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip rules with this prefix.")
 @click.option("--media", is_flag=True, help="Also check the audio and artwork files (SEG3xx).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes for big folders (default: all cores; 400+ manifests).")
 @click.option("--quiet", "-q", is_flag=True, help="No summary line on standard error.")
 def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path | None,
              strict: bool | None, exit_zero: bool, select: tuple[str, ...],
-             ignore: tuple[str, ...], media: bool, quiet: bool) -> None:
+             ignore: tuple[str, ...], media: bool, jobs: int | None, quiet: bool) -> None:
     """Check manifests and show folders like a linter; for CI and pre-commit.
 
     PATHS are manifest files, show.yaml files or show folders. Settings come from
@@ -80,7 +83,8 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
         from media.checks import media_findings as hook  # composition root: see module doc
     gc.disable()  # many small objects and no cycles: the collector would only cost time
     try:
-        report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted)
+        report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted,
+                                jobs=jobs or os.cpu_count() or 1)
     finally:
         gc.enable()
     findings = [f for f in report.findings if selected(f.code, select_, ignore_)]

@@ -9,16 +9,16 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from segment.errors import ManifestError
 from segment.manifest import read_manifest, read_yaml_file
 from segment.models import Segment, Show
+from segment.parallel import map_chunks, workers_wanted
 from segment.rules import CHECKS, RULES, Context, Finding, inside
 from segment.yamlio import Located
 
@@ -203,11 +203,10 @@ def manifests_in(folder: Path) -> list[Path]:
 
 
 def load_show_folder(root: Path, settings: dict[str, Any] | None = None,
-                     iterate: Callable[[list[Path]], Iterable[Path]] = iter) -> ShowFolder:
+                     jobs: int = 1, progress: Progress | None = None) -> ShowFolder:
     """Load show.yaml and every segment, with show-wide checks (duplicate ids and GUIDs).
 
-    `iterate` wraps the manifest list, e.g. in a progress bar.
-    """
+    `jobs` > 1 reads big folders in that many processes (`load_segments`)."""
     show_path = root / SHOW_FILE
     show, found = (load_show_file(show_path) if show_path.is_file() else (None, []))
     paths = manifests_in(root)
@@ -216,9 +215,78 @@ def load_show_folder(root: Path, settings: dict[str, Any] | None = None,
                              "description and language", str(root)))
     if not paths:
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
-    segments = [load_segment(p, show, root, settings) for p in iterate(paths)]
+    segments = load_segments(paths, show, root, settings, jobs, progress)
     found.extend(duplicate_findings(segments))
     return ShowFolder(root, show, segments, found)
+
+
+class Progress(Protocol):
+    """What `load_segments` reports to: started once any worker processes exist."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+@dataclass
+class SegmentSummary:
+    """Stands in for a segment read in a worker process: what show-wide checks need."""
+
+    id: str
+    item_guid: str
+    draft: bool
+
+
+_LOADING: tuple[Show | None, Path | None, dict[str, Any]] | None = None
+"""(show, show folder, settings) for worker processes; set before forking."""
+
+
+def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | None = None,
+                  settings: dict[str, Any] | None = None, jobs: int = 1,
+                  progress: Progress | None = None) -> list[SegmentFile]:
+    """`load_segment` for each of `paths`, in order, over `jobs` processes.
+
+    Segments read in workers come back as a `SegmentSummary` with their findings: enough to
+    report and to check ids and GUIDs across the show, not to look at their media."""
+    global _LOADING
+    if not workers_wanted(jobs, len(paths)):
+        if progress is not None:
+            progress.start(len(paths))
+        done = []
+        for path in paths:
+            done.append(load_segment(path, show, show_dir, settings))
+            if progress is not None:
+                progress.advance(1)
+        return done
+    _LOADING = (show, show_dir, settings or {})
+    try:
+        done = []
+        started = None if progress is None else (lambda: progress.start(len(paths)))
+        for chunk, batch in map_chunks(_load_packed, [str(p) for p in paths], jobs, started):
+            for path, (summary, findings, id_position, guid_position) in zip(chunk, batch,
+                                                                             strict=True):
+                done.append(SegmentFile(Path(path), summary and SegmentSummary(*summary),
+                                        [Finding.from_tuple(f) for f in findings],
+                                        id_position, guid_position))
+            if progress is not None:
+                progress.advance(len(chunk))
+        return done
+    finally:
+        _LOADING = None
+
+
+def _load_packed(paths: list[str]) -> list[tuple]:
+    """In a worker: each manifest's summary, findings and key positions, as plain tuples."""
+    assert _LOADING is not None, "load_segments sets the show before forking"
+    show, show_dir, settings = _LOADING
+    packed = []
+    for path in paths:
+        item = load_segment(Path(path), show, show_dir, settings)
+        seg = item.segment
+        packed.append(((seg.id, seg.item_guid, seg.draft) if seg is not None else None,
+                       [f.as_tuple() for f in item.findings], item.id_position,
+                       item.guid_position))
+    return packed
 
 
 def duplicate_findings(segments: list[SegmentFile]) -> list[Finding]:

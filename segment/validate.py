@@ -13,6 +13,7 @@ from segment.loading import (
     duplicate_findings,
     is_show_folder,
     load_segment,
+    load_segments,
     load_show_file,
     load_show_folder,
     manifests_in,
@@ -30,48 +31,81 @@ class Report:
 
 def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None,
                    media_hook: MediaHook | None = None,
-                   progress: Callable[[int], bool] | None = None) -> Report:
-    """Validate manifests, show.yaml files and show folders; findings sorted by place."""
+                   progress: Callable[[int], bool] | None = None,
+                   jobs: int = 1) -> Report:
+    """Validate manifests, show.yaml files and show folders; findings sorted by place.
+
+    `jobs` > 1 reads big folders in that many processes, except with a `media_hook`, which
+    needs every segment whole."""
     settings = settings or {}
     report = Report()
-
-    def iterate(items: list[Path]) -> Iterable[Path]:
-        if progress is None or not progress(len(items)):
-            return items
-        from rich.progress import track
-
-        return track(items, description="validating", transient=True,
-                     console=_stderr_console())
+    jobs = 1 if media_hook else jobs
+    bar = _Bar(progress)
 
     loose: list[SegmentFile] = []
-    for path in paths:
-        if path.is_dir():
-            if is_show_folder(path) or not manifests_in(path):
-                folder = load_show_folder(path, settings, iterate)
-                report.findings.extend(folder.findings)
-                items = folder.segments
-                report.files += len(items) + (folder.show is not None or
-                                              (path / SHOW_FILE).is_file())
+    try:
+        for path in paths:
+            if path.is_dir():
+                if is_show_folder(path) or not manifests_in(path):
+                    folder = load_show_folder(path, settings, jobs, bar)
+                    report.findings.extend(folder.findings)
+                    items = folder.segments
+                    report.files += len(items) + (folder.show is not None or
+                                                  (path / SHOW_FILE).is_file())
+                else:
+                    items = load_segments(manifests_in(path), settings=settings, jobs=jobs,
+                                          progress=bar)
+                    loose.extend(items)
+                    report.files += len(items)
+            elif path.name == SHOW_FILE:
+                report.findings.extend(load_show_file(path)[1])
+                report.files += 1
+                continue
             else:
-                items = [load_segment(p, settings=settings) for p in iterate(manifests_in(path))]
+                items = [load_segment(path, settings=settings)]
                 loose.extend(items)
-                report.files += len(items)
-        elif path.name == SHOW_FILE:
-            report.findings.extend(load_show_file(path)[1])
-            report.files += 1
-            continue
-        else:
-            items = [load_segment(path, settings=settings)]
-            loose.extend(items)
-            report.files += 1
-        for item in items:
-            report.findings.extend(item.findings)
-            if media_hook and item.segment is not None:
-                report.findings.extend(media_hook(item, path if path.is_dir() else
-                                                  item.path.parent))
+                report.files += 1
+            for item in items:
+                report.findings.extend(item.findings)
+                if media_hook and item.segment is not None:
+                    report.findings.extend(media_hook(item, path if path.is_dir() else
+                                                      item.path.parent))
+    finally:
+        bar.stop()
     report.findings.extend(duplicate_findings(loose))
     report.findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
     return report
+
+
+class _Bar:
+    """A progress bar on standard error for each folder, when `wanted(count)` says so.
+
+    Started by the loader once its worker processes exist: rich draws from a thread, and a
+    process must not fork while another of its threads may hold a lock."""
+
+    def __init__(self, wanted: Callable[[int], bool] | None):
+        self.wanted = wanted
+        self.progress: Any = None
+        self.task: Any = None
+
+    def start(self, total: int) -> None:
+        self.stop()
+        if self.wanted is None or not self.wanted(total):
+            return
+        from rich.progress import Progress
+
+        self.progress = Progress(console=_stderr_console(), transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task("validating", total=total)
+
+    def advance(self, count: int) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task, count)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
 
 
 def _stderr_console():

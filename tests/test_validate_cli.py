@@ -158,3 +158,25 @@ def test_rules_command_lists_every_family(capsys) -> None:
     code, out, _ = run(capsys, "rules", "--json")
     families = {r["code"][:4] for r in json.loads(out)}
     assert code == 0 and families == {"SEG1", "SEG2", "SEG3", "SEG4", "SEG5"}
+
+
+def test_parallel_validation_reports_what_one_process_does(capsys, tmp_path: Path) -> None:
+    """420 manifests (past the 400 where workers start), with errors, warnings and an id used
+    twice in files that land in different worker chunks: same report, same exit status."""
+    show = tmp_path / "show"
+    shutil.copytree(EXAMPLE, show, ignore=shutil.ignore_patterns("media"))
+    source = next((show / "segments").glob("*.md")).read_text(encoding="utf-8")
+    first_id = re.search(r"^id: (\S+)", source, re.M).group(1)
+    for n in range(420):
+        text = source.replace(f"id: {first_id}", f"id: item-{n:03d}")
+        if n == 7:
+            text = text.replace("title:", "title: ''\nsummary_x: typo\nold_title:")
+        if n in (3, 400):
+            text = text.replace(f"id: item-{n:03d}", "id: shared-id")
+        (show / "segments" / f"item-{n:03d}.md").write_text(text, encoding="utf-8")
+    one = run(capsys, "validate", "--format", "json", "--jobs", "1", str(show))
+    two = run(capsys, "validate", "--format", "json", "--jobs", "2", str(show))
+    assert one[0] == two[0] == 1
+    assert one[1] == two[1]
+    codes = {f["code"] for f in json.loads(two[1])["findings"]}
+    assert {"SEG102", "SEG401", "SEG405"} <= codes
