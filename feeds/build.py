@@ -9,9 +9,10 @@ manifests only, `feeds.load`): worker processes (`feeds.prepare`) parse the mani
 write and render every self-contained (direct-link) segment. Refuse on errors (and on warnings
 with --strict), plan the other episodes here (local files: enclosure, transcripts, chapters),
 make tagged copies of local audio (`feeds.media_step`, cached by content), render feed.xml and
-index.html around the workers' fragments, write the rest, sync once and swap the temp folder in
-whole (`feeds.output`). This module imports heavy libraries only inside `full_build`, so the
-no-change path stays cheap.
+index.html around the workers' fragments, write the rest and swap the temp folder in whole once
+it is on disk (`feeds.output`). Two threads keep the end short: `Syncer` writes files to disk
+while the build still computes, `Background` saves the manifest cache as soon as it is known.
+This module imports heavy libraries only inside `full_build`, so the no-change path stays cheap.
 """
 
 from __future__ import annotations
