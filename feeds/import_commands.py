@@ -151,7 +151,7 @@ def save_show(path: Path, show: dict[str, Any], gaps: list[str]) -> dict[str, An
     """Create show.yaml, or merge the feed's channel data into an existing one (comments kept)."""
     from ruamel.yaml.comments import CommentedMap
 
-    from segment.manifest import atomic_write, read_text, read_yaml_file
+    from segment.manifest import atomic_write, merge_into, read_text, read_yaml_file
 
     yaml = _yaml()
     if path.exists():
@@ -167,11 +167,7 @@ def save_show(path: Path, show: dict[str, Any], gaps: list[str]) -> dict[str, An
                 doc[key] = None
                 doc.yaml_add_eol_comment("not in feed", key)
         action = "new"
-    for key, value in show.items():
-        if isinstance(value, dict) and isinstance(doc.get(key), dict):
-            doc[key].update(value)
-        else:
-            doc[key] = value
+    merge_into(doc, show)
     import io
 
     stream = io.StringIO()

@@ -230,7 +230,7 @@ def write_manifest(path: str | Path, updates: dict[str, Any], body: str | None =
 
         doc = CommentedMap()
         new_body = body or ""
-    _merge(doc, updates)
+    merge_into(doc, updates)
     for key in remove:
         doc.pop(key, None)
     stream = io.StringIO()
@@ -238,9 +238,11 @@ def write_manifest(path: str | Path, updates: dict[str, Any], body: str | None =
     atomic_write(path, f"{FENCE}\n{stream.getvalue()}{FENCE}\n{new_body.strip()}\n")
 
 
-def _merge(doc: Any, updates: dict[str, Any]) -> None:
+def merge_into(doc: Any, updates: dict[str, Any]) -> None:
+    """Set `updates` in `doc` (a round-trip mapping), merging nested mappings key by key so
+    keys, comments and order the update does not mention are kept."""
     for key, value in updates.items():
         if isinstance(value, dict) and isinstance(doc.get(key), dict):
-            _merge(doc[key], value)
+            merge_into(doc[key], value)
         else:
             doc[key] = value
