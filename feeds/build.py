@@ -162,38 +162,40 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     root, output = options.show_dir, options.output
     cache = cache_dir_for(output)
     # the files go to disk while the build goes on, so the sync before the swap is short
-    early_sync = Syncer() if staging is not None else None
-    loaded = load_show_cached(root, options.settings, cache, jobs=options.jobs,
-                              staging=None if staging is None else str(staging),
-                              old_output=str(output), previous=previous,
-                              then=None if early_sync is None else early_sync.start)
-    folder, counts, save_manifests = loaded.folder, loaded.counts, loaded.save
-    result = BuildResult(output, checked_only=options.check,
-                         manifests_parsed=counts["parsed"], manifests_cached=counts["cached"])
-    result.findings.extend(folder.findings)
-    segments = []
-    for item in folder.segments:
-        if item.segment is not None and item.segment.draft:
-            result.drafts += 1  # unpublished work: its findings do not block publishing
-            continue
-        result.findings.extend(item.findings)
-        if isinstance(item.segment, Segment):
-            segments.append((item.path, item.segment))
+    early_sync = Syncer(staging) if staging is not None else None
     saving = None
-    if not options.check:
-        # saved whatever comes next, so the next try re-parses only what changed; tens of MB
-        # to write and fsync, in a thread while this one plans, renders and writes
-        saving = Background(save_manifests)
-        result.on_failure = saving.finish
     try:
+        loaded = load_show_cached(root, options.settings, cache, jobs=options.jobs,
+                                  staging=None if staging is None else str(staging),
+                                  old_output=str(output), previous=previous,
+                                  then=None if early_sync is None else early_sync.start)
+        folder, counts, save_manifests = loaded.folder, loaded.counts, loaded.save
+        result = BuildResult(output, checked_only=options.check,
+                             manifests_parsed=counts["parsed"],
+                             manifests_cached=counts["cached"])
+        result.findings.extend(folder.findings)
+        segments = []
+        for item in folder.segments:
+            if item.segment is not None and item.segment.draft:
+                result.drafts += 1  # unpublished work: its findings do not block publishing
+                continue
+            result.findings.extend(item.findings)
+            if isinstance(item.segment, Segment):
+                segments.append((item.path, item.segment))
+        if not options.check:
+            # saved whatever comes next, so the next try re-parses only what changed; tens of
+            # MB to write and fsync, in a thread while this one plans, renders and writes
+            saving = Background(save_manifests)
+            result.on_failure = saving.finish
         return _publish_show(options, key, staging, previous, loaded, result, segments,
                              early_sync, saving)
     except BaseException:
         if saving is not None:
             saving.thread.join()  # never leave the process with the cache half-written
-        if early_sync is not None:
-            early_sync.stop()
         raise
+    finally:
+        if early_sync is not None:
+            early_sync.finish()  # at once when already finished
 
 
 def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
@@ -226,19 +228,20 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     written = _publish(files, staging, output, previous)
     for done in prepared.values():
         written.update(done.written)
+    saving.finish()  # a cache that cannot be saved is reported before anything is published
     early_sync.finish()
     old = swap_in_synced(staging, output)
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the state
     planner.save_memo()
     _save_state(root, output, key, planner, result, written, loaded)
-    saving.finish()
     if old is not None:
         deleting.join()
     return result
 
 
 class Background:
-    """Run `work` in a thread now; `finish()` waits for it and raises what it raised.
+    """Run `work` in a thread now; `finish()` waits for it and raises what it raised (every
+    time it is called).
 
     For the manifest cache: fsync releases the GIL, so its tens of MB are written and synced
     while the build goes on."""
@@ -272,32 +275,34 @@ def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[
 
 
 class Syncer:
-    """os.sync() in a thread, again and again, from `start()` until `finish()` (which waits
-    for a last pass): the files a build writes reach the disk while it still computes, and the
-    sync before the swap finds little left to do. os.sync releases the GIL."""
+    """Sync the staging folder's file system again and again in a thread, from `start()` to
+    `finish()`: the files a build writes reach the disk while it still computes, and the sync
+    before the swap finds little left to do. The sync call releases the GIL."""
 
     PAUSE = 0.25
+    THREAD_NAME = "segpack-sync"
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
         import threading
 
+        self.folder = folder
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.THREAD_NAME, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def _run(self) -> None:
-        import os
+        from feeds.output import sync_file_system
 
         while not self._stop.wait(self.PAUSE):
-            os.sync()
-        os.sync()
-
-    def stop(self) -> None:
-        self._stop.set()
+            try:
+                sync_file_system(self.folder)
+            except OSError:  # the folder is gone: the build failed and removed it
+                return
 
     def finish(self) -> None:
+        """Stop, and wait for a sync in progress to end."""
         self._stop.set()
         if self._thread.ident is not None:  # started
             self._thread.join()
@@ -308,11 +313,9 @@ def swap_in_synced(staging: Path, output: Path) -> Path | None:
 
     One sync instead of an fsync per file: nothing in staging is visible before the swap, and
     the swap must never expose files still in the page cache only."""
-    import os
+    from feeds.output import swap_in, sync_file_system
 
-    from feeds.output import swap_in
-
-    os.sync()
+    sync_file_system(staging)
     return swap_in(staging, output)
 
 
@@ -327,6 +330,7 @@ def _save_state(root: Path, output: Path, key: str | None, planner: Any,
     inputs = uptodate.inputs_state([root / "show.yaml", *planner.input_files])
     inputs.update(loaded.stats)
     feed = stat_key(output / uptodate.FEED_FILE)
+    (cache_dir_for(output) / "state.json").unlink(missing_ok=True)  # before FORMAT 3
     write_marshal(cache_dir_for(output) / uptodate.STATE_FILE, {
         "key": key, "manifests": loaded.manifests, "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,

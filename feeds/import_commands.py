@@ -293,6 +293,7 @@ class ManifestIndex:
         """
         import tempfile
 
+        from feeds.output import sync_file_system
         from segment.manifest import fsync_dir
 
         temps = []
@@ -305,7 +306,7 @@ class ManifestIndex:
                     handle.write(text.encode("utf-8"))
                 os.chmod(tmp, 0o644)
             if temps:
-                os.sync()
+                sync_file_system(self.folder)
             for tmp, path in temps:
                 os.replace(tmp, path)
         finally:

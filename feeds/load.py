@@ -6,7 +6,8 @@ by path + mtime + size. The cache is dropped whole when show.yaml or the setting
 checks may depend on them; segments whose findings depend on other files (SEG301/SEG302:
 media present and inside the folder) are never cached.
 
-A cached segment is stored as its JSON-mode data and findings as plain tuples (marshal: 5x
+A cached segment is stored as the front matter and transcript it was validated from (plain
+data) and its findings as plain tuples (marshal: 5x
 cheaper to write and 2x to read than pickling 10,000 pydantic models), one marshalled entry per
 manifest (made and read back in the worker processes of `feeds.prepare`, so the build process
 only moves bytes), and re-validated by the model on load (no YAML parse, no checks), so a stale

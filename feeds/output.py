@@ -8,6 +8,7 @@ a folder segpack did not build (or one holding the show itself), so `-o ~` canno
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -124,6 +125,30 @@ def swap_in(staging: Path, output: Path) -> Path | None:
                            output) from None
     fsync_dir(output.parent)
     return old
+
+
+def sync_file_system(folder: Path) -> None:
+    """Write the file system holding `folder` to disk (Linux syncfs(2)): unlike os.sync(),
+    it does not wait for other file systems' writeback. os.sync() where syncfs is missing."""
+    syncfs = _syncfs()
+    if syncfs is not None:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            if syncfs(fd) == 0:  # ctypes releases the GIL during the call
+                return
+        finally:
+            os.close(fd)
+    os.sync()
+
+
+@functools.lru_cache(maxsize=1)
+def _syncfs():
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
 
 
 def _exchange(new: Path, current: Path) -> bool:

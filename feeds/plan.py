@@ -141,10 +141,10 @@ class EpisodePlanner:
         ep = Episode(seg, duration=seg.duration)
         self.manifest_of[seg.id] = where
         sid = seg.id
-        transcript = clean(seg.transcript)  # the same object when there is nothing to drop
+        transcript = clean(seg.transcript)
         for name, dirty in (("title", has_invalid(seg.title)),
                             ("summary", has_invalid(seg.summary)),
-                            ("transcript", transcript is not seg.transcript)):
+                            ("transcript", transcript != seg.transcript)):
             if dirty:
                 self._warn("SEG214", f"{name}: holds characters XML cannot carry (control "
                            "characters); the feed and pages leave them out", where)

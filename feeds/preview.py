@@ -2,7 +2,8 @@
 
 Plain HTML and a little CSS, no JavaScript. Audio and transcripts are linked relative to the
 output folder, so the page works from disk (file://) and once uploaded. Everything from the
-manifests is escaped.
+manifests is escaped, except what the models already restrict to safe characters (segment ids
+are slugs; dates and durations are formatted here).
 """
 
 from __future__ import annotations

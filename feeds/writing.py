@@ -23,8 +23,9 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 WHOLE_SHOW = frozenset(("feed.xml", "index.html"))
-"""Files made from every episode: after any change their bytes differ, so comparing them with
-the last build's (a digest of tens of MB for a big show) is never worth it."""
+"""Files made from every episode: a rebuild runs because something changed, which nearly always
+changes these too, so they are written new (a fresh mtime) rather than digested (tens of MB
+for a big show) to find the rare rebuild that leaves them as they were."""
 
 
 def digest(data: bytes) -> str:

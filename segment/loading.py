@@ -202,7 +202,7 @@ def manifests_in(folder: Path) -> list[Path]:
     return sorted(p for p in where.glob("*.md") if p.name.lower() != "readme.md")
 
 
-def load_show_folder(root: Path, settings: dict[str, Any] | None = None,
+def load_show_folder(root: Path, settings: dict[str, Any] | None = None, *,
                      jobs: int = 1, progress: Progress | None = None) -> ShowFolder:
     """Load show.yaml and every segment, with show-wide checks (duplicate ids and GUIDs).
 
@@ -215,7 +215,7 @@ def load_show_folder(root: Path, settings: dict[str, Any] | None = None,
                              "description and language", str(root)))
     if not paths:
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
-    segments = load_segments(paths, show, root, settings, jobs, progress)
+    segments = load_segments(paths, show, root, settings, jobs=jobs, progress=progress)
     found.extend(duplicate_findings(segments))
     return ShowFolder(root, show, segments, found)
 
@@ -242,7 +242,7 @@ _LOADING: tuple[Show | None, Path | None, dict[str, Any]] | None = None
 
 
 def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | None = None,
-                  settings: dict[str, Any] | None = None, jobs: int = 1,
+                  settings: dict[str, Any] | None = None, *, jobs: int = 1,
                   progress: Progress | None = None) -> list[SegmentFile]:
     """`load_segment` for each of `paths`, in order, over `jobs` processes.
 

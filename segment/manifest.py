@@ -68,6 +68,9 @@ def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "man
         finally:
             os.close(fd)
     except OSError as exc:
+        if _exists_not_regular(path):  # a socket or device refuses the open itself
+            raise ManifestError(f"not a regular file, so not a {what}", path,
+                                code="SEG104") from None
         raise ManifestError(f"cannot read: {exc.strerror or exc}", path, code="SEG104") from None
     if not data or data.isspace():
         raise ManifestError(f"empty file; a {what} needs YAML metadata", path, code="SEG104")
@@ -86,20 +89,26 @@ def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "man
     return text, (info.st_mtime_ns, size)
 
 
+def _exists_not_regular(path: Path) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _read_all(fd: int, size: int, limit: int, path: Path, what: str) -> bytes:
-    """The whole file: one read when it is still `size` bytes long, more if it grew."""
-    data = os.read(fd, size + 1)
-    if len(data) <= size:
-        return data  # a short read of a regular file is its end
-    chunks = [data]
-    total = len(data)
-    while chunk := os.read(fd, 1 << 20):
-        total += len(chunk)
+    """The whole file: usually one read of `size` bytes and one that finds the end; more if
+    the file grew, or on file systems that return short reads."""
+    chunks = [os.read(fd, size + 1)]
+    total = len(chunks[0])
+    while chunks[-1]:
         if total > limit:
             raise ManifestError(f"{what} grew past the {limit / 1e6:.0f} MB limit while "
                                 "being read", path, code="SEG105")
+        chunk = os.read(fd, max(size + 1 - total, 1 << 16))
+        total += len(chunk)
         chunks.append(chunk)
-    return b"".join(chunks)
+    return b"".join(chunks) if len(chunks) > 2 else chunks[0]
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:

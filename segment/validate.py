@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
         for path in paths:
             if path.is_dir():
                 if is_show_folder(path) or not manifests_in(path):
-                    folder = load_show_folder(path, settings, jobs, bar)
+                    folder = load_show_folder(path, settings, jobs=jobs, progress=bar)
                     report.findings.extend(folder.findings)
                     items = folder.segments
                     report.files += len(items) + (folder.show is not None or
@@ -57,6 +58,7 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
                                           progress=bar)
                     loose.extend(items)
                     report.files += len(items)
+                bar.stop()
             elif path.name == SHOW_FILE:
                 report.findings.extend(load_show_file(path)[1])
                 report.files += 1
@@ -80,13 +82,17 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
 class _Bar:
     """A progress bar on standard error for each folder, when `wanted(count)` says so.
 
-    Started by the loader once its worker processes exist: rich draws from a thread, and a
-    process must not fork while another of its threads may hold a lock."""
+    Drawn from this thread, never rich's refresh thread: the loader forks worker processes,
+    and a process must not fork while another of its threads may hold a lock."""
+
+    EVERY = 0.1
+    """Seconds between redraws."""
 
     def __init__(self, wanted: Callable[[int], bool] | None):
         self.wanted = wanted
         self.progress: Any = None
         self.task: Any = None
+        self.drawn = 0.0
 
     def start(self, total: int) -> None:
         self.stop()
@@ -94,13 +100,18 @@ class _Bar:
             return
         from rich.progress import Progress
 
-        self.progress = Progress(console=_stderr_console(), transient=True)
+        self.progress = Progress(console=_stderr_console(), transient=True, auto_refresh=False)
         self.progress.start()
         self.task = self.progress.add_task("validating", total=total)
 
     def advance(self, count: int) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.task, count)
+        if self.progress is None:
+            return
+        self.progress.advance(self.task, count)
+        now = time.monotonic()
+        if now - self.drawn >= self.EVERY:
+            self.progress.refresh()
+            self.drawn = now
 
     def stop(self) -> None:
         if self.progress is not None:

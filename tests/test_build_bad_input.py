@@ -166,3 +166,27 @@ def test_corrupt_cache_is_ignored(built, capsys) -> None:
     assert code == 0, err
     shutil.rmtree(cache)
     assert run(show, "-o", out, capsys=capsys)[0] == 0
+
+
+def test_a_failed_build_leaves_no_sync_thread_running(built, capsys, monkeypatch) -> None:
+    """The thread that syncs the staging folder starts with the workers; a build that fails
+    after that (here: the disk fills up while manifests are prepared) must stop it, say so in
+    one line and leave the previous output as it was."""
+    import errno
+    import threading
+
+    from feeds import prepare
+    from feeds.build import Syncer
+
+    real = prepare.prepare
+
+    def fill_the_disk(work, paths, jobs, then=None):
+        real(work, paths[:1], jobs, then)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(prepare, "prepare", fill_the_disk)
+    show, out, before = built
+    (show / "segments" / "a.md").touch()
+    err = fails(show, out, before, capsys, "build stopped: No space left on device")
+    assert err.count("\n") == 1
+    assert not [t for t in threading.enumerate() if t.name == Syncer.THREAD_NAME]

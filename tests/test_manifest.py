@@ -102,3 +102,31 @@ def test_write_is_atomic_on_failure(tmp_path: Path, monkeypatch) -> None:
         write_manifest(path, {"title": "Changed"})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.md"]
+
+
+def test_short_reads_are_read_to_the_end() -> None:
+    """Some file systems (FUSE, network) return less than asked before the end; the rest of
+    the manifest must still be read, not dropped."""
+    import os
+    import threading
+    import time
+
+    from segment.manifest import _read_all
+
+    first, rest = b"---\nid: a\n", b"title: T\n---\nbody\n"
+    read_end, write_end = os.pipe()
+    os.write(write_end, first)
+
+    def later() -> None:
+        time.sleep(0.05)
+        os.write(write_end, rest)
+        os.close(write_end)
+
+    writer = threading.Thread(target=later)
+    writer.start()
+    try:
+        data = _read_all(read_end, len(first + rest), 1000, Path("pipe"), "manifest")
+    finally:
+        writer.join()
+        os.close(read_end)
+    assert data == first + rest

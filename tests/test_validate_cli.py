@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -180,3 +181,48 @@ def test_parallel_validation_reports_what_one_process_does(capsys, tmp_path: Pat
     assert one[1] == two[1]
     codes = {f["code"] for f in json.loads(two[1])["findings"]}
     assert {"SEG102", "SEG401", "SEG405"} <= codes
+
+
+_FORKED_WITH: list[set[int]] | None = None
+"""Threads (idents) alive at each fork while a test records (None: not recording)."""
+
+
+def _record_threads_at_fork() -> None:
+    import threading
+
+    if _FORKED_WITH is not None:
+        _FORKED_WITH.append({t.ident for t in threading.enumerate()})
+
+
+os.register_at_fork(before=_record_threads_at_fork)
+
+
+def test_progress_bar_thread_never_runs_while_workers_fork(tmp_path: Path) -> None:
+    """rich draws its bar from a thread; forking workers while it may hold a lock could
+    deadlock them, so each folder's bar is stopped before the next folder's workers fork."""
+    global _FORKED_WITH
+    from segment.validate import validate_paths
+
+    source = next((EXAMPLE / "segments").glob("*.md")).read_text(encoding="utf-8")
+    first_id = re.search(r"^id: (\S+)", source, re.M).group(1)
+    folders = []
+    for name in ("one", "two"):
+        show = tmp_path / name
+        (show / "segments").mkdir(parents=True)
+        shutil.copy(EXAMPLE / "show.yaml", show / "show.yaml")
+        for n in range(410):
+            (show / "segments" / f"{name}-{n:03d}.md").write_text(
+                source.replace(f"id: {first_id}", f"id: {name}-{n:03d}"), encoding="utf-8")
+        folders.append(show)
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}  # other tests' threads may linger
+    _FORKED_WITH = []
+    try:
+        report = validate_paths(folders, progress=lambda count: True, jobs=2)
+        forks = list(_FORKED_WITH)
+    finally:
+        _FORKED_WITH = None
+    assert report.files == 2 * 411
+    assert len(forks) >= 4  # two workers per folder
+    assert all(alive <= before for alive in forks), "a thread started by validate ran at a fork"
