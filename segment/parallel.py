@@ -38,12 +38,18 @@ def map_chunks(work: Callable[[list[T]], list[Any]], items: list[T], jobs: int,
         if items:
             yield items, work(items)
         return
-    size = -(-len(items) // (jobs * CHUNKS_PER_JOB))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    chunks = _chunks(items, jobs)
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         if started is not None:
             started()
         yield from zip(chunks, pool.imap(work, chunks), strict=True)
+
+
+def _chunks(items: list[T], jobs: int) -> list[list[T]]:
+    """`CHUNKS_PER_JOB` equal chunks per worker. (Shrinking chunks, guided scheduling, measured
+    slower on 10,000 manifests: fewer, bigger results arrive in bursts.)"""
+    size = -(-len(items) // (jobs * CHUNKS_PER_JOB))
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def workers_wanted(jobs: int, items: int, minimum: int = PARALLEL_FROM) -> bool:
