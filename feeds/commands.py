@@ -34,7 +34,8 @@ def _report(findings, quiet: bool) -> None:
               help="Folder to build (replaced whole on success; the build cache goes beside "
                    "it in .segpack-cache/).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes for media work (default: the number of cores).")
+              help="Processes for reading big shows (400+ manifests) and for media work "
+                   "(default: the number of cores).")
 @click.option("--check", is_flag=True, help="Validate and plan the build without writing.")
 @click.option("--strict", is_flag=True, help="Refuse to publish when there are warnings.")
 @click.option("--wait", type=click.FloatRange(min=0), default=120.0, show_default=True,
