@@ -228,6 +228,7 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     written = _publish(files, staging, output, previous)
     for done in prepared.values():
         written.update(done.written)
+    assert saving is not None and early_sync is not None, "both exist when writing"
     saving.finish()  # a cache that cannot be saved is reported before anything is published
     early_sync.finish()
     old = swap_in_synced(staging, output)

@@ -78,7 +78,8 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     plan and render the self-contained segments (their files written into `staging` unless it
     is None).
 
-    In the show folder, a segment planned by `feeds.prepare` is a `Brief` (id, GUID, draft:
+    In the show folder, a segment planned by `feeds.prepare` is a `SegmentSummary` (id, GUID,
+    draft:
     what the show-wide checks read); a segment left for the build to plan is a `Segment`."""
     from feeds.prepare import Work, prepare
 
@@ -139,7 +140,7 @@ def freeze(key: tuple[int, int] | None, item: SegmentFile) -> bytes | None:
     """The cache entry for a freshly parsed manifest (None when it cannot be cached)."""
     if key is None or any(f.code in _UNCACHEABLE for f in item.findings):
         return None
-    if item.segment is None:
+    if not isinstance(item.segment, Segment):
         data = None
     elif item.data is not None:
         data = item.data  # as read: marshals as is, and validates to the same segment

@@ -344,10 +344,10 @@ class Planner(EpisodePlanner):
         )
 
         ordered = sorted(self.episodes, key=lambda e: e.sort_key)
-        parts = [(ep.sort_key, ep.segment.published, item, episode_html(ep, audio_source(ep),
-                                                                        False),
-                  ep.transcript_body)
-                 for ep, item in zip(ordered, item_fragments(self.show, ordered), strict=True)]
+        parts: list[tuple[tuple, datetime | str | None, bytes, str, str | None]] = [
+            (ep.sort_key, ep.segment.published, item,
+             episode_html(ep, audio_source(ep), False), ep.transcript_body)
+            for ep, item in zip(ordered, item_fragments(self.show, ordered), strict=True)]
         parts.extend((done.sort_key, done.published, done.item, done.article, done.transcript)
                      for done in prepared)
         parts.sort(key=lambda part: part[0])
@@ -359,6 +359,8 @@ class Planner(EpisodePlanner):
                                                newest, self.base or None, self.image_url)
         articles = [part[3] for part in parts]
         for n, part in enumerate(parts[:PREVIEW_TRANSCRIPTS]):
-            articles[n] = with_transcript(part[3], part[4])
+            body = part[4]
+            assert body is not None, "every chunk sends the transcripts of its newest episodes"
+            articles[n] = with_transcript(part[3], body)
         self.files["index.html"] = preview_page(self.show, articles, self.image_src)
         return self.files

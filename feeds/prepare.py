@@ -9,7 +9,8 @@ The build process gets back small results (findings, what the show-wide checks n
 fragments, the manifest cache entry as bytes) and only puts the feed together.
 
 Segments with local files come back as parsed models for the build to plan, since checking files
-and making media belong to the whole build; drafts and invalid segments come back as a `Brief`
+and making media belong to the whole build; drafts and invalid segments come back as a
+`segment.loading.SegmentSummary`
 (they are not published). Small shows are done in the build process: forking costs more.
 """
 
@@ -28,22 +29,13 @@ from feeds.load import freeze, thaw
 from feeds.plan import EpisodePlanner
 from feeds.writing import write_files
 from segment import parallel
-from segment.loading import SegmentFile, load_segment
+from segment.loading import SegmentFile, SegmentSummary, load_segment
 from segment.models import Segment, Show
 from segment.parallel import map_chunks, workers_wanted
 from segment.rules import Finding, Severity
 
 PARALLEL_FROM = parallel.PARALLEL_FROM
 """Fewer manifests than this are prepared in the build process (forking costs ~20 ms)."""
-
-
-@dataclass
-class Brief:
-    """Stands in for a segment the build does not plan itself: what show-wide checks read."""
-
-    id: str
-    item_guid: str
-    draft: bool
 
 
 @dataclass
@@ -69,7 +61,8 @@ class Rendered:
 @dataclass
 class Prepared:
     item: SegmentFile
-    """`.segment` is a `Segment` for the build to plan, a `Brief`, or None when invalid."""
+    """`.segment` is a `Segment` for the build to plan, a `SegmentSummary`, or None when
+    invalid."""
     parsed: bool
     entry: bytes | None
     """The manifest cache entry (`feeds.load.freeze`), None when it cannot be cached."""
@@ -138,14 +131,14 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         done.append(prepared)
         item = prepared.item
         seg = item.segment
-        if seg is None:
-            continue
+        if not isinstance(seg, Segment):
+            continue  # invalid: its findings say why
         usable = planner is not None and not seg.draft and \
             not any(f.severity == Severity.ERROR for f in item.findings)
         if usable and not self_contained(seg):
             continue  # the build plans it, with the show's files and media
-        item.segment = Brief(seg.id, seg.item_guid, seg.draft)
-        if not usable:
+        item.segment = SegmentSummary(seg.id, seg.item_guid, seg.draft)
+        if planner is None or not usable:
             continue  # a draft is not published; with errors, nothing is
         planner.files, planner.findings = {}, []
         episode = planner._episode(path, seg)
@@ -157,8 +150,8 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         prepared.rendered = rendered
         episodes.append(episode)
         to_render.append(rendered)
-    if episodes:
-        for rendered, fragment in zip(to_render, item_fragments(work.show, episodes),
+    if episodes and planner is not None:
+        for rendered, fragment in zip(to_render, item_fragments(planner.show, episodes),
                                       strict=True):
             rendered.item = fragment
         newest = sorted(range(len(episodes)), key=lambda n: episodes[n].sort_key)
@@ -178,19 +171,20 @@ def _prepare_packed(paths: list[str]) -> list[tuple]:
 def _pack(done: Prepared) -> tuple:
     item, rendered = done.item, done.rendered
     seg = item.segment
-    brief = (seg.id, seg.item_guid, seg.draft) if isinstance(seg, Brief) else None
+    brief = (seg.id, seg.item_guid, seg.draft) if isinstance(seg, SegmentSummary) else None
     return (done.parsed, done.entry, done.stat, brief, None if brief else seg,
             [f.as_tuple() for f in item.findings], item.id_position, item.guid_position,
             None if rendered is None else (
                 rendered.sort_key,
-                None if rendered.published is None else rendered.published.isoformat(),
+                rendered.published.isoformat() if isinstance(rendered.published, datetime)
+                else rendered.published,
                 rendered.item, rendered.article, [f.as_tuple() for f in rendered.findings],
                 rendered.written, rendered.transcript))
 
 
 def _unpack(path: str, packed: tuple) -> Prepared:
     parsed, entry, stat, brief, seg, findings, id_position, guid_position, rendered = packed
-    item = SegmentFile(Path(path), Brief(*brief) if brief else seg,
+    item = SegmentFile(Path(path), SegmentSummary(*brief) if brief else seg,
                        [Finding.from_tuple(f) for f in findings], id_position, guid_position,
                        stat)
     if rendered is not None:

@@ -9,8 +9,17 @@ do not, so the feed layer drops what XML cannot hold instead of failing the buil
 from __future__ import annotations
 
 import re
+from typing import overload
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@overload
+def clean(text: str) -> str: ...
+
+
+@overload
+def clean(text: None) -> None: ...
 
 
 def clean(text: str | None) -> str | None:
@@ -30,4 +39,4 @@ def has_invalid(text: str | None) -> bool:
     >>> has_invalid("ok"), has_invalid("bell\\x07")
     (False, True)
     """
-    return bool(text) and _NOT_XML.search(text) is not None
+    return text is not None and _NOT_XML.search(text) is not None

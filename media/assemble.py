@@ -183,7 +183,9 @@ def stream_plan(src: Path, intro: Path | None, outro: Path | None, trim: bool,
     """An ffmpeg graph: each part resampled to one format, the body trimmed, then concat."""
     layout = "mono" if channels == 1 else "stereo"
     common = f"aresample=44100,aformat=sample_fmts=fltp:channel_layouts={layout}"
-    inputs, chains, labels = [], [], []
+    inputs: list[str] = []
+    chains: list[str] = []
+    labels: list[str] = []
     for role, path in (("i", intro), ("b", src), ("o", outro)):
         if path is None:
             continue

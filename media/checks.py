@@ -13,6 +13,7 @@ from pathlib import Path
 
 from segment.errors import SegpackError
 from segment.loading import SegmentFile
+from segment.models import Segment
 from segment.rules import Finding, inside
 from segment.timecode import format_duration
 
@@ -26,9 +27,9 @@ TOLERANCE = 1.0
 def media_findings(item: SegmentFile, show_dir: Path) -> Iterable[Finding]:
     """Findings about the audio and artwork files a valid segment points at."""
     segment = item.segment
-    if segment is None:
+    if not isinstance(segment, Segment):
         return []
-    return list(_audio(item, show_dir)) + list(_artwork(item, show_dir))
+    return list(_audio(item, segment, show_dir)) + list(_artwork(item, segment, show_dir))
 
 
 def _position(item: SegmentFile, *keys: str) -> tuple[int, int]:
@@ -53,10 +54,10 @@ def _finding(item: SegmentFile, code: str, message: str, *keys: str) -> Finding:
     return Finding(code, message, str(item.path), line, column, ".".join(keys))
 
 
-def _audio(item: SegmentFile, show_dir: Path) -> Iterator[Finding]:
+def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Finding]:
     from media.probe import probe
 
-    rel = item.segment.audio.file
+    rel = segment.audio.file
     if not rel:
         return
     path = show_dir / rel
@@ -67,7 +68,7 @@ def _audio(item: SegmentFile, show_dir: Path) -> Iterator[Finding]:
     except SegpackError as exc:
         yield _finding(item, "SEG304", f"{rel}: {exc.message}", "audio", "file")
         return
-    declared = item.segment.duration
+    declared = segment.duration
     if abs(info.duration - declared) > TOLERANCE:
         yield _finding(item, "SEG303", f"duration is {format_duration(declared)} but {rel} lasts "
                        f"{format_duration(round(info.duration, 1))} ({info.duration_source}); "
@@ -78,10 +79,10 @@ def _audio(item: SegmentFile, show_dir: Path) -> Iterator[Finding]:
                        "audio", "file")
 
 
-def _artwork(item: SegmentFile, show_dir: Path) -> Iterator[Finding]:
+def _artwork(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Finding]:
     from media.artwork import MAX_BYTES, image_facts
 
-    rel = item.segment.image.file
+    rel = segment.image.file
     if not rel:
         return
     path = show_dir / rel

@@ -37,7 +37,7 @@ def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show |
     if not manifest.is_file():
         raise UsageError(f"{manifest}: no such manifest")
     item = load_segment(manifest, show, show_dir)
-    if item.segment is None:
+    if not isinstance(item.segment, Segment):
         first = item.findings[0]
         more = len(item.findings) - 1
         raise ManifestError(f"{first.message} ({first.code})" + (f"; and {more} more: run "

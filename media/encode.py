@@ -117,10 +117,12 @@ def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
             chain = _chain(gain, limited, targets.true_peak)
             after = _encode(plan, dst, codec, settings.bitrate, chain, check=True,
                             name=str(src))[0]
+            assert after is not None, "check=True measures the result"
             miss = target - after.integrated
             if before.silent or not math.isfinite(miss) or abs(miss) <= CORRECT_ABOVE_LU:
                 break
             gain += miss  # one corrective pass, e.g. after heavy limiting
+        assert after is not None
         return EncodeReport(before, after, round(gain, 2), limited, target, codec,
                             after.duration, dst, plan.channels, passes)
 
@@ -213,6 +215,7 @@ def _encode_and_measure(cmd: list[str], cwd: Path, errors, name: str) -> Loudnes
         encoder.kill()
         encoder.wait()
         raise
+    assert encoder.stdout is not None, "stdout=PIPE"
     encoder.stdout.close()  # the checker holds the read end now
     try:
         report = checker.communicate()[1].decode("utf-8", "replace")

@@ -83,15 +83,18 @@ def _find(tags: id3.ID3, key: str) -> id3.Frame | None:
     return tags.get(key)
 
 
-def _frame_value(frame: id3.Frame, field: Field) -> Any:
+def _frame_value(frame: Any, field: Field) -> Any:
+    """The value of `frame` (mutagen sets frame attributes from its specs at run time, so
+    they are read through an untyped name here)."""
+    value: Any = frame
     if isinstance(frame, id3.UFID):
-        return frame.data.decode("utf-8", "replace")
+        return value.data.decode("utf-8", "replace")
     if isinstance(frame, id3.PCST):
-        return bool(frame.value)
+        return bool(value.value)
     if isinstance(frame, id3.UrlFrame):
-        return frame.url
+        return value.url
     if isinstance(frame, id3.USLT):
-        texts = [frame.text] if frame.text else []
+        texts = [value.text] if value.text else []
     else:
         texts = [str(t) for t in getattr(frame, "text", [])]
     if isinstance(frame, id3.COMM):
@@ -112,7 +115,7 @@ def _frame_value(frame: id3.Frame, field: Field) -> Any:
 def read_chapters(tags: id3.ID3) -> list[dict[str, Any]]:
     """CHAP frames in CTOC order (else by start), as dicts start/end/title/url (seconds)."""
     chaps = {f.element_id: f for f in tags.getall("CHAP")}
-    order = []
+    order: list[str] = []
     for toc in tags.getall("CTOC"):
         order.extend(c for c in toc.child_element_ids if c in chaps and c not in order)
     order.extend(sorted((c for c in chaps if c not in order), key=lambda c: chaps[c].start_time))
@@ -195,7 +198,7 @@ def write_chapters(tags: id3.ID3, chapters: list[dict[str, Any]]) -> None:
     tags.delall("CTOC")
     ids = [f"chp{index}" for index in range(len(chapters))]
     for element, chapter in zip(ids, chapters, strict=True):
-        subs = [id3.TIT2(encoding=UTF8, text=[chapter["title"]])]
+        subs: list[id3.Frame] = [id3.TIT2(encoding=UTF8, text=[chapter["title"]])]
         if chapter.get("url"):
             subs.append(id3.WXXX(encoding=UTF8, desc="chapter url", url=chapter["url"]))
         tags.add(id3.CHAP(element_id=element, start_time=round(chapter["start"] * 1000),

@@ -151,7 +151,7 @@ def _parse(data: bytes) -> dict[bytes | None, tuple[int, list[Patch]]]:
         return {None: (size, ranges)}
     (count,) = _COUNT.unpack_from(body, pos)
     pos += _COUNT.size
-    found = {}
+    found: dict[bytes | None, tuple[int, list[Patch]]] = {}
     for _ in range(count):
         (length,) = _NAME.unpack_from(body, pos)
         name = body[pos + _NAME.size:pos + _NAME.size + length]
@@ -301,6 +301,7 @@ def _temp_copy(write: Write) -> tuple[Path, int]:
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         temp = os.fdopen(os.dup(fd), "w+b")
+        assert write.rewrite is not None, "only rewrites are copied"
         with temp:
             write.rewrite(temp)
             temp.flush()

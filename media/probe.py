@@ -118,6 +118,7 @@ def load_mutagen(path: Path, container: str) -> Any:
     """The mutagen file object for a sniffed container; MediaError when mutagen refuses it."""
     import mutagen
 
+    cls: type[mutagen.FileType]
     try:
         if container == "mp3":
             from mutagen.mp3 import MP3 as cls

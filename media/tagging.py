@@ -268,15 +268,15 @@ def _plan_mp3(loaded: _Loaded, handle: BinaryIO) -> journal.Write | None:
     buffer = io.BytesIO(old_head + bytes(128))
     loaded.tags.save(buffer, v1=ID3v1SaveOptions.UPDATE, v2_version=4, padding=_pad)
     new_head = buffer.getvalue()[:-128]
-    v1 = None
-    if loaded.v1_offset is not None:
+    v1, v1_offset = None, loaded.v1_offset
+    if v1_offset is not None:
         from mutagen.id3._id3v1 import MakeID3v1  # stable for years; no public equivalent
 
         v1 = MakeID3v1(loaded.tags)
     if len(new_head) == loaded.tag_size:
         patches = [_changed_span(old_head, new_head)] if old_head != new_head else []
-        if v1 is not None:
-            patches.append((loaded.v1_offset, v1))
+        if v1 is not None and v1_offset is not None:
+            patches.append((v1_offset, v1))
         patches = [p for p in patches if p[1]]
         return journal.Write(loaded.path, handle, patches=patches) if patches else None
     size = os.fstat(fd).st_size
@@ -409,8 +409,8 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
         if closing is not None:
             closing.result()
     if on_done:
-        for path in keys[len(canonical):]:  # the duplicates, so progress reaches its length
-            on_done(Path(path))
+        for key in keys[len(canonical):]:  # the duplicates, so progress reaches its length
+            on_done(Path(key))
     by_key = dict(zip(canonical, results, strict=True))
     return [by_key[key] for key in keys]
 

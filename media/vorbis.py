@@ -85,8 +85,8 @@ def read_chapters(tags: Any) -> list[dict[str, Any]]:
         if start is None:
             continue
         out.append({"start": start, "end": None,
-                    "title": (_get(tags, f"CHAPTER{number}NAME") or [None])[0],
-                    "url": (_get(tags, f"CHAPTER{number}URL") or [None])[0]})
+                    "title": next(iter(_get(tags, f"CHAPTER{number}NAME") or []), None),
+                    "url": next(iter(_get(tags, f"CHAPTER{number}URL") or []), None)})
     for index in range(len(out) - 1):
         out[index]["end"] = out[index + 1]["start"]
     return out

@@ -69,7 +69,7 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     """
     from segment.config import load_settings, selected
     from segment.report import FORMATS
-    from segment.validate import validate_paths
+    from segment.validate import MediaHook, validate_paths
 
     settings = load_settings()
     strict = settings.get("strict", False) if strict is None else strict
@@ -78,9 +78,11 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
-    hook = None
+    hook: MediaHook | None = None
     if media:
-        from media.checks import media_findings as hook  # composition root: see module doc
+        from media.checks import media_findings  # composition root: see module doc
+
+        hook = media_findings
     gc.disable()  # many small objects and no cycles: the collector would only cost time
     try:
         report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted,

@@ -32,7 +32,8 @@ class SegmentFile:
     """One manifest: the segment when valid, and everything found about it."""
 
     path: Path
-    segment: Segment | None
+    segment: Segment | SegmentSummary | None
+    """A `SegmentSummary` when it was read in a worker process (`load_segments`)."""
     findings: list[Finding] = field(default_factory=list)
     id_position: tuple[int, int] = (1, 1)
     guid_position: tuple[int, int] = (1, 1)
@@ -263,9 +264,9 @@ def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | 
         done = []
         started = None if progress is None else (lambda: progress.start(len(paths)))
         for chunk, batch in map_chunks(_load_packed, [str(p) for p in paths], jobs, started):
-            for path, (summary, findings, id_position, guid_position) in zip(chunk, batch,
+            for name, (summary, findings, id_position, guid_position) in zip(chunk, batch,
                                                                              strict=True):
-                done.append(SegmentFile(Path(path), summary and SegmentSummary(*summary),
+                done.append(SegmentFile(Path(name), summary and SegmentSummary(*summary),
                                         [Finding.from_tuple(f) for f in findings],
                                         id_position, guid_position))
             if progress is not None:

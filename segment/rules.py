@@ -47,7 +47,7 @@ class Finding:
     line: int = 1
     column: int = 1
     field: str | None = None
-    severity: Severity | None = None
+    severity: Severity = None  # type: ignore[assignment]  # None: the rule's own, set below
 
     def __post_init__(self) -> None:
         if self.severity is None:

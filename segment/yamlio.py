@@ -155,8 +155,9 @@ def _refuse_deep_nesting(text: str, offset: int) -> None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
+                    line = event.start_mark.line if event.start_mark else 0
                     raise YamlProblem(f"YAML nested deeper than {MAX_DEPTH} levels",
-                                      event.start_mark.line + offset, "SEG101")
+                                      line + offset, "SEG101")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:

@@ -145,7 +145,7 @@ def parse_text(text: str, path: Path) -> Imported:
     player_at: int | None = None
     audio_urls: list[str] = []
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        kept = []
+        kept: list[str] = []
         for raw in block.split("\n"):
             line = clean(raw)
             if not line:
@@ -520,9 +520,9 @@ def _player_duration(root) -> float | None:
                 return max(seconds)
     text = root.text_content()
     for match in re.finditer(r"\d{1,2}:\d{2}(?::\d{2})?(?:\s+\d{1,2}:\d{2}(?::\d{2})?){2}", text):
-        seconds = max(parse_duration(t) for t in match.group().split())
-        if seconds > 0:
-            return seconds
+        longest = max(parse_duration(t) for t in match.group().split())
+        if longest > 0:
+            return longest
     return None
 
 
@@ -620,7 +620,7 @@ def _body(root, known: set[str | None]) -> list[str]:
         scores[parent] = scores.get(parent, 0) + len(text)
     if not scores:
         return []
-    best = max(scores, key=scores.get)
+    best = max(scores, key=lambda node: scores[node])
     out = []
     for p, text in kept:
         if p.getparent() is not best or text in known:

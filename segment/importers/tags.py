@@ -78,7 +78,7 @@ def segment_from_tags(tags: Mapping[str, Any], audio: Path) -> Imported:
         result.set(key, clean(str(_first(tags.get(key)) or "")))
     guid = _first(tags.get("guid"))
     result.set("guid", clean(str(guid)) if guid else None)
-    chapters = []
+    chapters: list[dict[str, Any]] = []
     for item in tags.get("chapters") or []:
         if isinstance(item, Mapping):
             start, name = item.get("start"), item.get("title")
