@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,18 +94,14 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
     paths = list(audio)
     containers: dict[Path, str] = {}
     progress = progress_wanted(len(paths)) and not as_json and not dry_run
-    bar = None
-    if progress:
-        bar = click.progressbar(length=len(paths), label="tagging",
-                                file=click.get_text_stream("stderr"))
-        bar.__enter__()
-    try:
+    with contextlib.ExitStack() as stack:
+        on_done = None
+        if progress:
+            bar = stack.enter_context(click.progressbar(
+                length=len(paths), label="tagging", file=sys.stderr))
+            on_done = lambda _: bar.update(1)  # noqa: E731
         results = write_many(paths, segment, show, clean=clean, dry_run=dry_run,
-                             artwork=artwork, on_done=(lambda _: bar.update(1)) if bar else None,
-                             containers=containers)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+                             artwork=artwork, on_done=on_done, containers=containers)
     report: list[dict[str, Any]] = []
     failed = written = 0
     lines: list[str] = []  # printed at once: a thousand files, one write
