@@ -49,6 +49,8 @@ class BuildResult:
     media_cached: int = 0
     manifests_parsed: int = 0
     manifests_cached: int = 0
+    episodes_reused: int = 0
+    """Episodes published as the last build rendered them (their manifests unchanged)."""
     findings: list[Finding] = field(default_factory=list)
     up_to_date: bool = False
     checked_only: bool = False
@@ -71,7 +73,8 @@ class BuildResult:
         return {"episodes": self.episodes, "drafts": self.drafts,
                 "media_made": self.media_made, "media_cached": self.media_cached,
                 "manifests_parsed": self.manifests_parsed,
-                "manifests_cached": self.manifests_cached}
+                "manifests_cached": self.manifests_cached,
+                "episodes_reused": self.episodes_reused}
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.refused is None, "refused": self.refused, "output": str(self.output),
@@ -112,6 +115,7 @@ def build(options: BuildOptions) -> BuildResult:
             result.media_made = 0
             result.manifests_cached += result.manifests_parsed
             result.manifests_parsed = 0
+            result.episodes_reused = result.episodes
             return _finish(result, options)
         return full_build(options, key)
 
@@ -172,7 +176,8 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
         folder, counts, save_manifests = loaded.folder, loaded.counts, loaded.save
         result = BuildResult(output, checked_only=options.check,
                              manifests_parsed=counts["parsed"],
-                             manifests_cached=counts["cached"])
+                             manifests_cached=counts["cached"],
+                             episodes_reused=counts["reused"])
         result.findings.extend(folder.findings)
         segments = []
         for item in folder.segments:
@@ -233,8 +238,11 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     early_sync.finish()
     old = swap_in_synced(staging, output)
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the state
+    # published: what follows only saves time for the next build
+    keeping = Background(loaded.save_fragments)
     planner.save_memo()
     _save_state(root, output, key, planner, result, written, loaded)
+    keeping.thread.join()  # a failure here only costs the next build its head start
     if old is not None:
         deleting.join()
     return result

@@ -7,6 +7,9 @@ inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds
   reported; when nothing changed, `build` replays the report without loading anything.
 * `manifests.marshal` - parsed segments keyed by path + mtime + size, so a rebuild re-parses
   only the manifests that changed.
+* `fragments.marshal` - each direct-link episode as the last build rendered it (feed item,
+  preview article, findings, files), reused while its manifest is unchanged
+  (`feeds.fragments`).
 * `media/<content hash>/` - tagged (and encoded) copies keyed by the source audio's SHA-256 and
   everything written into the file; unchanged segments skip all media work. `hashes.json`
   remembers each source's SHA-256 by path + mtime + size, so sources are hashed once.
@@ -25,7 +28,7 @@ from typing import Any
 from segment.manifest import atomic_write
 
 CACHE_DIR = ".segpack-cache"
-FORMAT = 3
+FORMAT = 4
 """Bump when what the cache stores changes shape; older caches are then ignored."""
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from feeds import fragments
 from feeds.cache import FORMAT
 from feeds.uptodate import list_manifests
 from segment import __version__
@@ -60,7 +61,8 @@ def _header(root: Path, settings: dict[str, Any]) -> str:
 class Loaded:
     folder: ShowFolder
     counts: dict[str, int]
-    """{"parsed": n, "cached": n}"""
+    """{"parsed": n, "cached": n, "reused": n}: manifests parsed or taken from the cache, and
+    episodes taken as the last build rendered them."""
     save: Callable[[], None]
     """Saves the manifest cache (called by the build when convenient)."""
     rendered: dict[str, Rendered]
@@ -68,6 +70,8 @@ class Loaded:
     manifests: list[str]
     stats: dict[str, list[int]]
     """{manifest path: [mtime_ns, size]} as read (for the no-change test of the next build)."""
+    save_fragments: Callable[[], None] = lambda: None
+    """Saves this build's rendered episodes for the next (once the output is swapped in)."""
 
 
 def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
@@ -79,8 +83,9 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     is None).
 
     In the show folder, a segment planned by `feeds.prepare` is a `SegmentSummary` (id, GUID,
-    draft:
-    what the show-wide checks read); a segment left for the build to plan is a `Segment`."""
+    draft: what the show-wide checks read); a segment left for the build to plan is a
+    `Segment`. With a `staging` folder, the last build's rendered episodes are reused where
+    nothing changed (`feeds.fragments`), and this build's are returned for the next one."""
     from feeds.prepare import Work, prepare
 
     show_path = root / SHOW_FILE
@@ -98,21 +103,26 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
 
     header = _header(root, settings)
     old = _read_store(cache, header)
-    work = Work(root, show, settings, old, staging, old_output, previous or {})
+    reusable = fragments.load(cache, header) if staging is not None and previous else {}
+    work = Work(root, show, settings, old, staging, old_output, previous or {}, reusable)
     entries: dict[str, bytes] = {}
     segments: list[SegmentFile] = []
     rendered: dict[str, Rendered] = {}
     stats: dict[str, list[int]] = {}
-    parsed = 0
+    renderable: list[tuple[str, Any]] = []
+    parsed = reused = 0
     for path, done in zip(paths, prepare(work, paths, jobs, then), strict=True):
         segments.append(done.item)
         parsed += done.parsed
+        reused += done.reused
         if done.stat is not None:
             stats[path] = list(done.stat)
         if done.entry is not None:
             entries[path] = done.entry
         if done.rendered is not None:
             rendered[path] = done.rendered
+            if staging is not None and done.stat is not None and done.entry is not None:
+                renderable.append((path, done))
     found.extend(duplicate_findings(segments))
 
     def save() -> None:
@@ -120,8 +130,16 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
             cache.mkdir(parents=True, exist_ok=True)
             atomic_write(cache / STORE, marshal.dumps({"header": header, "entries": entries}))
 
+    def save_fragments() -> None:
+        if cache is not None and staging is not None:
+            fragments.save(cache, header, {path: fragments.make(done.stat, done.item,
+                                                                done.rendered)
+                                           for path, done in renderable})
+
     return Loaded(ShowFolder(root, show, segments, found),
-                  {"parsed": parsed, "cached": len(paths) - parsed}, save, rendered, paths, stats)
+                  {"parsed": parsed, "cached": len(paths) - parsed, "reused": reused}, save,
+                  rendered, paths, stats,
+                  save_fragments)
 
 
 def _read_store(cache: Path | None, header: str) -> dict[str, bytes]:

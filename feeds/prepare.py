@@ -17,17 +17,19 @@ and making media belong to the whole build; drafts and invalid segments come bac
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from feeds import fragments
 from feeds.cache import stat_key
 from feeds.episode import Episode
 from feeds.load import freeze, thaw
 from feeds.plan import EpisodePlanner
-from feeds.writing import write_files
+from feeds.writing import link_previous, write_files
 from segment import parallel
 from segment.loading import SegmentFile, SegmentSummary, load_segment
 from segment.models import Segment, Show
@@ -69,6 +71,8 @@ class Prepared:
     rendered: Rendered | None = None
     stat: tuple[int, int] | None = None
     """The manifest's (mtime_ns, size) before it was read: what the no-change test compares."""
+    reused: bool = False
+    """Rendered by the last build and taken as it was (`feeds.fragments`)."""
 
 
 @dataclass
@@ -82,6 +86,8 @@ class Work:
     staging: str | None
     old_output: str
     previous: dict[str, list] = field(default_factory=dict)
+    fragments: dict[str, tuple] = field(default_factory=dict)
+    """The last build's rendered episodes (`feeds.fragments`), by manifest path."""
 
 
 _WORK: Work | None = None
@@ -126,7 +132,14 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
     episodes: list[Episode] = []
     to_render: list[Rendered] = []
     planner = EpisodePlanner(work.root, work.show) if work.show is not None else None
+    reused: list[Rendered] = []
     for path in paths:
+        again = _reuse(work, path)
+        if again is not None:
+            done.append(again)
+            assert again.rendered is not None
+            reused.append(again.rendered)
+            continue
         prepared = _load(work, path)
         done.append(prepared)
         item = prepared.item
@@ -154,10 +167,43 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         for rendered, fragment in zip(to_render, item_fragments(planner.show, episodes),
                                       strict=True):
             rendered.item = fragment
-        newest = sorted(range(len(episodes)), key=lambda n: episodes[n].sort_key)
-        for n in newest[:PREVIEW_TRANSCRIPTS]:
-            to_render[n].transcript = episodes[n].transcript_body
+        for rendered, episode in zip(to_render, episodes, strict=True):
+            rendered.transcript = episode.transcript_body
+    # only the chunk's newest may be among the page's newest: the others keep no transcript
+    chunk = sorted(to_render + reused, key=lambda r: r.sort_key)
+    for rendered in chunk[PREVIEW_TRANSCRIPTS:]:
+        rendered.transcript = None
+    for rendered in chunk[:PREVIEW_TRANSCRIPTS]:
+        if rendered.transcript is None:  # reused: its transcript page was just linked
+            assert work.staging is not None
+            page = next(rel for rel in rendered.written
+                        if rel.startswith("transcripts/") and rel.endswith(".html"))
+            with open(os.path.join(work.staging, page), encoding="utf-8") as handle:
+                rendered.transcript = fragments.transcript_from_page(handle.read())
     return done
+
+
+def _reuse(work: Work, path: str) -> Prepared | None:
+    """The segment as the last build rendered it, its files linked from the previous output,
+    when nothing it depends on changed; else None (it is prepared anew)."""
+    fragment = work.fragments.get(path)
+    if fragment is None or work.staging is None:
+        return None
+    key = stat_key(Path(path))
+    entry = work.store.get(path)
+    if key is None or tuple(fragment[0]) != key or entry is None:
+        return None
+    (_, summary, found, id_position, guid_position, sort_key, published, item, article,
+     episode_found, files) = fragment
+    written = link_previous(files, work.staging, work.old_output, work.previous)
+    if written is None:
+        return None
+    segment = SegmentFile(Path(path), SegmentSummary(*summary),
+                          [Finding.from_tuple(f) for f in found], tuple(id_position),
+                          tuple(guid_position), key)
+    rendered = Rendered(tuple(sort_key), published, item, article,
+                        [Finding.from_tuple(f) for f in episode_found], written)
+    return Prepared(segment, False, entry, rendered, key, reused=True)
 
 
 def _prepare_packed(paths: list[str]) -> list[tuple]:
@@ -172,7 +218,7 @@ def _pack(done: Prepared) -> tuple:
     item, rendered = done.item, done.rendered
     seg = item.segment
     brief = (seg.id, seg.item_guid, seg.draft) if isinstance(seg, SegmentSummary) else None
-    return (done.parsed, done.entry, done.stat, brief, None if brief else seg,
+    return (done.parsed, done.reused, done.entry, done.stat, brief, None if brief else seg,
             [f.as_tuple() for f in item.findings], item.id_position, item.guid_position,
             None if rendered is None else (
                 rendered.sort_key,
@@ -183,7 +229,8 @@ def _pack(done: Prepared) -> tuple:
 
 
 def _unpack(path: str, packed: tuple) -> Prepared:
-    parsed, entry, stat, brief, seg, findings, id_position, guid_position, rendered = packed
+    (parsed, reused, entry, stat, brief, seg, findings, id_position, guid_position,
+     rendered) = packed
     item = SegmentFile(Path(path), SegmentSummary(*brief) if brief else seg,
                        [Finding.from_tuple(f) for f in findings], id_position, guid_position,
                        stat)
@@ -191,7 +238,7 @@ def _unpack(path: str, packed: tuple) -> Prepared:
         sort_key, published, fragment, article, found, written, transcript = rendered
         rendered = Rendered(sort_key, published, fragment, article,
                             [Finding.from_tuple(f) for f in found], written, transcript)
-    return Prepared(item, parsed, entry, rendered, stat)
+    return Prepared(item, parsed, entry, rendered, stat, reused)
 
 
 def _load(work: Work, path: str) -> Prepared:

@@ -62,6 +62,25 @@ def write_files(files: dict[str, Any], staging: str, old_output: str,
     return written
 
 
+def link_previous(rels: list[str], staging: str, old_output: str,
+                  previous: dict[str, list]) -> dict[str, list] | None:
+    """Link each of `rels` from the previous output into `staging` when it is still the file
+    the last build wrote (`previous`: its digest, mtime and size); their records, or None as
+    soon as one is missing or changed (the caller then writes them all anew)."""
+    written: dict[str, list] = {}
+    for rel in rels:
+        before = previous.get(rel)
+        folder = os.path.dirname(rel)
+        if folder and (staging, folder) not in _MADE:
+            os.makedirs(os.path.join(staging, folder), exist_ok=True)
+            _MADE.add((staging, folder))
+        if not before or not _link_unchanged(os.path.join(old_output, rel),
+                                             os.path.join(staging, rel), before[1:]):
+            return None
+        written[rel] = before
+    return written
+
+
 def _link_unchanged(old: str, target: str, recorded: list) -> bool:
     """Link `old` to `target` when its (mtime, size) is still what the last build recorded."""
     try:

@@ -133,3 +133,46 @@ def test_preview_embeds_the_newest_transcripts_only(example_show, tmp_path, monk
     embedded = [a.get("id") for a in articles if a.xpath("details[@class='transcript']")]
     assert embedded == [a.get("id") for a in articles[:4]]
     assert all(a.xpath(".//a[starts-with(@href, 'transcripts/')]") for a in articles)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_rebuild_reuses_unchanged_episodes_and_equals_a_cold_build(mixed_show, tmp_path,
+                                                                     monkeypatch, jobs):
+    """After one manifest changes, the others are published as the last build rendered them
+    (feeds.fragments), and the output is byte for byte a fresh build's."""
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    out = tmp_path / "public"
+    first = run(mixed_show, out, jobs)
+    assert first.episodes_reused == 0
+    edited = mixed_show / "segments" / "direct-04.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Direct link number 4",
+                                                                  "Number four, edited"),
+                      encoding="utf-8")
+    again = run(mixed_show, out, jobs)
+    cold = run(mixed_show, tmp_path / "cold" / "public", jobs)
+    assert again.episodes == cold.episodes == 12
+    assert again.episodes_reused == 12 - 1 - 1  # the edited one, the local-audio one
+    assert sorted(f.code for f in again.findings) == sorted(f.code for f in cold.findings)
+    assert tree(out) == tree(tmp_path / "cold" / "public")
+    assert b"Number four, edited" in (out / "feed.xml").read_bytes()
+
+
+def test_changed_files_in_the_last_output_are_written_anew(mixed_show, tmp_path):
+    """A reused episode links its files from the previous output only while they are what
+    that build wrote; a changed one is rendered again. show.yaml changes reuse nothing."""
+    out = tmp_path / "public"
+    run(mixed_show, out, 1)
+    page = out / "transcripts" / "direct-07.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("Second", "Tampered"),
+                    encoding="utf-8")
+    (mixed_show / "segments" / "direct-01.md").touch()
+    again = run(mixed_show, out, 1)
+    assert again.episodes_reused == 12 - 1 - 1 - 1  # touched, local audio, tampered
+    assert b"Tampered" not in page.read_bytes()
+    show_yaml = mixed_show / "show.yaml"
+    show_yaml.write_text(show_yaml.read_text(encoding="utf-8") + "\n# a comment\n",
+                         encoding="utf-8")
+    assert run(mixed_show, out, 1).episodes_reused == 0
+    cold = tmp_path / "cold" / "public"
+    run(mixed_show, cold, 1)
+    assert tree(out) == tree(cold)
