@@ -238,11 +238,8 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     early_sync.finish()
     old = swap_in_synced(staging, output)
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the state
-    # published: what follows only saves time for the next build
-    keeping = Background(loaded.save_fragments)
     planner.save_memo()
     _save_state(root, output, key, planner, result, written, loaded)
-    keeping.thread.join()  # a failure here only costs the next build its head start
     if old is not None:
         deleting.join()
     return result

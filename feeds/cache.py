@@ -6,10 +6,8 @@ inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds
 * `state.marshal` - what the last successful build read (every input file's mtime and size) and
   reported; when nothing changed, `build` replays the report without loading anything.
 * `manifests.marshal` - parsed segments keyed by path + mtime + size, so a rebuild re-parses
-  only the manifests that changed.
-* `fragments.marshal` - each direct-link episode as the last build rendered it (feed item,
-  preview article, findings, files), reused while its manifest is unchanged
-  (`feeds.fragments`).
+  only the manifests that changed; a direct-link episode is kept as the build rendered it
+  (`feeds.fragments`), so it is not rendered again either.
 * `media/<content hash>/` - tagged (and encoded) copies keyed by the source audio's SHA-256 and
   everything written into the file; unchanged segments skip all media work. `hashes.json`
   remembers each source's SHA-256 by path + mtime + size, so sources are hashed once.

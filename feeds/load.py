@@ -70,8 +70,6 @@ class Loaded:
     manifests: list[str]
     stats: dict[str, list[int]]
     """{manifest path: [mtime_ns, size]} as read (for the no-change test of the next build)."""
-    save_fragments: Callable[[], None] = lambda: None
-    """Saves this build's rendered episodes for the next (once the output is swapped in)."""
 
 
 def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
@@ -84,8 +82,8 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
 
     In the show folder, a segment planned by `feeds.prepare` is a `SegmentSummary` (id, GUID,
     draft: what the show-wide checks read); a segment left for the build to plan is a
-    `Segment`. With a `staging` folder, the last build's rendered episodes are reused where
-    nothing changed (`feeds.fragments`), and this build's are returned for the next one."""
+    `Segment`. Episodes the last build rendered are reused where nothing changed
+    (`feeds.fragments`), and this build's are kept in the cache for the next one."""
     from feeds.prepare import Work, prepare
 
     show_path = root / SHOW_FILE
@@ -103,9 +101,8 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
 
     header = _header(root, settings)
     old = _read_store(cache, header)
-    reusable = fragments.load(cache, header) if staging is not None and previous else {}
-    work = Work(root, show, settings, old, staging, old_output, previous or {}, reusable)
-    entries: dict[str, bytes] = {}
+    work = Work(root, show, settings, old, staging, old_output, previous or {})
+    entries: dict[str, bytes | tuple] = {}
     segments: list[SegmentFile] = []
     rendered: dict[str, Rendered] = {}
     stats: dict[str, list[int]] = {}
@@ -121,28 +118,23 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
             entries[path] = done.entry
         if done.rendered is not None:
             rendered[path] = done.rendered
-            if staging is not None and done.stat is not None and done.entry is not None:
-                renderable.append((path, done))
+            if done.stat is not None and done.entry is None:
+                renderable.append((path, done))  # kept as a fragment, not as its manifest
     found.extend(duplicate_findings(segments))
 
     def save() -> None:
-        if cache is not None and (parsed or len(entries) != len(old)):
+        if cache is not None and (parsed or len(entries) + len(renderable) != len(old)):
+            for path, done in renderable:
+                entries[path] = fragments.make(done.stat, done.item, done.rendered)
             cache.mkdir(parents=True, exist_ok=True)
             atomic_write(cache / STORE, marshal.dumps({"header": header, "entries": entries}))
 
-    def save_fragments() -> None:
-        if cache is not None and staging is not None:
-            fragments.save(cache, header, {path: fragments.make(done.stat, done.item,
-                                                                done.rendered)
-                                           for path, done in renderable})
-
     return Loaded(ShowFolder(root, show, segments, found),
                   {"parsed": parsed, "cached": len(paths) - parsed, "reused": reused}, save,
-                  rendered, paths, stats,
-                  save_fragments)
+                  rendered, paths, stats)
 
 
-def _read_store(cache: Path | None, header: str) -> dict[str, bytes]:
+def _read_store(cache: Path | None, header: str) -> dict[str, bytes | tuple]:
     if cache is None:
         return {}
     try:

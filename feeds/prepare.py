@@ -82,12 +82,12 @@ class Work:
     root: Path
     show: Show | None
     settings: dict[str, Any]
-    store: dict[str, bytes]
+    store: dict[str, bytes | tuple]
+    """The manifest cache: a frozen manifest (`feeds.load.freeze`) or a rendered episode
+    (`feeds.fragments`) by path."""
     staging: str | None
     old_output: str
     previous: dict[str, list] = field(default_factory=dict)
-    fragments: dict[str, tuple] = field(default_factory=dict)
-    """The last build's rendered episodes (`feeds.fragments`), by manifest path."""
 
 
 _WORK: Work | None = None
@@ -134,14 +134,12 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
     planner = EpisodePlanner(work.root, work.show) if work.show is not None else None
     reused: list[Rendered] = []
     for path in paths:
-        again = _reuse(work, path)
-        if again is not None:
-            done.append(again)
-            assert again.rendered is not None
-            reused.append(again.rendered)
-            continue
         prepared = _load(work, path)
         done.append(prepared)
+        if prepared.reused:
+            assert prepared.rendered is not None
+            reused.append(prepared.rendered)
+            continue
         item = prepared.item
         seg = item.segment
         if not isinstance(seg, Segment):
@@ -161,6 +159,7 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
                             episode_html(episode, audio_source(episode), False),
                             planner.findings, written)
         prepared.rendered = rendered
+        prepared.entry = None  # the build keeps it as a fragment (`feeds.fragments`) instead
         episodes.append(episode)
         to_render.append(rendered)
     if episodes and planner is not None:
@@ -175,7 +174,8 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         rendered.transcript = None
     for rendered in chunk[:PREVIEW_TRANSCRIPTS]:
         if rendered.transcript is None:  # reused: its transcript page was just linked
-            assert work.staging is not None
+            if work.staging is None:
+                continue  # --check: no page
             page = next(rel for rel in rendered.written
                         if rel.startswith("transcripts/") and rel.endswith(".html"))
             with open(os.path.join(work.staging, page), encoding="utf-8") as handle:
@@ -183,27 +183,26 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
     return done
 
 
-def _reuse(work: Work, path: str) -> Prepared | None:
+def _reuse(work: Work, path: str, key: tuple[int, int] | None,
+           fragment: tuple) -> Prepared | None:
     """The segment as the last build rendered it, its files linked from the previous output,
     when nothing it depends on changed; else None (it is prepared anew)."""
-    fragment = work.fragments.get(path)
-    if fragment is None or work.staging is None:
-        return None
-    key = stat_key(Path(path))
-    entry = work.store.get(path)
-    if key is None or tuple(fragment[0]) != key or entry is None:
-        return None
-    (_, summary, found, id_position, guid_position, sort_key, published, item, article,
+    (stat, summary, found, id_position, guid_position, sort_key, published, item, article,
      episode_found, files) = fragment
-    written = link_previous(files, work.staging, work.old_output, work.previous)
-    if written is None:
+    if key is None or tuple(stat) != key:
         return None
+    written: dict[str, list] = {}
+    if work.staging is not None:  # --check publishes nothing: the findings are what it needs
+        linked = link_previous(files, work.staging, work.old_output, work.previous)
+        if linked is None:
+            return None
+        written = linked
     segment = SegmentFile(Path(path), SegmentSummary(*summary),
                           [Finding.from_tuple(f) for f in found], tuple(id_position),
                           tuple(guid_position), key)
     rendered = Rendered(tuple(sort_key), published, item, article,
                         [Finding.from_tuple(f) for f in episode_found], written)
-    return Prepared(segment, False, entry, rendered, key, reused=True)
+    return Prepared(segment, False, None, rendered, key, reused=True)
 
 
 def _prepare_packed(paths: list[str]) -> list[tuple]:
@@ -242,9 +241,14 @@ def _unpack(path: str, packed: tuple) -> Prepared:
 
 
 def _load(work: Work, path: str) -> Prepared:
-    """The manifest from the cache when unchanged, else parsed and checked."""
+    """The episode as the last build rendered it, or the manifest from the cache, when
+    unchanged; else parsed and checked."""
     entry = work.store.get(path)
-    if entry is not None:
+    if isinstance(entry, tuple):
+        again = _reuse(work, path, stat_key(Path(path)), entry)
+        if again is not None:
+            return again
+    elif entry is not None:
         key = stat_key(Path(path))
         item = thaw(Path(path), entry, key)
         if item is not None:

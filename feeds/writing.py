@@ -62,20 +62,23 @@ def write_files(files: dict[str, Any], staging: str, old_output: str,
     return written
 
 
-def link_previous(rels: list[str], staging: str, old_output: str,
+def link_previous(expected: dict[str, str], staging: str, old_output: str,
                   previous: dict[str, list]) -> dict[str, list] | None:
-    """Link each of `rels` from the previous output into `staging` when it is still the file
-    the last build wrote (`previous`: its digest, mtime and size); their records, or None as
-    soon as one is missing or changed (the caller then writes them all anew)."""
+    """Link each file of `expected` ({relative path: digest}) from the previous output into
+    `staging` when the last build wrote it with that digest and it is still as written (mtime
+    and size, `previous`); their records, or None as soon as one is not (the caller then
+    writes them all anew)."""
     written: dict[str, list] = {}
-    for rel in rels:
+    for rel, digest_wanted in expected.items():
         before = previous.get(rel)
+        if not before or before[0] != digest_wanted:
+            return None
         folder = os.path.dirname(rel)
         if folder and (staging, folder) not in _MADE:
             os.makedirs(os.path.join(staging, folder), exist_ok=True)
             _MADE.add((staging, folder))
-        if not before or not _link_unchanged(os.path.join(old_output, rel),
-                                             os.path.join(staging, rel), before[1:]):
+        if not _link_unchanged(os.path.join(old_output, rel), os.path.join(staging, rel),
+                               before[1:]):
             return None
         written[rel] = before
     return written
