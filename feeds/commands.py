@@ -47,9 +47,9 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
     """Build SHOW_DIR into a folder ready to upload: feed.xml, tagged media/, transcripts/,
     chapters/ and an index.html preview.
 
-    Same inputs give byte-identical output; unchanged segments are not re-parsed or
-    re-tagged. Exit status: 0 built (warnings allowed), 1 errors (or warnings with --strict;
-    the previous output is left as it was), 2 usage error.
+    Same inputs give byte-identical output; unchanged segments are reused, not
+    parsed, rendered or tagged again. Exit status: 0 built (warnings allowed), 1 errors
+    (or warnings with --strict; the previous output is left as it was), 2 usage error.
     """
     import gc
 
