@@ -123,7 +123,9 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     found.extend(duplicate_findings(segments))
 
     def save() -> None:
-        if cache is not None and (parsed or len(entries) + len(renderable) != len(old)):
+        now_rendered = any(not isinstance(old.get(path), tuple) for path, _ in renderable)
+        if cache is not None and (parsed or now_rendered or
+                                  len(entries) + len(renderable) != len(old)):
             for path, done in renderable:
                 entries[path] = fragments.make(done.stat, done.item, done.rendered)
             cache.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ from feeds.load import freeze, thaw
 from feeds.plan import EpisodePlanner
 from feeds.writing import link_previous, write_files
 from segment import parallel
+from segment.errors import PublishError
 from segment.loading import SegmentFile, SegmentSummary, load_segment
 from segment.models import Segment, Show
 from segment.parallel import map_chunks, workers_wanted
@@ -172,15 +173,24 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
     chunk = sorted(to_render + reused, key=lambda r: r.sort_key)
     for rendered in chunk[PREVIEW_TRANSCRIPTS:]:
         rendered.transcript = None
+    was_reused = {id(rendered) for rendered in reused}
     for rendered in chunk[:PREVIEW_TRANSCRIPTS]:
-        if rendered.transcript is None:  # reused: its transcript page was just linked
-            if work.staging is None:
-                continue  # --check: no page
-            page = next(rel for rel in rendered.written
-                        if rel.startswith("transcripts/") and rel.endswith(".html"))
-            with open(os.path.join(work.staging, page), encoding="utf-8") as handle:
-                rendered.transcript = fragments.transcript_from_page(handle.read())
+        if id(rendered) in was_reused:  # its transcript page was just linked: read it there
+            rendered.transcript = "" if work.staging is None else \
+                _linked_transcript(work.staging, rendered)  # --check writes no preview
     return done
+
+
+def _linked_transcript(staging: str, rendered: Rendered) -> str:
+    page = next(rel for rel in rendered.written
+                if rel.startswith("transcripts/") and rel.endswith(".html"))
+    try:
+        with open(os.path.join(staging, page), encoding="utf-8") as handle:
+            return fragments.transcript_from_page(handle.read())
+    except (OSError, ValueError) as exc:  # edited by hand, keeping its size and mtime
+        raise PublishError(f"{page} in the last output changed in place ({exc}); delete "
+                           "the .segpack-cache folder beside the output and build again",
+                           page) from None
 
 
 def _reuse(work: Work, path: str, key: tuple[int, int] | None,

@@ -176,3 +176,20 @@ def test_changed_files_in_the_last_output_are_written_anew(mixed_show, tmp_path)
     cold = tmp_path / "cold" / "public"
     run(mixed_show, cold, 1)
     assert tree(out) == tree(cold)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_check_after_a_build_uses_the_reused_episodes(mixed_show, tmp_path, monkeypatch, jobs):
+    """--check reads the cache the last build left (rendered episodes included) and writes
+    nothing; it must report what a fresh check reports."""
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    out = tmp_path / "public"
+    run(mixed_show, out, jobs)
+    before = tree(out)
+    checked = build(BuildOptions(show_dir=mixed_show, output=out, jobs=jobs, check=True))
+    fresh = build(BuildOptions(show_dir=mixed_show, output=tmp_path / "other" / "public",
+                               jobs=jobs, check=True))
+    assert checked.checked_only and checked.episodes == fresh.episodes == 12
+    assert checked.episodes_reused == 12 - 1  # all but the local-audio one
+    assert sorted(f.code for f in checked.findings) == sorted(f.code for f in fresh.findings)
+    assert tree(out) == before
