@@ -144,14 +144,18 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         item = prepared.item
         seg = item.segment
         if not isinstance(seg, Segment):
+            _freeze(prepared)
             continue  # invalid: its findings say why
         usable = planner is not None and not seg.draft and \
             not any(f.severity == Severity.ERROR for f in item.findings)
-        if usable and not self_contained(seg):
-            continue  # the build plans it, with the show's files and media
-        item.segment = SegmentSummary(seg.id, seg.item_guid, seg.draft)
-        if planner is None or not usable:
+        if planner is None or not usable or not self_contained(seg):
+            _freeze(prepared)
+            if planner is not None and usable:
+                continue  # the build plans it, with the show's files and media
+            item.segment = SegmentSummary(seg.id, seg.item_guid, seg.draft)
             continue  # a draft is not published; with errors, nothing is
+        item.segment = SegmentSummary(seg.id, seg.item_guid, seg.draft)
+        item.data = prepared.entry = None  # kept as a fragment instead (`feeds.fragments`)
         planner.files, planner.findings = {}, []
         episode = planner._episode(path, seg)
         written = {} if work.staging is None else \
@@ -160,7 +164,6 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
                             episode_html(episode, audio_source(episode), False),
                             planner.findings, written)
         prepared.rendered = rendered
-        prepared.entry = None  # the build keeps it as a fragment (`feeds.fragments`) instead
         episodes.append(episode)
         to_render.append(rendered)
     if episodes and planner is not None:
@@ -265,6 +268,12 @@ def _load(work: Work, path: str) -> Prepared:
             return Prepared(item, False, entry, stat=key)
     item = load_segment(Path(path), work.show, work.root, work.settings, keep_data=True)
     key = item.stat or stat_key(Path(path))  # unreadable: its stat still marks the build input
-    entry = freeze(key, item)
-    item.data = None  # not sent back to the build process
-    return Prepared(item, True, entry, stat=key)
+    return Prepared(item, True, None, stat=key)  # cached by `_freeze`, or as a fragment
+
+
+def _freeze(prepared: Prepared) -> None:
+    """Make the cache entry of a manifest parsed here that will not be rendered (a rendered
+    one is kept as a fragment instead), and drop the data it was made from."""
+    if prepared.parsed and prepared.entry is None:
+        prepared.entry = freeze(prepared.stat, prepared.item)
+    prepared.item.data = None  # not sent back to the build process
