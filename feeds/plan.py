@@ -346,7 +346,7 @@ class Planner(EpisodePlanner):
         ordered = sorted(self.episodes, key=lambda e: e.sort_key)
         parts: list[tuple[tuple, datetime | str | None, bytes, str, str | None]] = [
             (ep.sort_key, ep.segment.published, item,
-             episode_html(ep, audio_source(ep), False), ep.transcript_body)
+             episode_html(ep, audio_source(ep)), ep.transcript_body)
             for ep, item in zip(ordered, item_fragments(self.show, ordered), strict=True)]
         parts.extend((done.sort_key, done.published, done.item, done.article, done.transcript)
                      for done in prepared)

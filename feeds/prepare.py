@@ -161,7 +161,7 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         written = {} if work.staging is None else \
             write_files(planner.files, work.staging, work.old_output, work.previous)
         rendered = Rendered(episode.sort_key, seg.published, b"",
-                            episode_html(episode, audio_source(episode), False),
+                            episode_html(episode, audio_source(episode)),
                             planner.findings, written)
         prepared.rendered = rendered
         episodes.append(episode)

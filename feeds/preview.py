@@ -11,7 +11,6 @@ from __future__ import annotations
 from html import escape
 
 from feeds.episode import Episode
-from feeds.transcripts import html_paragraphs
 from feeds.xmltext import clean
 from segment.models import Show
 from segment.timecode import format_duration
@@ -36,9 +35,9 @@ to their transcript page, so the preview of a 10,000-episode show stays a few MB
 ARTICLE_END = "\n</article>"
 
 
-def episode_html(episode: Episode, audio_src: str | None, embed_transcript: bool = True) -> str:
-    """The episode's <article>; with its transcript folded in unless `embed_transcript` is
-    False (then `with_transcript` can add it later, once the page's order is known)."""
+def episode_html(episode: Episode, audio_src: str | None) -> str:
+    """The episode's <article>, without its transcript: `with_transcript` folds that in for
+    the newest episodes, once the page's order is known."""
     seg = episode.segment
     meta = []
     if seg.published:  # ISO dates and durations need no escaping, nor does a slug id
@@ -66,16 +65,12 @@ def episode_html(episode: Episode, audio_src: str | None, embed_transcript: bool
     if links:
         parts.append(f'<p class="links">{" | ".join(links)}</p>')
     parts.append("</article>")
-    article = "\n".join(parts)
-    if not embed_transcript:
-        return article
-    return with_transcript(article, episode.transcript_body or
-                           html_paragraphs(clean(seg.transcript)))
+    return "\n".join(parts)
 
 
 def with_transcript(article: str, body: str) -> str:
-    """An `episode_html(..., embed_transcript=False)` article with its transcript (`body`,
-    from `feeds.transcripts.html_paragraphs`) folded in at the end."""
+    """An `episode_html` article with its transcript (`body`, from
+    `feeds.transcripts.html_paragraphs`) folded in at the end."""
     cut = len(article) - len(ARTICLE_END)
     return (f'{article[:cut]}\n<details class="transcript"><summary>Transcript</summary>\n'
             f"{body}\n</details>{ARTICLE_END}")

@@ -40,11 +40,7 @@ def write_files(files: dict[str, Any], staging: str, old_output: str,
     next build compares with to link instead of write)."""
     written: dict[str, list] = {}
     for rel, content in files.items():
-        folder = os.path.dirname(rel)
-        if folder and (staging, folder) not in _MADE:
-            os.makedirs(os.path.join(staging, folder), exist_ok=True)
-            _MADE.add((staging, folder))
-        target = os.path.join(staging, rel)
+        target = _target(staging, rel)
         if isinstance(content, Path):
             _link_or_copy(str(content), target)
             continue
@@ -73,15 +69,20 @@ def link_previous(expected: dict[str, str], staging: str, old_output: str,
         before = previous.get(rel)
         if not before or before[0] != digest_wanted:
             return None
-        folder = os.path.dirname(rel)
-        if folder and (staging, folder) not in _MADE:
-            os.makedirs(os.path.join(staging, folder), exist_ok=True)
-            _MADE.add((staging, folder))
-        if not _link_unchanged(os.path.join(old_output, rel), os.path.join(staging, rel),
+        if not _link_unchanged(os.path.join(old_output, rel), _target(staging, rel),
                                before[1:]):
             return None
         written[rel] = before
     return written
+
+
+def _target(staging: str, rel: str) -> str:
+    """`rel`'s path under `staging`, its folder made first (once per process)."""
+    folder = os.path.dirname(rel)
+    if folder and (staging, folder) not in _MADE:
+        os.makedirs(os.path.join(staging, folder), exist_ok=True)
+        _MADE.add((staging, folder))
+    return os.path.join(staging, rel)
 
 
 def _link_unchanged(old: str, target: str, recorded: list) -> bool:
