@@ -26,7 +26,7 @@ from typing import Any
 from segment.manifest import atomic_write
 
 CACHE_DIR = ".segpack-cache"
-FORMAT = 4
+FORMAT = 5
 """Bump when what the cache stores changes shape; older caches are then ignored."""
 
 

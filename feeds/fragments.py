@@ -15,21 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 Fragment = tuple
-"""(stat, (id, guid, draft), manifest findings, id position, guid position, sort key,
-published (ISO or None), item bytes, article, episode findings, {file: digest}), plain data
-(`segment.rules.Finding.as_tuple`) so marshal writes and reads it fast."""
+"""(stat, the SegmentFile packed, the Rendered packed up to its findings, {file: digest}):
+plain data, so marshal writes and reads it fast."""
 
 
 def make(stat: tuple[int, int], item: Any, rendered: Any) -> Fragment:
     """The fragment of a segment `feeds.prepare` rendered (`item` a SegmentFile holding a
-    SegmentSummary, `rendered` its Rendered)."""
-    seg = item.segment
-    published = rendered.published
-    return (stat, (seg.id, seg.item_guid, seg.draft), [f.as_tuple() for f in item.findings],
-            item.id_position, item.guid_position, rendered.sort_key,
-            published if published is None or isinstance(published, str)
-            else published.isoformat(),
-            rendered.item, rendered.article, [f.as_tuple() for f in rendered.findings],
+    SegmentSummary, `rendered` its Rendered): what `feeds.prepare._reuse` unpacks."""
+    return (stat, item.packed(), rendered.packed()[:5],
             {rel: record[0] for rel, record in rendered.written.items()})
 
 

@@ -60,6 +60,20 @@ class Rendered:
     """Its transcript as HTML paragraphs, when it may be among the episodes whose transcript
     the preview shows (`PREVIEW_TRANSCRIPTS`): only a chunk's newest can be."""
 
+    def packed(self) -> tuple:
+        """Plain data for another process or a cache (`unpacked`)."""
+        published = self.published
+        return (self.sort_key,
+                published.isoformat() if isinstance(published, datetime) else published,
+                self.item, self.article, [f.as_tuple() for f in self.findings], self.written,
+                self.transcript)
+
+    @classmethod
+    def unpacked(cls, values: tuple | list) -> Rendered:
+        sort_key, published, item, article, findings, written, transcript = values
+        return cls(tuple(sort_key), published, item, article,
+                   [Finding.from_tuple(f) for f in findings], written, transcript)
+
 
 @dataclass
 class Prepared:
@@ -200,8 +214,7 @@ def _reuse(work: Work, path: str, key: tuple[int, int] | None,
            fragment: tuple) -> Prepared | None:
     """The segment as the last build rendered it, its files linked from the previous output,
     when nothing it depends on changed; else None (it is prepared anew)."""
-    (stat, summary, found, id_position, guid_position, sort_key, published, item, article,
-     episode_found, files) = fragment
+    stat, packed_item, packed_rendered, files = fragment
     if key is None or tuple(stat) != key:
         return None
     written: dict[str, list] = {}
@@ -210,12 +223,9 @@ def _reuse(work: Work, path: str, key: tuple[int, int] | None,
         if linked is None:
             return None
         written = linked
-    segment = SegmentFile(Path(path), SegmentSummary(*summary),
-                          [Finding.from_tuple(f) for f in found], tuple(id_position),
-                          tuple(guid_position), key)
-    rendered = Rendered(tuple(sort_key), published, item, article,
-                        [Finding.from_tuple(f) for f in episode_found], written)
-    return Prepared(segment, False, None, rendered, key, reused=True)
+    rendered = Rendered.unpacked((*packed_rendered, written, None))
+    return Prepared(SegmentFile.unpacked(path, packed_item, key), False, None, rendered, key,
+                    reused=True)
 
 
 def _prepare_packed(paths: list[str]) -> list[tuple]:
@@ -227,30 +237,20 @@ def _prepare_packed(paths: list[str]) -> list[tuple]:
 
 
 def _pack(done: Prepared) -> tuple:
-    item, rendered = done.item, done.rendered
-    seg = item.segment
-    brief = (seg.id, seg.item_guid, seg.draft) if isinstance(seg, SegmentSummary) else None
-    return (done.parsed, done.reused, done.entry, done.stat, brief, None if brief else seg,
-            [f.as_tuple() for f in item.findings], item.id_position, item.guid_position,
-            None if rendered is None else (
-                rendered.sort_key,
-                rendered.published.isoformat() if isinstance(rendered.published, datetime)
-                else rendered.published,
-                rendered.item, rendered.article, [f.as_tuple() for f in rendered.findings],
-                rendered.written, rendered.transcript))
+    """A `Prepared` as plain data; a segment the build plans goes whole (a pydantic model)."""
+    seg = done.item.segment
+    return (done.parsed, done.reused, done.entry, done.stat, done.item.packed(),
+            seg if isinstance(seg, Segment) else None,
+            None if done.rendered is None else done.rendered.packed())
 
 
 def _unpack(path: str, packed: tuple) -> Prepared:
-    (parsed, reused, entry, stat, brief, seg, findings, id_position, guid_position,
-     rendered) = packed
-    item = SegmentFile(Path(path), SegmentSummary(*brief) if brief else seg,
-                       [Finding.from_tuple(f) for f in findings], id_position, guid_position,
-                       stat)
-    if rendered is not None:
-        sort_key, published, fragment, article, found, written, transcript = rendered
-        rendered = Rendered(sort_key, published, fragment, article,
-                            [Finding.from_tuple(f) for f in found], written, transcript)
-    return Prepared(item, parsed, entry, rendered, stat, reused)
+    parsed, reused, entry, stat, packed_item, seg, rendered = packed
+    item = SegmentFile.unpacked(path, packed_item, stat)
+    if seg is not None:
+        item.segment = seg
+    return Prepared(item, parsed, entry, None if rendered is None else
+                    Rendered.unpacked(rendered), stat, reused)
 
 
 def _load(work: Work, path: str) -> Prepared:

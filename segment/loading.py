@@ -43,6 +43,21 @@ class SegmentFile:
     """The front matter plus transcript the valid `segment` was made from: what a cache
     stores (validating it again gives the same segment); only when asked for."""
 
+    def packed(self) -> tuple:
+        """Plain data for another process or a cache (`unpacked`): the segment as its id,
+        GUID and draft flag (`SegmentSummary`), the findings and the key positions."""
+        seg = self.segment
+        return (None if seg is None else (seg.id, seg.item_guid, seg.draft),
+                [f.as_tuple() for f in self.findings], self.id_position, self.guid_position)
+
+    @classmethod
+    def unpacked(cls, path: str | Path, packed: tuple,
+                 stat: tuple[int, int] | None = None) -> SegmentFile:
+        summary, findings, id_position, guid_position = packed
+        return cls(Path(path), None if summary is None else SegmentSummary(*summary),
+                   [Finding.from_tuple(f) for f in findings], tuple(id_position),
+                   tuple(guid_position), stat)
+
 
 @dataclass
 class ShowFolder:
@@ -264,11 +279,8 @@ def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | 
         done = []
         started = None if progress is None else (lambda: progress.start(len(paths)))
         for chunk, batch in map_chunks(_load_packed, [str(p) for p in paths], jobs, started):
-            for name, (summary, findings, id_position, guid_position) in zip(chunk, batch,
-                                                                             strict=True):
-                done.append(SegmentFile(Path(name), summary and SegmentSummary(*summary),
-                                        [Finding.from_tuple(f) for f in findings],
-                                        id_position, guid_position))
+            done.extend(SegmentFile.unpacked(name, packed)
+                        for name, packed in zip(chunk, batch, strict=True))
             if progress is not None:
                 progress.advance(len(chunk))
         return done
@@ -280,14 +292,7 @@ def _load_packed(paths: list[str]) -> list[tuple]:
     """In a worker: each manifest's summary, findings and key positions, as plain tuples."""
     assert _LOADING is not None, "load_segments sets the show before forking"
     show, show_dir, settings = _LOADING
-    packed = []
-    for path in paths:
-        item = load_segment(Path(path), show, show_dir, settings)
-        seg = item.segment
-        packed.append(((seg.id, seg.item_guid, seg.draft) if seg is not None else None,
-                       [f.as_tuple() for f in item.findings], item.id_position,
-                       item.guid_position))
-    return packed
+    return [load_segment(Path(path), show, show_dir, settings).packed() for path in paths]
 
 
 def duplicate_findings(segments: list[SegmentFile]) -> list[Finding]:
