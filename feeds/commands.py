@@ -71,8 +71,7 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
         warn(f"segpack: {exc}")
         sys.exit(1)
     except OSError as exc:  # the machine's, not the input's: a full disk, a vanished folder
-        where = f" ({exc.filename})" if exc.filename else ""
-        warn(f"segpack: build stopped: {exc.strerror or exc}{where}")
+        warn(f"segpack: build stopped: {exc.strerror or exc} ({exc.filename or output})")
         sys.exit(1)
     _report(result.findings, quiet)
     if as_json:
