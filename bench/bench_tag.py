@@ -96,19 +96,17 @@ def rows(work: Path) -> list[Row]:
     tagged = work / "tagged"
     shutil.copytree(source, tagged)
     paths = [str(tagged / n) for n in names]
-    settle()
-    start = time.perf_counter()
-    done = run_segpack("tag", *paths, "--from", str(first), "--show", str(work / "show.yaml"),
-                       check=False)
-    first_time = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr.decode()[-800:]
+    def timed_tag(manifest: Path) -> float:
+        settle()
+        start = time.perf_counter()
+        done = run_segpack("tag", *paths, "--from", str(manifest), "--show",
+                           str(work / "show.yaml"), check=False)
+        took = time.perf_counter() - start
+        assert done.returncode == 0, done.stderr.decode()[-800:]
+        return took
 
-    settle()
-    start = time.perf_counter()
-    done = run_segpack("tag", *paths, "--from", str(again), "--show", str(work / "show.yaml"),
-                       check=False)
-    retag_time = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr.decode()[-800:]
+    first_time = timed_tag(first)
+    retag_time = timed_tag(again)
     grown = (tagged / names[0]).stat().st_size - item.stat().st_size
     settle()
     mutagen_alone = mutagen_retag(paths)
