@@ -21,7 +21,9 @@ plain data, so marshal writes and reads it fast."""
 
 def make(stat: tuple[int, int], item: Any, rendered: Any) -> Fragment:
     """The fragment of a segment `feeds.prepare` rendered (`item` a SegmentFile holding a
-    SegmentSummary, `rendered` its Rendered): what `feeds.prepare._reuse` unpacks."""
+    SegmentSummary, `rendered` its Rendered, its feed item made): what `feeds.prepare._reuse`
+    unpacks. Made where the segment was rendered, so a worker process's fragments reach the
+    build process ready to store."""
     return (stat, item.packed(), rendered.packed()[:5],
             {rel: record[0] for rel, record in rendered.written.items()})
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from feeds import fragments
 from feeds.cache import FORMAT
 from feeds.uptodate import list_manifests
 from segment import __version__
@@ -106,7 +105,6 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     segments: list[SegmentFile] = []
     rendered: dict[str, Rendered] = {}
     stats: dict[str, list[int]] = {}
-    renderable: list[tuple[str, Any]] = []
     parsed = reused = 0
     for path, done in zip(paths, prepare(work, paths, jobs, then), strict=True):
         segments.append(done.item)
@@ -118,16 +116,11 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
             entries[path] = done.entry
         if done.rendered is not None:
             rendered[path] = done.rendered
-            if done.stat is not None and done.entry is None:
-                renderable.append((path, done))  # kept as a fragment, not as its manifest
     found.extend(duplicate_findings(segments))
 
     def save() -> None:
-        now_rendered = any(not isinstance(old.get(path), tuple) for path, _ in renderable)
-        if cache is not None and (parsed or now_rendered or
-                                  len(entries) + len(renderable) != len(old)):
-            for path, done in renderable:
-                entries[path] = fragments.make(done.stat, done.item, done.rendered)
+        # unchanged when nothing was parsed or newly rendered and no manifest came or went
+        if cache is not None and (parsed or len(rendered) > reused or len(entries) != len(old)):
             cache.mkdir(parents=True, exist_ok=True)
             atomic_write(cache / STORE, marshal.dumps({"header": header, "entries": entries}))
 

@@ -81,8 +81,11 @@ class Prepared:
     """`.segment` is a `Segment` for the build to plan, a `SegmentSummary`, or None when
     invalid."""
     parsed: bool
-    entry: bytes | None
-    """The manifest cache entry (`feeds.load.freeze`), None when it cannot be cached."""
+    entry: bytes | tuple | None
+    """The manifest cache entry, None when it cannot be cached: the manifest frozen
+    (`feeds.load.freeze`), or the episode's fragment when it was rendered (`feeds.fragments`;
+    made where it was rendered, in the worker processes, so the build process only stores
+    it)."""
     rendered: Rendered | None = None
     stat: tuple[int, int] | None = None
     """The manifest's (mtime_ns, size) before it was read: what the no-change test compares."""
@@ -148,6 +151,7 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
     to_render: list[Rendered] = []
     planner = EpisodePlanner(work.root, work.show) if work.show is not None else None
     reused: list[Rendered] = []
+    new: list[Prepared] = []
     for path in paths:
         prepared = _load(work, path)
         done.append(prepared)
@@ -169,7 +173,7 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
             item.segment = SegmentSummary(seg.id, seg.item_guid, seg.draft)
             continue  # a draft is not published; with errors, nothing is
         item.segment = SegmentSummary(seg.id, seg.item_guid, seg.draft)
-        item.data = prepared.entry = None  # kept as a fragment instead (`feeds.fragments`)
+        item.data = None  # kept as a fragment instead (`feeds.fragments`)
         planner.files, planner.findings = {}, []
         episode = planner._episode(path, seg)
         written = {} if work.staging is None else \
@@ -180,12 +184,18 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         prepared.rendered = rendered
         episodes.append(episode)
         to_render.append(rendered)
+        new.append(prepared)
     if episodes and planner is not None:
         for rendered, fragment in zip(to_render, item_fragments(planner.show, episodes),
                                       strict=True):
             rendered.item = fragment
         for rendered, episode in zip(to_render, episodes, strict=True):
             rendered.transcript = episode.transcript_body
+        if work.staging is not None:  # --check keeps no cache
+            for prepared in new:
+                if prepared.stat is not None:
+                    prepared.entry = fragments.make(prepared.stat, prepared.item,
+                                                    prepared.rendered)
     # only the chunk's newest may be among the page's newest: the others keep no transcript
     chunk = sorted(to_render + reused, key=lambda r: r.sort_key)
     for rendered in chunk[PREVIEW_TRANSCRIPTS:]:
@@ -224,8 +234,8 @@ def _reuse(work: Work, path: str, key: tuple[int, int] | None,
             return None
         written = linked
     rendered = Rendered.unpacked((*packed_rendered, written, None))
-    return Prepared(SegmentFile.unpacked(path, packed_item, key), False, None, rendered, key,
-                    reused=True)
+    return Prepared(SegmentFile.unpacked(path, packed_item, key), False, fragment, rendered,
+                    key, reused=True)
 
 
 def _prepare_packed(paths: list[str]) -> list[tuple]:
@@ -237,11 +247,20 @@ def _prepare_packed(paths: list[str]) -> list[tuple]:
 
 
 def _pack(done: Prepared) -> tuple:
-    """A `Prepared` as plain data; a segment the build plans goes whole (a pydantic model)."""
+    """A `Prepared` as plain data; a segment the build plans goes whole (a pydantic model).
+
+    A fragment already holds the item and most of the episode packed: those very objects are
+    sent (pickle sends an object referred to twice once)."""
     seg = done.item.segment
-    return (done.parsed, done.reused, done.entry, done.stat, done.item.packed(),
-            seg if isinstance(seg, Segment) else None,
-            None if done.rendered is None else done.rendered.packed())
+    entry, rendered = done.entry, done.rendered
+    if isinstance(entry, tuple) and rendered is not None:
+        _, packed_item, head, _ = entry
+        packed_rendered: tuple | None = (*head, rendered.written, rendered.transcript)
+    else:
+        packed_item = done.item.packed()
+        packed_rendered = None if rendered is None else rendered.packed()
+    return (done.parsed, done.reused, entry, done.stat, packed_item,
+            seg if isinstance(seg, Segment) else None, packed_rendered)
 
 
 def _unpack(path: str, packed: tuple) -> Prepared:
