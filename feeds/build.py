@@ -56,6 +56,9 @@ class BuildResult:
     checked_only: bool = False
     refused: str | None = None
     on_failure: Any = field(default=None, repr=False)
+    working_set: Any = field(default=None, repr=False)
+    """What the build loaded and made, kept as long as the result: `segpack build` ends its
+    process without freeing it (`segment.clikit.end_process`)."""
 
     @property
     def feed(self) -> Path:
@@ -177,7 +180,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
         result = BuildResult(output, checked_only=options.check,
                              manifests_parsed=counts["parsed"],
                              manifests_cached=counts["cached"],
-                             episodes_reused=counts["reused"])
+                             episodes_reused=counts["reused"], working_set=loaded)
         result.findings.extend(folder.findings)
         segments = []
         for item in folder.segments:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from segment.clikit import print_json, warn
+from segment.clikit import end_process, print_json, warn
 
 
 def _line(finding) -> str:
@@ -76,7 +76,12 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
     _report(result.findings, quiet)
     if as_json:
         print_json(result.as_dict())
-        return
+    else:
+        _summary(result, output)
+    end_process(0)
+
+
+def _summary(result, output: Path) -> None:
     warnings = len(result.warnings)
     tail = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
     if result.checked_only:

@@ -15,7 +15,14 @@ from pathlib import Path
 import click
 
 from segment import __version__
-from segment.clikit import LAZY_HELP, LazyGroup, print_json, progress_wanted, warn
+from segment.clikit import (
+    LAZY_HELP,
+    LazyGroup,
+    own_process,
+    print_json,
+    progress_wanted,
+    warn,
+)
 from segment.errors import SegpackError, UsageError
 
 LAZY = {
@@ -155,5 +162,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
+    own_process()
     sys.exit(main())
 

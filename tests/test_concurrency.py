@@ -134,3 +134,20 @@ def test_one_file_named_twice_in_one_run(tmp_path) -> None:
     code, text = finish(process)
     assert code == 0, text
     assert read_tags(audio)["title"] == "Only Once"
+
+
+def test_a_build_process_ends_with_everything_written(tmp_path) -> None:
+    """`segpack build` leaves through os._exit once done (`segment.clikit.end_process`): what
+    it printed must still arrive whole, its lock be free and its cache saved."""
+    import json
+
+    show = make_show(tmp_path / "show", count=2)
+    out = tmp_path / "public"
+    reports = []
+    for _ in range(2):
+        process = start("build", show, "-o", out, "--json", "--wait", "0")
+        stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr.decode()
+        reports.append(json.loads(stdout))
+    assert reports[0]["ok"] and reports[0]["episodes"] == 2 and not reports[0]["up_to_date"]
+    assert reports[1]["up_to_date"] and reports[1]["episodes"] == 2
