@@ -18,7 +18,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +182,8 @@ def run_jobs(jobs: list[MediaJob], workers: int,
     # Processes pay off for ffmpeg work (encode/normalise); copying and tagging take a few
     # milliseconds a file, less than handing the job to another process (measured in bench/).
     if workers > 1 and len(todo) > 1 and wants_processing(todo[0].show):
+        from concurrent.futures import ProcessPoolExecutor  # only here: ~4 ms to import
+
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
                                  mp_context=_clean_process_context()) as pool:
             for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1), strict=True):

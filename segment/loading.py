@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,7 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
                  ) -> SegmentFile:
     """Read, validate and check one manifest (`keep_data`: keep what it was made from)."""
     show_dir = show_dir or show_dir_for(path)
-    if (path.is_symlink() or _is_link(path.parent)) and not inside(path, show_dir):
+    if (os.path.islink(path) or _is_link(path.parent)) and not inside(path, show_dir):
         return SegmentFile(path, None, [Finding(
             "SEG302", "the manifest is a symlink to a file outside the show folder; keep "
             "manifests inside it", str(path))])

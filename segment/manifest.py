@@ -78,11 +78,13 @@ def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "man
         raise ManifestError("UTF-16 text: save the file as UTF-8", path, code="SEG104")
     if data.find(b"\0", 0, 8192) != -1:
         raise ManifestError(f"binary file, not a text {what}", path, code="SEG104")
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # as "utf-8-sig" would, in C
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8") if bom else data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ManifestError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+        start = exc.start + bom
+        line = data[:start].count(b"\n") + 1
+        raise ManifestError(f"not UTF-8 (byte 0x{data[start]:02x} at offset {start}); "
                             "save the file as UTF-8", path, line=line, code="SEG104") from None
     if "\r" in text:
         text = text.replace("\r\n", "\n")

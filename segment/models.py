@@ -7,6 +7,7 @@ where that matters for round trips (URLs are not normalised, durations keep thei
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from typing import Literal
 
@@ -21,10 +22,18 @@ GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://segpack.invalid/segment
 """Our namespace for item GUIDs: derived once from a segment id, so they never change."""
 
 
+_GUID_PREFIX = GUID_NAMESPACE.bytes
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def derived_guid(segment_id: str) -> str:
-    """UUIDv5 of a segment id; remembered, since a build asks for each one several times."""
-    return str(uuid.uuid5(GUID_NAMESPACE, segment_id))
+    """UUIDv5 of a segment id (`uuid.uuid5(GUID_NAMESPACE, segment_id)`, as RFC 9562 defines
+    it: SHA-1 of namespace and name, version 5, RFC variant), formatted straight from the
+    digest's hex: a third of `uuid5`'s cost, once per segment of every build. Remembered,
+    since a build asks for each one several times."""
+    h = hashlib.sha1(_GUID_PREFIX + segment_id.encode("utf-8"), usedforsecurity=False).hexdigest()
+    variant = "89ab"[int(h[16], 16) & 3]  # the top two bits of byte 8 become 10
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 class Model(BaseModel):

@@ -23,6 +23,9 @@ CASES = {
     "binary": (bytes(range(256)) * 4, "SEG104", "binary file"),
     "latin-1": ("---\nid: x\ntitle: Caf\xe9\n---\nbody\n".encode("latin-1"), "SEG104",
                 "not UTF-8"),
+    "latin-1-after-bom": ("\ufeff---\nid: x\ntitle: Caf\xe9\n---\nbody\n".encode("utf-8")
+                          .replace("\xe9".encode(), b"\xe9"), "SEG104",
+                          "byte 0xe9 at offset 23"),
     "no-front-matter": (b"Just a transcript.\n", "SEG103", "no front matter"),
     "unclosed-front-matter": (b"---\nid: x\ntitle: T\n", "SEG103", "not closed"),
     "raw-control-character": (b"---\nid: x\ntitle: bell \x07\n---\nbody\n", "SEG209",
@@ -99,3 +102,10 @@ def test_report_into_a_missing_folder_is_one_line(tmp_path: Path, capsys) -> Non
     assert main(["validate", "--json", "-o", str(target), str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert f"{target}: cannot write here" in err and "Traceback" not in err
+
+
+def test_a_manifest_may_start_with_a_utf8_bom(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "x.md"
+    path.write_bytes("\ufeff---\nid: x\ntitle: Café\nduration: '0:40'\nlanguage: en\n---\nbody\n"
+                     .encode("utf-8"))
+    assert main(["validate", str(path)]) == 0, capsys.readouterr()

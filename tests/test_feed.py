@@ -157,3 +157,13 @@ def test_our_podcast_elements_match_the_official_example(shared_fixtures) -> Non
         assert set(node.attrib) <= known[name], (name, set(node.attrib) - known[name])
     assert {"guid", "locked", "license", "medium", "transcript", "chapters", "person",
             "alternateEnclosure", "source"} <= seen
+
+
+def test_clean_removes_exactly_what_xml_cannot_carry() -> None:
+    """Checked over every code point against XML 1.0's Char production."""
+    def xml_char(c: int) -> bool:
+        return c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or \
+            0x10000 <= c <= 0x10FFFF
+
+    refused = [c for c in range(0x110000) if has_invalid(chr(c))]
+    assert refused == [c for c in range(0x110000) if not xml_char(c)]

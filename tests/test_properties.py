@@ -60,3 +60,14 @@ def test_manifest_write_read_round_trip(tmp_path: Path, segment: Segment) -> Non
     item = load_segment(path)
     assert item.segment is not None, [f.message for f in item.findings]
     assert item.segment == segment.model_copy(update={"transcript": segment.transcript.strip()})
+
+
+@settings(max_examples=300)
+@given(st.one_of(SLUG, st.text(max_size=200)))
+def test_derived_guid_is_uuid5_of_the_id(segment_id: str) -> None:
+    """`derived_guid` formats the UUIDv5 itself (for speed): it must be uuid.uuid5's answer."""
+    import uuid
+
+    from segment.models import GUID_NAMESPACE, derived_guid
+
+    assert derived_guid(segment_id) == str(uuid.uuid5(GUID_NAMESPACE, segment_id))
