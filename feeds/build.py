@@ -10,8 +10,8 @@ write and render every self-contained (direct-link) segment. Refuse on errors (a
 with --strict), plan the other episodes here (local files: enclosure, transcripts, chapters),
 make tagged copies of local audio (`feeds.media_step`, cached by content), render feed.xml and
 index.html around the workers' fragments, write the rest and swap the temp folder in whole once
-it is on disk (`feeds.output`). Two threads keep the end short: `Syncer` writes files to disk
-while the build still computes, `Background` saves the manifest cache as soon as it is known.
+it is on disk (`feeds.output`). `Syncer`, a thread, writes files to disk while the build still
+computes, so the end is short.
 This module imports heavy libraries only inside `full_build`, so the no-change path stays cheap.
 """
 
@@ -55,7 +55,6 @@ class BuildResult:
     up_to_date: bool = False
     checked_only: bool = False
     refused: str | None = None
-    on_failure: Any = field(default=None, repr=False)
     working_set: Any = field(default=None, repr=False)
     """What the build loaded and made, kept as long as the result: `segpack build` ends its
     process without freeing it (`segment.clikit.end_process`)."""
@@ -94,8 +93,6 @@ class BuildFailed(SegpackError):
         super().__init__(message)
         self.result = result
         result.refused = message
-        if result.on_failure is not None:
-            result.on_failure()
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -170,7 +167,6 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     cache = cache_dir_for(output)
     # the files go to disk while the build goes on, so the sync before the swap is short
     early_sync = Syncer(staging) if staging is not None else None
-    saving = None
     try:
         loaded = load_show_cached(root, options.settings, cache, jobs=options.jobs,
                                   staging=None if staging is None else str(staging),
@@ -191,16 +187,9 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
             if isinstance(item.segment, Segment):
                 segments.append((item.path, item.segment))
         if not options.check:
-            # saved whatever comes next, so the next try re-parses only what changed; tens of
-            # MB to write and fsync, in a thread while this one plans, renders and writes
-            saving = Background(save_manifests)
-            result.on_failure = saving.finish
+            save_manifests()  # whatever comes next: the next try re-parses only what changed
         return _publish_show(options, key, staging, previous, loaded, result, segments,
-                             early_sync, saving)
-    except BaseException:
-        if saving is not None:
-            saving.thread.join()  # never leave the process with the cache half-written
-        raise
+                             early_sync)
     finally:
         if early_sync is not None:
             early_sync.finish()  # at once when already finished
@@ -208,7 +197,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
 
 def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
                   previous: dict[str, list], loaded: Any, result: BuildResult,
-                  segments: list, early_sync: Any, saving: Background | None) -> BuildResult:
+                  segments: list, early_sync: Any) -> BuildResult:
     """Plan, make media, render, write and swap in (the part of a build after loading)."""
     from feeds.plan import Planner
 
@@ -236,8 +225,7 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     written = _publish(files, staging, output, previous)
     for done in prepared.values():
         written.update(done.written)
-    assert saving is not None and early_sync is not None, "both exist when writing"
-    saving.finish()  # a cache that cannot be saved is reported before anything is published
+    assert early_sync is not None, "it exists when writing"
     early_sync.finish()
     old = swap_in_synced(staging, output)
     deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the state
@@ -246,32 +234,6 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     if old is not None:
         deleting.join()
     return result
-
-
-class Background:
-    """Run `work` in a thread now; `finish()` waits for it and raises what it raised (every
-    time it is called).
-
-    For the manifest cache: fsync releases the GIL, so its tens of MB are written and synced
-    while the build goes on."""
-
-    def __init__(self, work: Any):
-        import threading
-
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(work,), daemon=True)
-        self.thread.start()
-
-    def _run(self, work: Any) -> None:
-        try:
-            work()
-        except BaseException as exc:  # handed to the build's thread by finish()
-            self.error = exc
-
-    def finish(self) -> None:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
 
 
 def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[str, list]

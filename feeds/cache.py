@@ -5,9 +5,10 @@ inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds
 
 * `state.marshal` - what the last successful build read (every input file's mtime and size) and
   reported; when nothing changed, `build` replays the report without loading anything.
-* `manifests.marshal` - parsed segments keyed by path + mtime + size, so a rebuild re-parses
-  only the manifests that changed; a direct-link episode is kept as the build rendered it
-  (`feeds.fragments`), so it is not rendered again either.
+* `manifests/` - parsed segments keyed by path + mtime + size, so a rebuild re-parses only
+  the manifests that changed; a direct-link episode is kept as the build rendered it
+  (`feeds.fragments`), so it is not rendered again either. One shard per chunk of manifests,
+  written by the process that prepared it (`feeds.load.STORE`).
 * `media/<content hash>/` - tagged (and encoded) copies keyed by the source audio's SHA-256 and
   everything written into the file; unchanged segments skip all media work. `hashes.json`
   remembers each source's SHA-256 by path + mtime + size, so sources are hashed once.
@@ -26,7 +27,7 @@ from typing import Any
 from segment.manifest import atomic_write
 
 CACHE_DIR = ".segpack-cache"
-FORMAT = 5
+FORMAT = 6
 """Bump when what the cache stores changes shape; older caches are then ignored."""
 
 

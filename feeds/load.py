@@ -9,9 +9,10 @@ media present and inside the folder) are never cached.
 A cached segment is stored as the front matter and transcript it was validated from (plain
 data) and its findings as plain tuples (marshal: 5x
 cheaper to write and 2x to read than pickling 10,000 pydantic models), one marshalled entry per
-manifest (made and read back in the worker processes of `feeds.prepare`, so the build process
-only moves bytes), and re-validated by the model on load (no YAML parse, no checks), so a stale
-cache can never yield an invalid segment.
+manifest, and re-validated by the model on load (no YAML parse, no checks), so a stale cache can
+never yield an invalid segment. Entries are made, written (one shard per chunk of manifests, see
+`STORE`) and read back in the worker processes of `feeds.prepare`: the build process only reads
+the shards and swaps the new folder in.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feeds.cache import FORMAT
+from feeds.output import swap_in
 from feeds.uptodate import list_manifests
 from segment import __version__
 from segment.loading import (
@@ -34,14 +39,18 @@ from segment.loading import (
     duplicate_findings,
     load_show_file,
 )
-from segment.manifest import atomic_write
 from segment.models import Segment
 from segment.rules import Finding, Severity
 
 if TYPE_CHECKING:
     from feeds.prepare import Rendered
 
-STORE = "manifests.marshal"
+STORE = "manifests"
+"""The manifest cache: a folder of shards, each the entries of one chunk of manifests as
+marshal({"header": ..., "entries": {path: entry}}), written by the process that prepared the
+chunk (`feeds.prepare`). A build writes a new folder of shards and swaps it in whole (`save`)."""
+LEGACY_STORE = "manifests.marshal"
+"""The single-file store of cache FORMAT 5 and before: removed when a build saves."""
 _UNCACHEABLE = {"SEG301", "SEG302"}
 
 
@@ -100,29 +109,35 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
 
     header = _header(root, settings)
     old = _read_store(cache, header)
-    work = Work(root, show, settings, old, staging, old_output, previous or {})
-    entries: dict[str, bytes | tuple] = {}
+    shards = _new_store(cache) if cache is not None and staging is not None else None
+    work = Work(root, show, settings, old, staging, old_output, previous or {},
+                None if shards is None else str(shards), header)
     segments: list[SegmentFile] = []
     rendered: dict[str, Rendered] = {}
     stats: dict[str, list[int]] = {}
     parsed = reused = 0
-    for path, done in zip(paths, prepare(work, paths, jobs, then), strict=True):
-        segments.append(done.item)
-        parsed += done.parsed
-        reused += done.reused
-        if done.stat is not None:
-            stats[path] = list(done.stat)
-        if done.entry is not None:
-            entries[path] = done.entry
-        if done.rendered is not None:
-            rendered[path] = done.rendered
+    try:
+        for path, done in zip(paths, prepare(work, paths, jobs, then), strict=True):
+            segments.append(done.item)
+            parsed += done.parsed
+            reused += done.reused
+            if done.stat is not None:
+                stats[path] = list(done.stat)
+            if done.rendered is not None:
+                rendered[path] = done.rendered
+    except BaseException:
+        if shards is not None:
+            shutil.rmtree(shards, ignore_errors=True)
+        raise
     found.extend(duplicate_findings(segments))
 
     def save() -> None:
-        # unchanged when nothing was parsed or newly rendered and no manifest came or went
-        if cache is not None and (parsed or len(rendered) > reused or len(entries) != len(old)):
-            cache.mkdir(parents=True, exist_ok=True)
-            atomic_write(cache / STORE, marshal.dumps({"header": header, "entries": entries}))
+        if cache is None or shards is None:
+            return
+        replaced = swap_in(shards, cache / STORE)
+        if replaced is not None:
+            shutil.rmtree(replaced, ignore_errors=True)
+        (cache / LEGACY_STORE).unlink(missing_ok=True)
 
     return Loaded(ShowFolder(root, show, segments, found),
                   {"parsed": parsed, "cached": len(paths) - parsed, "reused": reused}, save,
@@ -130,15 +145,36 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
 
 
 def _read_store(cache: Path | None, header: str) -> dict[str, bytes | tuple]:
+    """Every entry of the store's shards made under `header`; a shard that cannot be read is
+    left out (its manifests are parsed again)."""
     if cache is None:
         return {}
     try:
-        stored = marshal.loads((cache / STORE).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        names = sorted(os.listdir(cache / STORE))
+    except OSError:
         return {}
-    if isinstance(stored, dict) and stored.get("header") == header:
-        return stored.get("entries", {})
-    return {}
+    entries: dict[str, bytes | tuple] = {}
+    for name in names:
+        try:
+            with open(cache / STORE / name, "rb") as handle:
+                stored = marshal.loads(handle.read())
+        except (OSError, ValueError, EOFError, TypeError):
+            continue
+        if isinstance(stored, dict) and stored.get("header") == header and \
+                isinstance(stored.get("entries"), dict):
+            entries.update(stored["entries"])
+    return entries
+
+
+def _new_store(cache: Path) -> Path:
+    """An empty folder for this build's shards, beside the store; ones a killed build left
+    are removed first (the build's lock is held, so no other build is writing them)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for stale in cache.glob(f"{STORE}.new-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in cache.glob(f".{STORE}.old-*"):  # `swap_in` moves the old store there
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{STORE}.new-", dir=cache))
 
 
 def freeze(key: tuple[int, int] | None, item: SegmentFile) -> bytes | None:

@@ -6,7 +6,8 @@ planned, get its transcript and chapters files written into the staging folder, 
 item and preview article rendered without looking at any other segment. For a direct-link show
 that is nearly all of a build, so it runs in `jobs` forked processes over chunks of manifests.
 The build process gets back small results (findings, what the show-wide checks need, the rendered
-fragments, the manifest cache entry as bytes) and only puts the feed together.
+fragments) and only puts the feed together; each chunk's manifest cache entries are written as a
+shard of the cache by the process that made them.
 
 Segments with local files come back as parsed models for the build to plan, since checking files
 and making media belong to the whole build; drafts and invalid segments come back as a
@@ -17,6 +18,8 @@ and making media belong to the whole build; drafts and invalid segments come bac
 from __future__ import annotations
 
 import importlib
+import itertools
+import marshal
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,9 +86,8 @@ class Prepared:
     parsed: bool
     entry: bytes | tuple | None
     """The manifest cache entry, None when it cannot be cached: the manifest frozen
-    (`feeds.load.freeze`), or the episode's fragment when it was rendered (`feeds.fragments`;
-    made where it was rendered, in the worker processes, so the build process only stores
-    it)."""
+    (`feeds.load.freeze`), or the episode's fragment when it was rendered (`feeds.fragments`).
+    Written into the cache by the process that made it (`_write_shard`), never sent on."""
     rendered: Rendered | None = None
     stat: tuple[int, int] | None = None
     """The manifest's (mtime_ns, size) before it was read: what the no-change test compares."""
@@ -106,9 +108,15 @@ class Work:
     staging: str | None
     old_output: str
     previous: dict[str, list] = field(default_factory=dict)
+    shards: str | None = None
+    """The folder where each chunk's manifest cache entries go, as one shard (`feeds.load`);
+    None when nothing is cached (--check)."""
+    header: str = ""
+    """What the cache entries were made under (`feeds.load`): written into every shard."""
 
 
 _WORK: Work | None = None
+_SHARD_NUMBERS = itertools.count()
 
 
 def prepare(work: Work, paths: list[str], jobs: int,
@@ -205,7 +213,21 @@ def _prepare_chunk(paths: list[str]) -> list[Prepared]:
         if id(rendered) in was_reused:  # its transcript page was just linked: read it there
             rendered.transcript = "" if work.staging is None else \
                 _linked_transcript(work.staging, rendered)  # --check writes no preview
+    if work.shards is not None:
+        _write_shard(work, {path: prepared.entry for path, prepared in zip(paths, done,
+                                                                           strict=True)
+                            if prepared.entry is not None})
     return done
+
+
+def _write_shard(work: Work, entries: dict[str, bytes | tuple]) -> None:
+    """One shard of the manifest cache: a chunk's entries, written where they were made, so
+    the build process neither receives nor marshals them. Not synced: the cache is checked
+    entry by entry when read, and an unreadable shard only means re-parsing its manifests."""
+    assert work.shards is not None
+    name = os.path.join(work.shards, f"{os.getpid()}-{next(_SHARD_NUMBERS)}.marshal")
+    with open(name, "xb") as handle:
+        handle.write(marshal.dumps({"header": work.header, "entries": entries}))
 
 
 def _linked_transcript(staging: str, rendered: Rendered) -> str:
@@ -249,8 +271,8 @@ def _prepare_packed(paths: list[str]) -> list[tuple]:
 def _pack(done: Prepared) -> tuple:
     """A `Prepared` as plain data; a segment the build plans goes whole (a pydantic model).
 
-    A fragment already holds the item and most of the episode packed: those very objects are
-    sent (pickle sends an object referred to twice once)."""
+    The cache entry stays here (`_write_shard`). A fragment already holds the item and most
+    of the episode packed: those are sent, not packed again."""
     seg = done.item.segment
     entry, rendered = done.entry, done.rendered
     if isinstance(entry, tuple) and rendered is not None:
@@ -259,16 +281,16 @@ def _pack(done: Prepared) -> tuple:
     else:
         packed_item = done.item.packed()
         packed_rendered = None if rendered is None else rendered.packed()
-    return (done.parsed, done.reused, entry, done.stat, packed_item,
+    return (done.parsed, done.reused, done.stat, packed_item,
             seg if isinstance(seg, Segment) else None, packed_rendered)
 
 
 def _unpack(path: str, packed: tuple) -> Prepared:
-    parsed, reused, entry, stat, packed_item, seg, rendered = packed
+    parsed, reused, stat, packed_item, seg, rendered = packed
     item = SegmentFile.unpacked(path, packed_item, stat)
     if seg is not None:
         item.segment = seg
-    return Prepared(item, parsed, entry, None if rendered is None else
+    return Prepared(item, parsed, None, None if rendered is None else
                     Rendered.unpacked(rendered), stat, reused)
 
 

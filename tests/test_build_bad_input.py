@@ -156,11 +156,29 @@ def test_killed_build_leftovers_are_cleaned(built, capsys) -> None:
     assert snapshot(out) != before
 
 
+def test_a_killed_builds_cache_shards_are_removed(built, capsys) -> None:
+    """Shards of the manifest cache are written into a new folder and swapped in whole; a
+    build killed before the swap leaves that folder, and the next build removes it."""
+    show, out, _ = built
+    cache = out.parent / ".segpack-cache" / out.name
+    (cache / "manifests.new-dead").mkdir()
+    (cache / "manifests.new-dead" / "1-0.marshal").write_bytes(b"half")
+    (cache / ".manifests.old-dead").mkdir()
+    (show / "segments" / "a.md").touch()
+    code, _, err = run(show, "-o", out, capsys=capsys)
+    assert code == 0, err
+    assert not (cache / "manifests.new-dead").exists()
+    assert not (cache / ".manifests.old-dead").exists()
+    assert list((cache / "manifests").iterdir())
+
+
 def test_corrupt_cache_is_ignored(built, capsys) -> None:
     show, out, _ = built
     cache = out.parent / ".segpack-cache" / out.name
-    for name in ("state.marshal", "manifests.marshal"):
-        (cache / name).write_bytes(b"\x80garbage")
+    shards = sorted((cache / "manifests").iterdir())
+    assert shards
+    for path in [cache / "state.marshal", *shards]:
+        path.write_bytes(b"\x80garbage")
     (show / "segments" / "a.md").touch()
     code, _, err = run(show, "-o", out, capsys=capsys)
     assert code == 0, err
@@ -187,6 +205,11 @@ def test_a_failed_build_leaves_no_sync_thread_running(built, capsys, monkeypatch
     monkeypatch.setattr(prepare, "prepare", fill_the_disk)
     show, out, before = built
     (show / "segments" / "a.md").touch()
+    cache = out.parent / ".segpack-cache" / out.name
+    store = sorted(p.read_bytes() for p in (cache / "manifests").iterdir())
     err = fails(show, out, before, capsys, "build stopped: No space left on device")
     assert err.count("\n") == 1
     assert not [t for t in threading.enumerate() if t.name == Syncer.THREAD_NAME]
+    # the manifest cache is the last good build's, and this one's shards are gone
+    assert sorted(p.read_bytes() for p in (cache / "manifests").iterdir()) == store
+    assert not [p.name for p in cache.iterdir() if "manifests." in p.name]
