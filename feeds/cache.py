@@ -14,7 +14,8 @@ inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds
   remembers each source's SHA-256 by path + mtime + size, so sources are hashed once.
 
 Everything here is disposable: deleting the folder only costs a full rebuild. Files are written
-atomically, and an unreadable cache file counts as empty.
+atomically (the manifest shards as a folder, swapped in whole, and not fsynced), and an
+unreadable cache file counts as empty.
 """
 
 from __future__ import annotations

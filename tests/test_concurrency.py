@@ -151,3 +151,16 @@ def test_a_build_process_ends_with_everything_written(tmp_path) -> None:
         reports.append(json.loads(stdout))
     assert reports[0]["ok"] and reports[0]["episodes"] == 2 and not reports[0]["up_to_date"]
     assert reports[1]["up_to_date"] and reports[1]["episodes"] == 2
+
+
+def test_a_build_process_with_stdout_closed_still_succeeds(tmp_path) -> None:
+    """Nothing to print to is no reason to fail a build that was published."""
+    import os
+
+    show = make_show(tmp_path / "show", count=1)
+    out = tmp_path / "public"
+    done = subprocess.run([*SEGPACK, "build", str(show), "-o", str(out)], cwd=ROOT,
+                          stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1), timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Traceback" not in done.stderr
+    assert (out / "feed.xml").is_file()
