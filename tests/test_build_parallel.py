@@ -193,3 +193,34 @@ def test_check_after_a_build_uses_the_reused_episodes(mixed_show, tmp_path, monk
     assert checked.episodes_reused == 12 - 1  # all but the local-audio one
     assert sorted(f.code for f in checked.findings) == sorted(f.code for f in fresh.findings)
     assert tree(out) == before
+
+
+def test_a_worker_failing_midway_leaves_the_cache_and_output_as_they_were(mixed_show, tmp_path,
+                                                                          monkeypatch):
+    """One worker runs out of disk after other chunks wrote their manifest cache shards: the
+    error reaches the build, the new shards are removed, the last good cache and output stay."""
+    import errno
+
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    out = tmp_path / "public"
+    run(mixed_show, out, jobs=2)
+    before = tree(out)
+    cache = tmp_path / ".segpack-cache" / "public"
+    store = tree(cache / "manifests")
+    for path in (mixed_show / "segments").glob("direct-*.md"):
+        path.write_text(path.read_text(encoding="utf-8").replace("Summary", "Summed up"),
+                        encoding="utf-8")
+    real = prepare.write_files
+
+    def full_disk(files, staging, *args):
+        if any("direct-10" in name for name in files):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(files, staging, *args)
+
+    monkeypatch.setattr(prepare, "write_files", full_disk)  # the forked workers inherit it
+    with pytest.raises(OSError, match="No space left"):
+        run(mixed_show, out, jobs=2)
+    assert tree(out) == before
+    assert tree(cache / "manifests") == store
+    assert not [p.name for p in cache.iterdir() if "manifests." in p.name]
+    assert not list(tmp_path.glob(".public.build-*"))
