@@ -13,6 +13,7 @@ import click
 from segment.clikit import print_json, progress_wanted, warn
 from segment.errors import ManifestError, SegpackError, UsageError
 from segment.models import Segment, Show
+from segment.rules import Severity
 
 SUFFIXES = {"mp3": {".mp3"}, "mp4": {".m4a", ".mp4", ".m4b", ".aac", ".m4p"},
             "ogg-vorbis": {".ogg", ".oga"}, "ogg-opus": {".opus", ".ogg", ".oga"},
@@ -39,13 +40,23 @@ def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show |
     if not manifest.is_file():
         raise UsageError(f"{manifest}: no such manifest")
     item = load_segment(manifest, show, show_dir)
-    if not isinstance(item.segment, Segment):
-        first = item.findings[0]
-        more = len(item.findings) - 1
+    # an invalid manifest, or a valid one breaking a rule about what is written (SEG501 empty
+    # title, SEG505 chapters out of order or past the end) is refused before any file changes
+    blocking = item.findings if not isinstance(item.segment, Segment) else [
+        f for f in item.findings if f.severity == Severity.ERROR and f.code not in MEDIA_PATHS]
+    if blocking:
+        first = blocking[0]
+        more = len(blocking) - 1
         raise ManifestError(f"{first.message} ({first.code})" + (f"; and {more} more: run "
                             "segpack validate" if more else ""), first.path, first.line,
                             first.field)
+    assert isinstance(item.segment, Segment)
     return item.segment, show, show_dir
+
+
+MEDIA_PATHS = frozenset(("SEG301", "SEG302"))
+"""Rules about the manifest's own media paths, which `tag` does not use: it writes the files it
+is given, and checks the artwork path itself (`artwork_for`)."""
 
 
 def artwork_for(segment: Segment, show: Show | None, show_dir: Path) -> bytes | None:

@@ -171,3 +171,15 @@ def test_validate_media_rules(example_show, tmp_path, tone, capsys):
     code, out, _ = run(capsys, "validate", "--media", "--format", "json", example_show)
     assert code == 1
     assert "SEG304" in {f["code"] for f in json.loads(out)["findings"]}
+
+
+def test_chapters_out_of_order_are_refused_before_any_write(tmp_path, tone, capsys):
+    """SEG505 is an error for `validate` and `build`; `tag` must not write such chapters."""
+    manifest = write_manifest(tmp_path, chapters=[{"start": "1:00", "title": "Late"},
+                                                  {"start": 0, "title": "Early"}])
+    audio = tone(".mp3")
+    before = sha(audio)
+    code, _, err = run(capsys, "tag", audio, "--from", manifest)
+    assert code == 1, err
+    assert "SEG505" in err and str(manifest) in err and len(err.strip().splitlines()) == 1
+    assert sha(audio) == before
