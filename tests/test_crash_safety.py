@@ -155,9 +155,9 @@ class TagRig:
         seeds = folder / "seeds"
         seeds.mkdir(exist_ok=True)
         specs = {name: (folder / f"{name}.md", text) for name, text in {
-            "big": manifest("big", "Big Old Tag", 2500, chapters=8),
+            "big": manifest("big", "Big Old Tag", 2500, chapters=8, seconds=10),
             "small": manifest("small", "Small Old Tag", 20),
-            "new": manifest("new", "Brand New Title", 900, chapters=4)}.items()}
+            "new": manifest("new", "Brand New Title", 900, chapters=4, seconds=10)}.items()}
         for path, text in specs.values():
             path.write_text(text, encoding="utf-8")
         old_big = load_segment(specs["big"][0]).segment
