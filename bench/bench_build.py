@@ -159,7 +159,7 @@ def big_show_rows(work: Path) -> list[Row]:
             target=1.3,
             notes={"peak memory": f"{peak} MB",
                    "segpack adds": "validation rules, transcripts (.txt/.html), index.html, "
-                                   "Podcasting 2.0 tags, atomic swap",
+                                   "Podcasting 2.0 tags, the rebuild cache, atomic swap",
                    "file system": f"{create_us:.0f} us to create a small file here "
                                   f"(a cold build creates {2 * COUNT:,})",
                    "runs": f"best of {COLD_RUNS}, alternating with the floor; ratios of "
