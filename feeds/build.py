@@ -293,7 +293,10 @@ def swap_in_synced(staging: Path, output: Path) -> Path | None:
 def _save_state(root: Path, output: Path, key: str | None, planner: Any,
                 result: BuildResult, written: dict[str, list], loaded: Any) -> None:
     """What the next build's no-change test compares: the manifests' stats as the workers
-    took them before reading (a manifest edited during the build then counts as changed)."""
+    took them before reading (a manifest edited during the build then counts as changed).
+
+    Not fsynced: a state lost in a crash only costs the next build its shortcuts (no state, or
+    an older one whose feed stat no longer matches, means building in full)."""
     from feeds.cache import stat_key, write_marshal
 
     if key is None:
@@ -305,4 +308,4 @@ def _save_state(root: Path, output: Path, key: str | None, planner: Any,
     write_marshal(cache_dir_for(output) / uptodate.STATE_FILE, {
         "key": key, "manifests": loaded.manifests, "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
-        "findings": [f.as_dict() for f in result.findings]})
+        "findings": [f.as_dict() for f in result.findings]}, sync=False)

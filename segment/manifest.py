@@ -162,10 +162,12 @@ def read_yaml_file(path: str | Path, what: str = "show.yaml") -> Located:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def atomic_write(path: str | Path, data: bytes | str) -> None:
+def atomic_write(path: str | Path, data: bytes | str, *, sync: bool = True) -> None:
     """Write via a temp file in the same folder, fsync, rename: readers see old or new, whole.
 
-    A folder that is missing or not writable is the user's to fix: one line, no traceback.
+    `sync=False` leaves out both fsyncs, for caches that may be lost in a crash but must never
+    be seen half-written. A folder that is missing or not writable is the user's to fix: one
+    line, no traceback.
     """
     path = Path(path)
     if isinstance(data, str):
@@ -178,7 +180,8 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         else:
@@ -189,7 +192,8 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         if isinstance(exc, OSError):
             raise SegpackError(f"cannot write: {exc.strerror or exc}", path) from None
         raise
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(folder: Path) -> None:
