@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
+from feeds.itunes import ITUNES_NS as ITUNES
 from segment.manifest import render_manifest
 from segment.models import Chapter, Segment, Show
 from tests.conftest import make_tone
@@ -122,6 +124,18 @@ def build_feed(tmp_path: Path, segment: Segment) -> bytes:
     return (out / "feed.xml").read_bytes()
 
 
+def feedparser_repairs(text: str) -> bool:
+    """feedparser "repairs" text that reads like UTF-8 decoded as Latin-1 or Windows-1252
+    ('Â¡' comes back as '¡'), whatever the feed says: such text is checked with lxml only."""
+    for codec in ("latin-1", "cp1252"):
+        try:
+            if text.encode(codec).decode("utf-8") != text:
+                return True
+        except UnicodeError:
+            continue
+    return False
+
+
 @SETTINGS
 @given(segment=segments())
 def test_segment_feed_read_back(tmp_path, capsys, segment) -> None:
@@ -141,15 +155,20 @@ def test_segment_feed_read_back(tmp_path, capsys, segment) -> None:
     assert entry.enclosures[0].href == segment.audio.direct_link
     assert int(entry.enclosures[0].length) == segment.audio.length
     assert int(entry.itunes_duration) == round(segment.duration)
-    assert html.unescape(entry.description).startswith(
-        f"<p>{segment.summary or segment.title}</p>")
+    summary = segment.summary or segment.title
+    if not feedparser_repairs(summary):
+        assert html.unescape(entry.description).startswith(f"<p>{summary}</p>")
     if segment.episode is not None:
         assert int(entry.itunes_episode) == segment.episode
     if segment.season is not None:
         assert int(entry.itunes_season) == segment.season
     author = ", ".join(segment.authors) or segment.source.publisher
-    if author:
+    if author and not feedparser_repairs(author):
         assert entry.author == author
+    item_element = etree.fromstring(feed).find("channel/item")  # lxml reads text as written
+    assert html.unescape(item_element.findtext("description")).startswith(f"<p>{summary}</p>")
+    if author:
+        assert item_element.findtext(f"{{{ITUNES}}}author") == author
 
     episode = podcastparser.parse("https://example.org/p/feed.xml", io.BytesIO(feed))
     item = episode["episodes"][0]
