@@ -146,7 +146,8 @@ def item_fragments(show: Show, episodes: list[Episode]) -> list[bytes]:
 def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
     seg = episode.segment
     fe = fg.add_entry(order="append")
-    fe.title(clean(seg.title))
+    title = clean(seg.title)
+    fe.title(title)
     fe.guid(clean(seg.item_guid), permalink=False)
     if seg.source.url:
         fe.link(href=seg.source.url)
@@ -158,7 +159,7 @@ def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
         fe.pubDate(seg.published)
 
     itunes: ItunesEntryExtension = fe.podcast
-    itunes.itunes_title(clean(seg.title))
+    itunes.itunes_title(title)
     if episode.duration is not None:
         itunes.itunes_duration(str(round(episode.duration)))
     if seg.episode is not None:

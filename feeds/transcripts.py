@@ -26,7 +26,7 @@ def plain_text(transcript: str) -> str:
 
 
 def paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in text.split("\n\n") if p.strip()]
+    return [p for p in (part.strip() for part in text.split("\n\n")) if p]
 
 
 def html_paragraphs(transcript: str) -> str:

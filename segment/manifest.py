@@ -133,7 +133,8 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 
 def read_manifest(path: str | Path) -> RawManifest:
     """Read and parse one manifest; raise ManifestError naming file, line and rule code."""
-    path = Path(path)
+    if not isinstance(path, Path):
+        path = Path(path)
     text, stat_key = read_text_stat(path)
     yaml_text, body, body_line = split_front_matter(text, path)
     meta = load_yaml_text(yaml_text, path, first_line=2)
