@@ -71,3 +71,13 @@ def test_derived_guid_is_uuid5_of_the_id(segment_id: str) -> None:
     from segment.models import GUID_NAMESPACE, derived_guid
 
     assert derived_guid(segment_id) == str(uuid.uuid5(GUID_NAMESPACE, segment_id))
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u2003"
+                                            "ab\u00e9.")), max_size=60))
+def test_word_count_is_str_split(text: str) -> None:
+    """SEG504's `word_count` splits ASCII text as bytes (for speed): the same count."""
+    from segment.rules import word_count
+
+    assert word_count(text) == len(text.split())
