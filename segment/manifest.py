@@ -166,9 +166,9 @@ def read_yaml_file(path: str | Path, what: str = "show.yaml") -> Located:
 def atomic_write(path: str | Path, data: bytes | str, *, sync: bool = True) -> None:
     """Write via a temp file in the same folder, fsync, rename: readers see old or new, whole.
 
-    `sync=False` leaves out both fsyncs, for caches that may be lost in a crash but must never
-    be seen half-written. A folder that is missing or not writable is the user's to fix: one
-    line, no traceback.
+    `sync=False` leaves out both fsyncs, for caches whose readers take an unreadable file as
+    empty: after a power cut such a file may be the old one, empty or torn. A folder that is
+    missing or not writable is the user's to fix: one line, no traceback.
     """
     path = Path(path)
     if isinstance(data, str):

@@ -147,7 +147,8 @@ def test_segment_feed_read_back(tmp_path, capsys, segment) -> None:
     parsed = feedparser.parse(feed)
     assert not parsed.bozo, parsed.bozo_exception
     entry = parsed.entries[0]
-    assert entry.title == segment.title
+    if not feedparser_repairs(segment.title):
+        assert entry.title == segment.title
     assert entry.id == segment.item_guid
     assert entry.get("link") == (segment.source.url or entry.get("link"))
     assert entry.published_parsed[:6] == segment.published.astimezone(timezone.utc) \
@@ -166,6 +167,7 @@ def test_segment_feed_read_back(tmp_path, capsys, segment) -> None:
     if author and not feedparser_repairs(author):
         assert entry.author == author
     item_element = etree.fromstring(feed).find("channel/item")  # lxml reads text as written
+    assert item_element.findtext("title") == segment.title
     assert html.unescape(item_element.findtext("description")).startswith(f"<p>{summary}</p>")
     if author:
         assert item_element.findtext(f"{{{ITUNES}}}author") == author
