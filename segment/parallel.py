@@ -31,8 +31,7 @@ def map_chunks(work: Callable[[list[T]], list[Any]], items: list[T], jobs: int,
     items or no `fork` on this platform, it runs here on the whole list. `started` is called
     once the workers exist (or at once without them), so a thread it starts is not running
     when they are forked (only a worker killed meanwhile would be forked again)."""
-    if jobs <= 1 or len(items) < minimum or \
-            "fork" not in multiprocessing.get_all_start_methods():
+    if not workers_wanted(jobs, len(items), minimum):
         if started is not None:
             started()
         if items:
