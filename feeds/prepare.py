@@ -297,18 +297,19 @@ def _unpack(path: str, packed: tuple) -> Prepared:
 def _load(work: Work, path: str) -> Prepared:
     """The episode as the last build rendered it, or the manifest from the cache, when
     unchanged; else parsed and checked."""
+    manifest = Path(path)
     entry = work.store.get(path)
     if isinstance(entry, tuple):
-        again = _reuse(work, path, stat_key(Path(path)), entry)
+        again = _reuse(work, path, stat_key(manifest), entry)
         if again is not None:
             return again
     elif entry is not None:
-        key = stat_key(Path(path))
-        item = thaw(Path(path), entry, key)
+        key = stat_key(manifest)
+        item = thaw(manifest, entry, key)
         if item is not None:
             return Prepared(item, False, entry, stat=key)
-    item = load_segment(Path(path), work.show, work.root, work.settings, keep_data=True)
-    key = item.stat or stat_key(Path(path))  # unreadable: its stat still marks the build input
+    item = load_segment(manifest, work.show, work.root, work.settings, keep_data=True)
+    key = item.stat or stat_key(manifest)  # unreadable: its stat still marks the build input
     return Prepared(item, True, None, stat=key)  # cached by `_freeze`, or as a fragment
 
 
