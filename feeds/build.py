@@ -17,6 +17,7 @@ This module imports heavy libraries only inside `full_build`, so the no-change p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from feeds import uptodate
 from feeds.cache import cache_dir_for
 from feeds.output import build_lock, check_output
 from segment import __version__
+from segment.config import reports
 from segment.errors import SegpackError, UsageError
 from segment.rules import Finding, Severity
 
@@ -38,6 +40,12 @@ class BuildOptions:
     strict: bool = False
     wait: float = 120.0
     settings: dict[str, Any] = field(default_factory=dict)
+    progress: Progress | None = None
+    """Told how far the long steps have got: `progress(step, done, total)`, `done == 0` when a
+    step starts; called from the build's own thread (the CLI draws a bar or prints lines)."""
+
+
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -121,6 +129,9 @@ def build(options: BuildOptions) -> BuildResult:
 
 
 def _finish(result: BuildResult, options: BuildOptions) -> BuildResult:
+    # settings' select/ignore hide warnings; an error stops the build whatever they say
+    result.findings = [f for f in result.findings
+                       if f.severity == Severity.ERROR or reports(options.settings, f.code)]
     if result.errors:
         raise BuildFailed(f"{len(result.errors)} error(s): nothing published", result)
     if options.strict and result.warnings:
@@ -171,7 +182,8 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
         loaded = load_show_cached(root, options.settings, cache, jobs=options.jobs,
                                   staging=None if staging is None else str(staging),
                                   old_output=str(output), previous=previous,
-                                  then=None if early_sync is None else early_sync.start)
+                                  then=None if early_sync is None else early_sync.start,
+                                  progress=options.progress)
         folder, counts, save_manifests = loaded.folder, loaded.counts, loaded.save
         result = BuildResult(output, checked_only=options.check,
                              manifests_parsed=counts["parsed"],
@@ -212,7 +224,7 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     for done in prepared.values():
         result.findings.extend(done.findings)
     _finish(result, options)  # refuse before any media work
-    planner.make_media(options.jobs)
+    planner.make_media(options.jobs, options.progress)
     result.findings.extend(planner.media_findings)
     result.media_made, result.media_cached = planner.media_made, planner.media_cached
     result.episodes = len(planner.episodes) + len(prepared)

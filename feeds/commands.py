@@ -12,19 +12,8 @@ from pathlib import Path
 
 import click
 
-from segment.clikit import end_process, print_json, warn
-
-
-def _line(finding) -> str:
-    return (f"{finding.path}:{finding.line}:{finding.column}: {finding.code} "
-            f"{finding.message}")
-
-
-def _report(findings, quiet: bool) -> None:
-    ordered = sorted(findings, key=lambda f: (f.path, f.line, f.column, f.code))
-    for finding in ordered:
-        if not quiet or finding.severity.value == "error":
-            warn(_line(finding))
+from segment.clikit import Reporter, end_process, print_json, warn
+from segment.errors import UsageError
 
 
 @click.command()
@@ -37,51 +26,87 @@ def _report(findings, quiet: bool) -> None:
               help="Processes for reading big shows (400+ manifests) and for media work "
                    "(default: the number of cores).")
 @click.option("--check", is_flag=True, help="Validate and plan the build without writing.")
-@click.option("--strict", is_flag=True, help="Refuse to publish when there are warnings.")
+@click.option("--strict/--no-strict", default=None,
+              help="Refuse to publish when there are warnings (default: [tool.segpack] "
+                   "strict, else no).")
+@click.option("--select", multiple=True, metavar="PREFIX",
+              help="Report only warnings whose code starts with PREFIX (repeatable).")
+@click.option("--ignore", multiple=True, metavar="PREFIX",
+              help="Do not report warnings with this prefix (errors always stop a build).")
 @click.option("--wait", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to wait for another build of the same output to finish.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only, not warnings.")
-def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: bool,
-          wait: float, as_json: bool, quiet: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="Errors only: no warnings, no progress.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Every finding on its own line (repeated ones are otherwise grouped), "
+                   "also when nothing changed.")
+def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: bool | None,
+          select: tuple[str, ...], ignore: tuple[str, ...], wait: float, as_json: bool,
+          quiet: bool, verbose: bool) -> None:
     """Build SHOW_DIR into a folder ready to upload: feed.xml, tagged media/, transcripts/,
     chapters/ and an index.html preview.
 
     Same inputs give byte-identical output; unchanged segments are reused, not
-    parsed, rendered or tagged again. Exit status: 0 built (warnings allowed), 1 errors
+    parsed, rendered or tagged again. Settings come from [tool.segpack] in the nearest
+    pyproject.toml above SHOW_DIR. Exit status: 0 built (warnings allowed), 1 errors
     (or warnings with --strict; the previous output is left as it was), 2 usage error.
     """
     import gc
 
     from feeds.build import BuildFailed, BuildOptions
     from feeds.build import build as run_build
-    from segment.config import load_settings
+    from segment.config import load_settings, with_options
 
+    check_show_dir(show_dir)
+    settings = load_settings(show_dir)
+    strict = bool(settings.get("strict", False)) if strict is None else strict
+    settings = with_options({k: v for k, v in settings.items() if k != "strict"}, select,
+                            ignore)
     gc.disable()  # short-lived, builds many small objects and frees them at exit: GC only costs
 
+    reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
     options = BuildOptions(show_dir=show_dir, output=output,
                            jobs=jobs or os.cpu_count() or 1, check=check, strict=strict,
-                           wait=wait, settings=load_settings())
+                           wait=wait, settings=settings, progress=reporter.progress)
     try:
         result = run_build(options)
     except BuildFailed as exc:
-        _report(exc.result.findings, quiet)
+        reporter.findings(exc.result.findings)
         if as_json:
             print_json(exc.result.as_dict())
         warn(f"segpack: {exc}")
         sys.exit(1)
     except OSError as exc:  # the machine's, not the input's: a full disk, a vanished folder
+        reporter.stop()
         warn(f"segpack: build stopped: {exc.strerror or exc} ({exc.filename or output})")
         sys.exit(1)
-    _report(result.findings, quiet)
+    if result.up_to_date and not verbose:
+        reporter.stop()  # the last build's findings: counted below, not replayed
+    else:
+        reporter.findings(result.findings)
     if as_json:
         print_json(result.as_dict())
     else:
-        _summary(result, output)
+        _summary(result, output, quiet or verbose)
     end_process(0)
 
 
-def _summary(result, output: Path) -> None:
+def check_show_dir(show_dir: Path) -> None:
+    """Refuse, with what to do, a folder that is not a show folder (e.g. its segments/)."""
+    if not show_dir.is_dir() or (show_dir / "show.yaml").is_file() or \
+            (show_dir / "segments").is_dir():
+        return  # a missing folder, or a show folder (its missing show.yaml is a finding)
+    for parent in show_dir.resolve().parents:
+        if (parent / "show.yaml").is_file() or (parent / "segments").is_dir():
+            inside = parent == Path.cwd() or Path.cwd() in parent.parents
+            above = os.path.relpath(parent) if inside else str(parent)
+            raise UsageError(f"{show_dir} is not a show folder (it has no show.yaml) but is "
+                             f"inside one: segpack build {above}")
+    raise UsageError(f"{show_dir} is not a show folder: it has no show.yaml and no segments/ "
+                     f"folder (segpack new {show_dir} makes one)")
+
+
+def _summary(result, output: Path, listed: bool) -> None:
     warnings = len(result.warnings)
     tail = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
     if result.checked_only:
@@ -89,11 +114,15 @@ def _summary(result, output: Path) -> None:
                    f"would be built into {output}{tail}")
         return
     if result.up_to_date:
-        click.echo(f"up to date: nothing changed since the last build{tail}")
+        click.echo("up to date: nothing changed since the last build")
+        if warnings and not listed:
+            from segment.report import counts_by_code
+
+            warn(f"{warnings} warning{'s' * (warnings != 1)} from that build "
+                 f"({counts_by_code(result.warnings)}); segpack build --verbose lists them")
     else:
         click.echo(f"built {result.episodes} episode{'s' * (result.episodes != 1)} "
                    f"({result.media_made} audio file{'s' * (result.media_made != 1)} tagged, "
                    f"{result.media_cached} from cache; {result.drafts} draft"
                    f"{'s' * (result.drafts != 1)} skipped){tail}")
     click.echo(f"feed: {result.feed.resolve()}")
-

@@ -167,8 +167,11 @@ def _preload() -> None:
 
 
 def run_jobs(jobs: list[MediaJob], workers: int,
-             progress: Callable[[], None] | None = None) -> dict[str, MediaResult | SegpackError]:
-    """{segment id: result or the error} for every job; cache hits cost a stat."""
+             progress: Callable[[int, int], None] | None = None
+             ) -> dict[str, MediaResult | SegpackError]:
+    """{segment id: result or the error} for every job; cache hits cost a stat.
+
+    `progress(done, total)` counts the jobs not in the cache, from 0 as they start."""
     results: dict[str, MediaResult | SegpackError] = {}
     todo = []
     for job in jobs:
@@ -177,8 +180,11 @@ def run_jobs(jobs: list[MediaJob], workers: int,
             results[job.segment.id] = hit
         else:
             todo.append(job)
+    hits = len(results)
     if todo:
         _preload()
+        if progress:
+            progress(0, len(todo))
     # Processes pay off for ffmpeg work (encode/normalise); copying and tagging take a few
     # milliseconds a file, less than handing the job to another process (measured in bench/).
     if workers > 1 and len(todo) > 1 and wants_processing(todo[0].show):
@@ -189,12 +195,12 @@ def run_jobs(jobs: list[MediaJob], workers: int,
             for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1), strict=True):
                 results[job.segment.id] = result
                 if progress:
-                    progress()
+                    progress(len(results) - hits, len(todo))
     else:
         for job in todo:
             results[job.segment.id] = _run_one(job)
             if progress:
-                progress()
+                progress(len(results) - hits, len(todo))
     return results
 
 

@@ -15,7 +15,7 @@ Paths from manifests must stay inside the show folder (SEG302), symlinks resolve
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -250,7 +250,8 @@ class Planner(EpisodePlanner):
 
     # -- media ----------------------------------------------------------------------------
 
-    def make_media(self, workers: int) -> None:
+    def make_media(self, workers: int,
+                   progress: Callable[[str, int, int], None] | None = None) -> None:
         from feeds.media_step import file_sha256, run_jobs
 
         if self.check:
@@ -271,7 +272,8 @@ class Planner(EpisodePlanner):
                 continue
             jobs.append(MediaJob(ep.segment, self.show, self.root, source, artwork, key,
                                  self.cache / "media" / key, f"{ep.segment.id}{suffix}"))
-        results = run_jobs(jobs, workers)
+        results = run_jobs(jobs, workers, None if progress is None else
+                           lambda done, total: progress("making audio", done, total))
         by_id = {ep.segment.id: ep for ep, _, _ in self.jobs}
         for job in jobs:
             outcome = results[job.segment.id]

@@ -120,7 +120,8 @@ _SHARD_NUMBERS = itertools.count()
 
 
 def prepare(work: Work, paths: list[str], jobs: int,
-            then: Callable[[], object] | None = None) -> list[Prepared]:
+            then: Callable[[], object] | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> list[Prepared]:
     """Prepare every manifest of `paths`, in order, over `jobs` processes.
 
     `then` is called once the worker processes exist (or at once, without workers): a thread
@@ -135,9 +136,13 @@ def prepare(work: Work, paths: list[str], jobs: int,
         for module in ("feeds.feed", "feeds.preview"):  # imported once, not once per worker
             importlib.import_module(module)
         done: list[Prepared] = []
+        if progress is not None:
+            progress("reading manifests", 0, len(paths))
         for chunk, batch in map_chunks(_prepare_packed, paths, jobs, then, PARALLEL_FROM):
             done.extend(_unpack(path, packed) for path, packed in zip(chunk, batch,
                                                                       strict=True))
+            if progress is not None:
+                progress("reading manifests", len(done), len(paths))
         return done
     finally:
         _WORK = None

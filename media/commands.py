@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from segment.clikit import print_json, progress_wanted, warn
+from segment.clikit import Reporter, print_json, warn
 from segment.errors import ManifestError, SegpackError, UsageError
 from segment.models import Segment, Show
 from segment.rules import Severity
@@ -39,7 +37,9 @@ def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show |
                                 first.path, first.line, first.field)
     if not manifest.is_file():
         raise UsageError(f"{manifest}: no such manifest")
-    item = load_segment(manifest, show, show_dir)
+    from segment.config import load_settings
+
+    item = load_segment(manifest, show, show_dir, load_settings(show_dir))
     # an invalid manifest, or a valid one breaking a rule about what is written (SEG501 empty
     # title, SEG505 chapters out of order or past the end) is refused before any file changes
     blocking = item.findings if not isinstance(item.segment, Segment) else [
@@ -53,6 +53,9 @@ def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show |
     assert isinstance(item.segment, Segment)
     return item.segment, show, show_dir
 
+
+PROGRESS_FROM = 50
+"""Files from which a terminal gets a bar and a count instead of a line per file."""
 
 MEDIA_PATHS = frozenset(("SEG301", "SEG302"))
 """Rules about the manifest's own media paths, which `tag` does not use: it writes the files it
@@ -89,8 +92,11 @@ def content_note(path: Path, container: str) -> str | None:
 @click.option("--dry-run", is_flag=True, help="Print old -> new per field; write nothing.")
 @click.option("--clean", is_flag=True, help="Drop every other tag in the file too.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@click.option("--quiet", "-q", is_flag=True, help="Errors only: no line per file, no progress.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="A line per file even when a progress bar is drawn.")
 def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run: bool,
-        clean: bool, as_json: bool) -> None:
+        clean: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Write a segment's metadata into AUDIO files (MP3, M4A, Ogg, Opus, FLAC, WAV).
 
     Unrelated tags already in the files are kept unless --clean. Writes are crash-safe: the
@@ -104,13 +110,18 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
     artwork = artwork_for(segment, show, show_dir)
     paths = list(audio)
     containers: dict[Path, str] = {}
-    progress = progress_wanted(len(paths)) and not as_json and not dry_run
-    with contextlib.ExitStack() as stack:
-        on_done = None
-        if progress:
-            bar = stack.enter_context(click.progressbar(
-                length=len(paths), label="tagging", file=sys.stderr))
-            on_done = lambda _: bar.update(1)  # noqa: E731
+    reporter = Reporter(quiet=quiet or as_json or dry_run, verbose=verbose,
+                        bar_from=PROGRESS_FROM)
+    progress = reporter.steps.mode == "bar" and len(paths) >= PROGRESS_FROM
+    with reporter:
+        done = 0
+
+        def on_done(_: object) -> None:
+            nonlocal done
+            done += 1
+            reporter.progress("tagging", done, len(paths))
+
+        reporter.progress("tagging", 0, len(paths))
         results = write_many(paths, segment, show, clean=clean, dry_run=dry_run,
                              artwork=artwork, on_done=on_done, containers=containers)
     report: list[dict[str, Any]] = []
@@ -133,7 +144,7 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
             continue
         if result and not dry_run:
             written += 1
-        if progress:
+        if (progress and not verbose) or quiet:
             continue
         count = len(result)
         if dry_run:

@@ -18,9 +18,9 @@ from segment import __version__
 from segment.clikit import (
     LAZY_HELP,
     LazyGroup,
+    echo_findings,
     own_process,
     print_json,
-    progress_wanted,
     warn,
 )
 from segment.errors import SegpackError, UsageError
@@ -65,23 +65,23 @@ def cli() -> None:
 @click.option("--media", is_flag=True, help="Also check the audio and artwork files (SEG3xx).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for big folders (default: all cores; 400+ manifests).")
-@click.option("--quiet", "-q", is_flag=True, help="No summary line on standard error.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No summary line and no progress on standard error.")
 def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path | None,
              strict: bool | None, exit_zero: bool, select: tuple[str, ...],
              ignore: tuple[str, ...], media: bool, jobs: int | None, quiet: bool) -> None:
     """Check manifests and show folders like a linter; for CI and pre-commit.
 
-    PATHS are manifest files, show.yaml files or show folders. Settings come from
-    [tool.segpack] in the nearest pyproject.toml; options here override them.
+    PATHS are manifest files, show.yaml files, show folders, or audio, artwork and captions
+    files (the manifests that use them are checked). Settings come from [tool.segpack] in
+    the nearest pyproject.toml above each show folder; options here override them.
     """
-    from segment.config import load_settings, selected
+    from segment.config import find_pyproject, load_settings, reports, with_options
+    from segment.progress import Steps, default_mode
     from segment.report import FORMATS
-    from segment.validate import MediaHook, validate_paths
+    from segment.rules import Finding
+    from segment.validate import MediaHook, settings_folder, validate_paths
 
-    settings = load_settings()
-    strict = settings.get("strict", False) if strict is None else strict
-    select_ = list(select) or list(settings.get("select", ["SEG"]))
-    ignore_ = list(ignore) or list(settings.get("ignore", []))
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
@@ -90,26 +90,43 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
         from media.checks import media_findings  # composition root: see module doc
 
         hook = media_findings
+    groups: dict[Path | None, list[Path]] = {}  # paths under the same settings, in order
+    for path in paths:
+        groups.setdefault(find_pyproject(settings_folder(path)), []).append(path)
+    findings: list[Finding] = []
+    files = 0
+    failed = False
+    steps = Steps(default_mode(quiet), bar_from=50)
     gc.disable()  # many small objects and no cycles: the collector would only cost time
     try:
-        report = validate_paths(paths, settings, media_hook=hook, progress=progress_wanted,
-                                jobs=jobs or os.cpu_count() or 1)
+        for group in groups.values():
+            settings = with_options(load_settings(settings_folder(group[0])), select, ignore,
+                                    strict)
+            report = validate_paths(group, settings, media_hook=hook, progress=steps,
+                                    jobs=jobs or os.cpu_count() or 1)
+            kept = [f for f in report.findings if reports(settings, f.code)]
+            findings.extend(kept)
+            files += report.files
+            failed = failed or any(f.severity.value == "error" or (
+                settings.get("strict") and f.severity.value == "warning") for f in kept)
     finally:
         gc.enable()
-    findings = [f for f in report.findings if selected(f.code, select_, ignore_)]
-    text = FORMATS["json" if as_json else fmt](findings, report.files)
+    if len(groups) > 1:
+        findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
+    text = FORMATS["json" if as_json else fmt](findings, files)
     if output_file:
         from segment.manifest import atomic_write
 
         atomic_write(output_file, text)
+    elif fmt == "text" and not as_json:
+        echo_findings(text, findings)
     else:
         click.echo(text, nl=False)
     errors = sum(f.severity.value == "error" for f in findings)
     warnings = sum(f.severity.value == "warning" for f in findings)
     if not quiet:
-        warn(f"{report.files} file{'s' * (report.files != 1)} checked: {errors} error"
+        warn(f"{files} file{'s' * (files != 1)} checked: {errors} error"
              f"{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
-    failed = errors or (strict and warnings)
     sys.exit(0 if exit_zero or not failed else 1)
 
 

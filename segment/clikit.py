@@ -8,9 +8,14 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from segment.report import Line
+    from segment.rules import Finding
 
 
 class LazyGroup(click.Group):
@@ -94,8 +99,79 @@ def end_process(code: int = 0) -> None:
     os._exit(code)
 
 
-def progress_wanted(count: int) -> bool:
-    """Progress bars only for people: on a terminal, not under CI, and for enough work."""
+def colour_wanted(err: bool = True) -> bool:
+    """Colour on a terminal only; `NO_COLOR` (any value but empty, no-color.org) turns it off,
+    `FORCE_COLOR` on (for CI logs that show ANSI colours)."""
     import os
 
-    return count >= 50 and sys.stderr.isatty() and not os.environ.get("CI")
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = sys.stderr if err else sys.stdout
+    return stream is not None and stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+STYLES: dict[str, dict[str, Any]] = {"error": {"fg": "red", "bold": True},
+                                     "warning": {"fg": "yellow"}, "info": {"fg": "cyan"}}
+"""How a finding's code looks on a terminal, by severity."""
+
+
+def echo_lines(lines: Sequence[Line], err: bool = True) -> None:
+    """Print report lines, the code coloured by severity where colour is wanted; one write."""
+    if not lines:
+        return
+    if colour_wanted(err):
+        text = "\n".join(line.before + click.style(line.code, **STYLES[line.severity.value])
+                         + line.after for line in lines)
+        click.echo(text, err=err, color=True)
+    else:
+        click.echo("\n".join(map(str, lines)), err=err)
+
+
+def echo_findings(text: str, findings: Sequence[Finding]) -> None:
+    """`validate`'s text report on standard output: as formatted, or coloured on a terminal."""
+    if findings and colour_wanted(err=False):
+        from segment.report import Line
+
+        echo_lines([Line(f.severity, f"{f.path}:{f.line}:{f.column}: ", f.code, f" {f.message}")
+                    for f in findings], err=False)
+    else:
+        click.echo(text, nl=False)
+
+
+class Reporter:
+    """What a long command (build, tag, import) tells the person running it, on standard
+    error: progress of its long steps (`segment.progress`), then its findings grouped by code
+    (`segment.report.grouped`), errors first.
+
+    `quiet`: errors only, no progress. `verbose`: every finding on its own line.
+    `progress(step, done, total)` is the hook a pipeline calls: `done == 0` starts a step."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False, bar_from: int | None = None):
+        from segment.progress import Steps, default_mode
+
+        self.quiet, self.verbose = quiet, verbose
+        self.steps = Steps(default_mode(quiet), bar_from)
+
+    def progress(self, step: str, done: int, total: int) -> None:
+        if done == 0 or step != self.steps.label:
+            self.steps.start(step, total)
+        if done > self.steps.done:
+            self.steps.advance(done - self.steps.done)
+
+    def stop(self) -> None:
+        self.steps.stop()
+
+    def findings(self, findings: Sequence[Finding]) -> None:
+        from segment.report import grouped
+
+        self.stop()
+        shown = [f for f in findings if not self.quiet or f.severity.value == "error"]
+        echo_lines(grouped(shown, self.verbose))
+
+    def __enter__(self) -> Reporter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

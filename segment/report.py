@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 from segment.rules import RULES, Finding, Severity
@@ -60,6 +61,67 @@ def as_junit(findings: Sequence[Finding], files: int) -> str:
     root = ET.Element("testsuites")
     root.append(suite)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+GROUP_FROM = 4
+"""A code found this many times or more is told as one line (with an example), not one each."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a findings report for people: `before` + `code` + `after` (the code is
+    what a terminal colours by severity)."""
+
+    severity: Severity
+    before: str
+    code: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.before}{self.code}{self.after}"
+
+
+def grouped(findings: Sequence[Finding], verbose: bool = False) -> list[Line]:
+    """Findings for people reading a build or import: errors first, then warnings, then the
+    rest; by code, each code's findings in place order. A code found `GROUP_FROM` times or
+    more is told once, with a count and the first as an example, unless `verbose`:
+
+        SEG213 warning in 50 files: the article page's URL is unknown
+          e.g. segments/a.md:11:3: no source page URL (source.url): ...
+        (repeated findings are grouped by code: --verbose lists each one)
+    """
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1}
+    by_code: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: (rank.get(f.severity, 2), f.code, f.path, f.line,
+                                             f.column)):
+        by_code.setdefault(f.code, []).append(f)
+    lines: list[Line] = []
+    folded = False
+    for code, found in by_code.items():
+        if verbose or len(found) < GROUP_FROM:
+            lines.extend(Line(f.severity, f"{f.path}:{f.line}:{f.column}: ", f.code,
+                              f" {f.message}") for f in found)
+            continue
+        folded = True
+        first = found[0]
+        files = len({f.path for f in found})
+        rule = RULES.get(code)
+        where = f"{files} files" if files == len(found) else \
+            f"{len(found)} places in {files} file{'s' * (files != 1)}"
+        lines.append(Line(first.severity, "", code,
+                          f" {first.severity.value} in {where}: "
+                          f"{rule.summary if rule else first.message}\n  e.g. {first.path}:"
+                          f"{first.line}:{first.column}: {first.message}"))
+    if folded:
+        lines.append(Line(Severity.INFO, "(repeated findings are grouped by code: --verbose "
+                          "lists each one)", "", ""))
+    return lines
+
+
+def counts_by_code(findings: Sequence[Finding]) -> str:
+    """`50 SEG210, 50 SEG213`: what a no-change build says instead of replaying findings."""
+    counts = Counter(f.code for f in findings)
+    return ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
 
 
 FORMATS: dict[str, Callable[[Sequence[Finding], int], str]] = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,19 @@ from segment.loading import (
     load_show_file,
     load_show_folder,
     manifests_in,
+    show_dir_for,
 )
+from segment.models import Segment
+from segment.progress import Steps
 from segment.rules import Finding
 
 MediaHook = Callable[[SegmentFile, Path], Iterable[Finding]]
+
+REFERENCED = frozenset((".mp3", ".m4a", ".mp4", ".m4b", ".aac", ".ogg", ".oga", ".opus",
+                        ".flac", ".wav", ".wave", ".jpg", ".jpeg", ".png", ".vtt", ".srt"))
+"""Suffixes of the files manifests point at (audio, artwork, captions). Given such a file,
+validate checks the manifests that use it: a pre-commit hook passes the changed audio, and the
+manifests describing it are what may have gone wrong."""
 
 
 @dataclass
@@ -32,9 +40,10 @@ class Report:
 
 def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None,
                    media_hook: MediaHook | None = None,
-                   progress: Callable[[int], bool] | None = None,
+                   progress: Steps | None = None,
                    jobs: int = 1) -> Report:
-    """Validate manifests, show.yaml files and show folders; findings sorted by place.
+    """Validate manifests, show.yaml files, show folders, and the manifests that use the
+    audio, artwork or captions files given; findings sorted by place.
 
     `jobs` > 1 reads big folders in that many processes, except with a `media_hook`, which
     needs every segment whole."""
@@ -44,6 +53,7 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
     bar = _Bar(progress)
 
     loose: list[SegmentFile] = []
+    referenced: list[Path] = []
     try:
         for path in paths:
             if path.is_dir():
@@ -63,15 +73,21 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
                 report.findings.extend(load_show_file(path)[1])
                 report.files += 1
                 continue
+            elif path.suffix.lower() in REFERENCED:
+                referenced.append(path)
+                continue
             else:
                 items = [load_segment(path, settings=settings)]
                 loose.extend(items)
                 report.files += 1
-            for item in items:
-                report.findings.extend(item.findings)
-                if media_hook and item.segment is not None:
-                    report.findings.extend(media_hook(item, path if path.is_dir() else
-                                                      item.path.parent))
+            _check_media(report, items, media_hook, path if path.is_dir() else None)
+        if referenced:
+            known = {item.path.resolve() for item in loose}
+            users = [p for p in manifests_using(referenced) if p.resolve() not in known]
+            items = [load_segment(p, settings=settings) for p in users]
+            loose.extend(items)
+            report.files += len(items)
+            _check_media(report, items, media_hook, None)
     finally:
         bar.stop()
     report.findings.extend(duplicate_findings(loose))
@@ -79,47 +95,83 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
     return report
 
 
+def _check_media(report: Report, items: list[SegmentFile], media_hook: MediaHook | None,
+                 show_dir: Path | None) -> None:
+    """Findings of each item plus, with a hook, of the files it points at (paths in a manifest
+    are relative to its show folder, whichever way the manifest was given)."""
+    for item in items:
+        report.findings.extend(item.findings)
+        if media_hook and item.segment is not None:
+            report.findings.extend(media_hook(item, show_dir or show_dir_for(item.path)))
+
+
+def manifests_using(files: list[Path]) -> list[Path]:
+    """The manifests whose audio.file, image.file or captions is one of `files`, found in the
+    show folder above each file (the nearest folder with show.yaml or segments/).
+
+    A manifest is parsed only when the file's name appears in its text, so a changed audio
+    file in a 10,000-episode show costs a read of the manifests, not a parse."""
+    by_show: dict[Path, set[Path]] = {}
+    for path in files:
+        root = show_folder_above(path)
+        if root is not None:
+            by_show.setdefault(root, set()).add(path.resolve())
+    found: list[Path] = []
+    for root, wanted in by_show.items():
+        names = {p.name.encode() for p in wanted}
+        for manifest in manifests_in(root):
+            try:
+                text = manifest.read_bytes()
+            except OSError:
+                continue
+            if any(name in text for name in names) and _uses(manifest, root, wanted):
+                found.append(manifest)
+    return found
+
+
+def _uses(manifest: Path, root: Path, wanted: set[Path]) -> bool:
+    item = load_segment(manifest)
+    seg = item.segment
+    if not isinstance(seg, Segment):
+        return True  # cannot tell: check it, its findings say what is wrong
+    return any((root / rel).resolve() in wanted
+               for rel in (seg.audio.file, seg.image.file, seg.captions) if rel)
+
+
+def show_folder_above(path: Path) -> Path | None:
+    """The nearest folder at or above `path`'s folder that is a show folder."""
+    for folder in path.resolve().parents:
+        if is_show_folder(folder):
+            return folder
+    return None
+
+
 class _Bar:
-    """A progress bar on standard error for each folder, when `wanted(count)` says so.
+    """Adapts `Steps` to what the loader reports (`segment.loading.Progress`): one bar per
+    folder. The loader forks worker processes; `Steps` draws from this thread only."""
 
-    Drawn from this thread, never rich's refresh thread: the loader forks worker processes,
-    and a process must not fork while another of its threads may hold a lock."""
-
-    EVERY = 0.1
-    """Seconds between redraws."""
-
-    def __init__(self, wanted: Callable[[int], bool] | None):
-        self.wanted = wanted
-        self.progress: Any = None
-        self.task: Any = None
-        self.drawn = 0.0
+    def __init__(self, steps: Steps | None):
+        self.steps = steps
 
     def start(self, total: int) -> None:
-        self.stop()
-        if self.wanted is None or not self.wanted(total):
-            return
-        from rich.progress import Progress
-
-        self.progress = Progress(console=_stderr_console(), transient=True, auto_refresh=False)
-        self.progress.start()
-        self.task = self.progress.add_task("validating", total=total)
+        if self.steps is not None:
+            self.steps.start("validating", total)
 
     def advance(self, count: int) -> None:
-        if self.progress is None:
-            return
-        self.progress.advance(self.task, count)
-        now = time.monotonic()
-        if now - self.drawn >= self.EVERY:
-            self.progress.refresh()
-            self.drawn = now
+        if self.steps is not None:
+            self.steps.advance(count)
 
     def stop(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None
+        if self.steps is not None:
+            self.steps.stop()
 
 
-def _stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True)
+def settings_folder(path: Path) -> Path:
+    """Where a path's settings are looked up from (`segment.config`): its show folder."""
+    if path.is_dir():
+        return path
+    if path.name == SHOW_FILE:
+        return path.parent
+    if path.suffix.lower() in REFERENCED:
+        return show_folder_above(path) or path.parent
+    return show_dir_for(path)

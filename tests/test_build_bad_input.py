@@ -198,8 +198,8 @@ def test_a_failed_build_leaves_no_sync_thread_running(built, capsys, monkeypatch
 
     real = prepare.prepare
 
-    def fill_the_disk(work, paths, jobs, then=None):
-        real(work, paths[:1], jobs, then)
+    def fill_the_disk(work, paths, jobs, then=None, progress=None):
+        real(work, paths[:1], jobs, then, progress)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(prepare, "prepare", fill_the_disk)

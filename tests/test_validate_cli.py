@@ -123,11 +123,57 @@ def test_settings_from_pyproject(capsys, show_with_error: Path, monkeypatch) -> 
     assert code == 1  # strict from settings: the remaining warning fails
 
 
-def test_bad_settings_are_a_usage_error(capsys, tmp_path: Path, monkeypatch) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.segpack]\nignroe = []\n", encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, "validate", str(EXAMPLE))
-    assert code == 2 and "ignroe" in err and "Traceback" not in err
+def test_settings_are_found_from_the_show_folder_not_the_current_one(
+        capsys, show_with_error: Path, tmp_path: Path, monkeypatch) -> None:
+    """Run from anywhere, a show's settings are its own (the nearest pyproject.toml with
+    [tool.segpack] above the show folder; one without the table is passed by)."""
+    project = show_with_error.parent
+    (project / "pyproject.toml").write_text('[tool.segpack]\nignore = ["SEG202"]\n',
+                                            encoding="utf-8")
+    (show_with_error / "pyproject.toml").write_text('[project]\nname = "x"\n',
+                                                    encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pyproject.toml").write_text('[tool.segpack]\nstrict = true\n',
+                                              encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    broken = show_with_error / "segments" / "broken.md"
+    for target in (show_with_error, broken, show_with_error / "show.yaml"):
+        code, out, _ = run(capsys, "validate", "--json", str(target))
+        assert code == 0 and "SEG202" not in out, target  # not strict, SEG202 ignored
+
+
+def test_paths_under_different_settings_each_get_their_own(capsys, example_show: Path,
+                                                             show_with_error: Path,
+                                                             tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(show_with_error, other)
+    (other / "pyproject.toml").write_text('[tool.segpack]\nignore = ["SEG2"]\n',
+                                          encoding="utf-8")
+    code, out, _ = run(capsys, "validate", "--json", str(show_with_error), str(other))
+    found = json.loads(out)["findings"]
+    assert code == 1  # the broken manifest of the first show, where SEG202 counts
+    assert {f["path"] for f in found if f["code"] == "SEG202"} == {str(show_with_error /
+                                                                   "segments/broken.md")}
+    assert not [f for f in found if f["path"].startswith(str(other)) and
+                f["code"].startswith("SEG2")]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[tool.segpack]\nignroe = []\n", ["ignroe", "known:"]),
+    ("[tool.segpack]\nstrict = \"yes\"\n", ["strict = 'yes'", "true or false"]),
+    ("[tool.segpack]\nselect = \"SEG2\"\n", ["select", "a list of rule code prefixes"]),
+    ("[tool.segpack]\nwords-per-minute = [220, 90]\n", ["words-per-minute", "[low, high]"]),
+    ("[tool.segpack\n", ["cannot read settings"]),
+])
+def test_bad_settings_are_a_usage_error(capsys, example_show: Path, text: str,
+                                        words: list[str]) -> None:
+    (example_show / "pyproject.toml").write_text(text, encoding="utf-8")
+    for command in (["validate"], ["build", "-o", str(example_show.parent / "public")]):
+        code, _, err = run(capsys, *command, str(example_show))
+        assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
+        assert all(word in err for word in words), err
+        assert "pyproject.toml" in err
 
 
 def test_usage_errors_exit_2(capsys) -> None:
@@ -201,6 +247,7 @@ def test_progress_bar_thread_never_runs_while_workers_fork(tmp_path: Path) -> No
     """rich draws its bar from a thread; forking workers while it may hold a lock could
     deadlock them, so each folder's bar is stopped before the next folder's workers fork."""
     global _FORKED_WITH
+    from segment.progress import Steps
     from segment.validate import validate_paths
 
     source = next((EXAMPLE / "segments").glob("*.md")).read_text(encoding="utf-8")
@@ -219,7 +266,7 @@ def test_progress_bar_thread_never_runs_while_workers_fork(tmp_path: Path) -> No
     before = {t.ident for t in threading.enumerate()}  # other tests' threads may linger
     _FORKED_WITH = []
     try:
-        report = validate_paths(folders, progress=lambda count: True, jobs=2)
+        report = validate_paths(folders, progress=Steps("bar"), jobs=2)
         forks = list(_FORKED_WITH)
     finally:
         _FORKED_WITH = None
