@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from feeds import uptodate
-from feeds.cache import cache_dir_for
+from feeds.cache import cache_dir_for, code_key
 from feeds.output import build_lock, check_output
 from segment import __version__
 from segment.config import reports
@@ -113,7 +113,8 @@ def build(options: BuildOptions) -> BuildResult:
     check_output(output, root)
     if options.check:
         return _finish(full_build(options), options)
-    key = uptodate.options_key(root.resolve(), output.resolve(), options.settings, __version__)
+    key = uptodate.options_key(root.resolve(), output.resolve(), options.settings,
+                               f"{__version__} {code_key()}")
     with build_lock(output, options.wait):
         state = uptodate.previous_state(root, output, key)
         if state is not None:

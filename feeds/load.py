@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from feeds.cache import FORMAT
+from feeds.cache import FORMAT, code_key
 from feeds.output import swap_in
 from feeds.uptodate import list_manifests
 from segment import __version__
@@ -60,7 +60,8 @@ def _header(root: Path, settings: dict[str, Any]) -> str:
         show_bytes = show.read_bytes()
     except OSError:
         show_bytes = b""
-    text = json.dumps({"format": FORMAT, "version": __version__, "settings": settings},
+    text = json.dumps({"format": FORMAT, "version": __version__, "code": code_key(),
+                       "settings": settings},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode() + b"\0" + show_bytes).hexdigest()
 
