@@ -143,7 +143,7 @@ def _finish(result: BuildResult, options: BuildOptions) -> BuildResult:
 
 def _finding(data: dict[str, Any]) -> Finding:
     return Finding(data["code"], data["message"], data["path"], data["line"], data["column"],
-                   data["field"], Severity(data["severity"]))
+                   data["field"])
 
 
 def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:

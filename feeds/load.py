@@ -40,7 +40,7 @@ from segment.loading import (
     load_show_file,
 )
 from segment.models import Segment
-from segment.rules import Finding, Severity
+from segment.rules import Finding
 
 if TYPE_CHECKING:
     from feeds.prepare import Rendered
@@ -103,8 +103,7 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
         show, found = load_show_file(show_path)
     else:
         found.append(Finding("SEG403", f"no {SHOW_FILE} in {root}: the feed needs a title, "
-                             "description and language; create it", str(root),
-                             severity=Severity.ERROR))
+                             "description and language; create it", str(root)))
     paths = list_manifests(root)
     if not paths:
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))

@@ -39,7 +39,7 @@ from feeds.transcripts import (
 from feeds.xmltext import clean, has_invalid
 from segment.errors import SegpackError
 from segment.models import AUDIO_TYPES, Segment, Show
-from segment.rules import Finding, Severity, inside
+from segment.rules import Finding, inside
 from segment.timecode import format_duration
 
 if TYPE_CHECKING:
@@ -69,6 +69,13 @@ def guess_type(url: str) -> str | None:
     return AUDIO_TYPES.get(_suffix(url))
 
 
+def _edits_length(show: Show) -> bool:
+    """True when the build adds stings or trims silence: the published audio is then meant to
+    last longer or shorter than the declared duration (`validate --media` checks the source)."""
+    audio = show.audio
+    return bool(audio.intro or audio.outro or audio.trim_silence)
+
+
 class EpisodePlanner:
     """Plans episodes one segment at a time: what is published where, and what the feed says.
 
@@ -90,23 +97,19 @@ class EpisodePlanner:
 
     # -- findings -------------------------------------------------------------------------
 
-    def _error(self, code: str, message: str, path: str, into: list | None = None) -> None:
-        (self.findings if into is None else into).append(
-            Finding(code, message, path, severity=Severity.ERROR))
-
-    def _warn(self, code: str, message: str, path: str, into: list | None = None) -> None:
-        (self.findings if into is None else into).append(
-            Finding(code, message, path, severity=Severity.WARNING))
+    def _find(self, code: str, message: str, path: str, into: list | None = None) -> None:
+        """Record a finding (its severity is its rule's, `segment.rules`)."""
+        (self.findings if into is None else into).append(Finding(code, message, path))
 
     def _local(self, rel: str, where: str, field: str) -> Path | None:
         """A file named in a manifest, when it exists inside the show folder."""
         target = self.root / rel
         if not inside(target, self.root):
-            self._error("SEG302", f"{field}: {rel!r} leaves the show folder; keep files "
+            self._find("SEG302", f"{field}: {rel!r} leaves the show folder; keep files "
                         "inside it", where)
             return None
         if not target.is_file():
-            self._error("SEG301", f"{field}: {rel!r} not found (relative to {self.root})",
+            self._find("SEG301", f"{field}: {rel!r} not found (relative to {self.root})",
                         where)
             return None
         self.input_files.append(target)
@@ -125,7 +128,7 @@ class EpisodePlanner:
             try:
                 load_artwork(found)
             except SegpackError as exc:
-                self._warn("SEG306", f"image.file: {rel}: {exc.message}; left out of the feed "
+                self._find("SEG306", f"image.file: {rel}: {exc.message}; left out of the feed "
                            "and tags", where)
                 found = None
         self._images[rel] = found
@@ -146,7 +149,7 @@ class EpisodePlanner:
                             ("summary", has_invalid(seg.summary)),
                             ("transcript", transcript != seg.transcript)):
             if dirty:
-                self._warn("SEG214", f"{name}: holds characters XML cannot carry (control "
+                self._find("SEG214", f"{name}: holds characters XML cannot carry (control "
                            "characters); the feed and pages leave them out", where)
         ep.transcript_body = html_paragraphs(transcript)
         self.files[f"transcripts/{sid}.txt"] = plain_text(transcript)
@@ -162,7 +165,7 @@ class EpisodePlanner:
                 try:
                     timed = timed_files(found)
                 except SegpackError as exc:
-                    self._error("SEG301", f"captions: {exc.message}", where)
+                    self._find("SEG301", f"captions: {exc.message}", where)
                     timed = {}
                 for suffix, (mime, text) in timed.items():
                     self.files[f"transcripts/{sid}{suffix}"] = text
@@ -206,11 +209,11 @@ class EpisodePlanner:
         elif audio.direct_link:
             mime = audio.type or guess_type(audio.direct_link)
             if audio.length is None:
-                self._warn("SEG307", "audio.length: the size behind the direct link is "
+                self._find("SEG307", "audio.length: the size behind the direct link is "
                            "unknown; the enclosure says length 0 (add audio.length in bytes)",
                            where)
             if mime is None:
-                self._warn("SEG307", "audio.type: the direct link's type is unknown; the "
+                self._find("SEG307", "audio.type: the direct link's type is unknown; the "
                            "enclosure says audio/mpeg (add audio.type)", where)
             ep.enclosure = Enclosure(audio.direct_link, audio.length or 0, mime or "audio/mpeg")
         for url in audio.alternates:
@@ -231,7 +234,7 @@ class Planner(EpisodePlanner):
         self.image_url: str | None = None
         self.image_src: str | None = None
         if not base_url(show):
-            self._error("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
+            self._find("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
                         "feed cannot link its media and transcripts; add feed_url",
                         self.show_file)
         self._show_image()
@@ -267,7 +270,7 @@ class Planner(EpisodePlanner):
                               file_sha256(artwork, self.memo) if artwork else None, suffix,
                               stings)
             except OSError as exc:
-                self._error("SEG304", f"audio.file: cannot read {source}: {exc.strerror}",
+                self._find("SEG304", f"audio.file: cannot read {source}: {exc.strerror}",
                             str(source), self.media_findings)
                 continue
             jobs.append(MediaJob(ep.segment, self.show, self.root, source, artwork, key,
@@ -278,7 +281,7 @@ class Planner(EpisodePlanner):
         for job in jobs:
             outcome = results[job.segment.id]
             if isinstance(outcome, SegpackError):
-                self._error("SEG304", f"audio.file: {outcome}", str(job.source),
+                self._find("SEG304", f"audio.file: {outcome}", str(job.source),
                             self.media_findings)
                 continue
             self._use_copy(by_id[job.segment.id], outcome, job.name)
@@ -313,7 +316,7 @@ class Planner(EpisodePlanner):
         except ImportError:
             return
         except SegpackError as exc:
-            self._error("SEG304", f"audio.file: {exc}", str(source), self.media_findings)
+            self._find("SEG304", f"audio.file: {exc}", str(source), self.media_findings)
             return
         ep.enclosure = Enclosure(self.base + f"media/{ep.segment.id}{source.suffix}",
                                  info.size, info.mime)
@@ -322,10 +325,10 @@ class Planner(EpisodePlanner):
     def _probed(self, ep: Episode, seconds: float) -> None:
         declared = ep.segment.duration
         ep.duration, ep.duration_source = seconds, "probed"
-        if abs(seconds - declared) > 1:
-            self._warn("SEG303", f"duration: declared {format_duration(declared)}, the audio "
-                       f"lasts {format_duration(round(seconds, 3))}; the feed uses the audio's",
-                       self.manifest_of[ep.segment.id], self.media_findings)
+        if abs(seconds - declared) > 1 and not _edits_length(self.show):
+            self._find("SEG303", f"duration: declared {format_duration(declared)}, the audio "
+                       f"lasts {format_duration(round(seconds, 3))}; fix the manifest or the "
+                       "audio", self.manifest_of[ep.segment.id], self.media_findings)
 
     def save_memo(self) -> None:
         if self.memo:

@@ -39,7 +39,10 @@ class Rule:
 
 @dataclass
 class Finding:
-    """One thing wrong, where it is: the record every formatter prints."""
+    """One thing wrong, where it is: the record every formatter prints.
+
+    Its severity is its rule's, wherever it is raised (validate, tag, build): a code has one
+    severity, and a code not in the registry is refused when the finding is made."""
 
     code: str
     message: str
@@ -47,21 +50,22 @@ class Finding:
     line: int = 1
     column: int = 1
     field: str | None = None
-    severity: Severity = None  # type: ignore[assignment]  # None: the rule's own, set below
 
     def __post_init__(self) -> None:
-        if self.severity is None:
-            self.severity = RULES[self.code].severity if self.code in RULES else Severity.ERROR
+        if self.code not in RULES:
+            raise ValueError(f"{self.code}: not a rule in segment.rules; declare it first")
+
+    @property
+    def severity(self) -> Severity:
+        return RULES[self.code].severity
 
     def as_tuple(self) -> tuple:
         """Plain values, for caches and for sending between processes (`from_tuple`)."""
-        return (self.code, self.message, self.path, self.line, self.column, self.field,
-                self.severity.value)
+        return (self.code, self.message, self.path, self.line, self.column, self.field)
 
     @classmethod
-    def from_tuple(cls, values: tuple) -> Finding:
-        code, message, path, line, column, field_name, severity = values
-        return cls(code, message, path, line, column, field_name, Severity(severity))
+    def from_tuple(cls, values: tuple | list) -> Finding:
+        return cls(*values)
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity.value, "message": self.message,
@@ -154,7 +158,7 @@ declare("SEG307", "enclosure-unknown", W, "direct link without audio.length or a
 # SEG4xx: show-wide -----------------------------------------------------------------------------
 declare("SEG401", "duplicate-id", E, "two segments share an id")
 declare("SEG402", "duplicate-guid", E, "two segments share a GUID")
-declare("SEG403", "no-show", W, "folder has segments but no show.yaml")
+declare("SEG403", "no-show", E, "folder has segments but no show.yaml, which the feed needs")
 declare("SEG404", "no-feed-url", W, "show.yaml has no feed_url (atom:link self, podcast:guid)")
 declare("SEG405", "id-filename", W, "manifest id differs from its file name")
 declare("SEG406", "no-media-base-url", E, "media to publish but neither media_base_url nor "

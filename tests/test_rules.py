@@ -36,3 +36,17 @@ def test_every_case_code_is_registered_and_every_rule_has_docs() -> None:
             assert code in RULES
     for rule in RULES.values():
         assert rule.summary and rule.name and rule.code[:4] == "SEG" + rule.code[3]
+
+
+def test_a_finding_has_its_rules_severity_and_no_other() -> None:
+    """One severity per code, wherever the finding is raised (validate, tag, build)."""
+    from segment.rules import Finding
+
+    for code, rule in RULES.items():
+        finding = Finding(code, "message", "where.md")
+        assert finding.severity == rule.severity
+        assert Finding.from_tuple(finding.as_tuple()) == finding
+    with pytest.raises(TypeError):
+        Finding("SEG303", "message", "where.md", severity="warning")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="not a rule"):
+        Finding("SEG999", "message", "where.md")
