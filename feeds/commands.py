@@ -51,8 +51,6 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
     pyproject.toml above SHOW_DIR. Exit status: 0 built (warnings allowed), 1 errors
     (or warnings with --strict; the previous output is left as it was), 2 usage error.
     """
-    import gc
-
     from feeds.build import BuildFailed, BuildOptions
     from feeds.build import build as run_build
     from segment.config import load_settings, with_options
@@ -62,7 +60,6 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
     strict = bool(settings.get("strict", False)) if strict is None else strict
     settings = with_options({k: v for k, v in settings.items() if k != "strict"}, select,
                             ignore)
-    gc.disable()  # short-lived, builds many small objects and frees them at exit: GC only costs
 
     reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
     options = BuildOptions(show_dir=show_dir, output=output,

@@ -84,7 +84,6 @@ class Loaded:
 def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
                      jobs: int = 1, staging: str | None = None, old_output: str = "",
                      previous: dict[str, list] | None = None,
-                     then: Callable[[], object] | None = None,
                      progress: Callable[[str, int, int], None] | None = None) -> Loaded:
     """Load the show: parse (or take from the cache) every manifest, and let `feeds.prepare`
     plan and render the self-contained segments (their files written into `staging` unless it
@@ -118,7 +117,7 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     stats: dict[str, list[int]] = {}
     parsed = reused = 0
     try:
-        for path, done in zip(paths, prepare(work, paths, jobs, then, progress), strict=True):
+        for path, done in zip(paths, prepare(work, paths, jobs, progress), strict=True):
             segments.append(done.item)
             parsed += done.parsed
             reused += done.reused

@@ -120,25 +120,19 @@ _SHARD_NUMBERS = itertools.count()
 
 
 def prepare(work: Work, paths: list[str], jobs: int,
-            then: Callable[[], object] | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> list[Prepared]:
-    """Prepare every manifest of `paths`, in order, over `jobs` processes.
-
-    `then` is called once the worker processes exist (or at once, without workers): a thread
-    it starts is never running while this process forks."""
+    """Prepare every manifest of `paths`, in order, over `jobs` processes."""
     global _WORK
     _WORK = work
     try:
         if not workers_wanted(jobs, len(paths), PARALLEL_FROM):
-            if then is not None:
-                then()
             return _prepare_chunk(paths)
         for module in ("feeds.feed", "feeds.preview"):  # imported once, not once per worker
             importlib.import_module(module)
         done: list[Prepared] = []
         if progress is not None:
             progress("reading manifests", 0, len(paths))
-        for chunk, batch in map_chunks(_prepare_packed, paths, jobs, then, PARALLEL_FROM):
+        for chunk, batch in map_chunks(_prepare_packed, paths, jobs, None, PARALLEL_FROM):
             done.extend(_unpack(path, packed) for path, packed in zip(chunk, batch,
                                                                       strict=True))
             if progress is not None:

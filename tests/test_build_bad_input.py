@@ -186,20 +186,21 @@ def test_corrupt_cache_is_ignored(built, capsys) -> None:
     assert run(show, "-o", out, capsys=capsys)[0] == 0
 
 
-def test_a_failed_build_leaves_no_sync_thread_running(built, capsys, monkeypatch) -> None:
-    """The thread that syncs the staging folder starts with the workers; a build that fails
-    after that (here: the disk fills up while manifests are prepared) must stop it, say so in
-    one line and leave the previous output as it was."""
+def test_a_failed_build_leaves_no_thread_running_and_the_collector_on(built, capsys,
+                                                                     monkeypatch) -> None:
+    """A build that fails midway (here: the disk fills up while manifests are prepared) says
+    so in one line, leaves the previous output and cache as they were, no thread of its own
+    running, and the garbage collector as it found it (on, for an in-process caller)."""
     import errno
+    import gc
     import threading
 
     from feeds import prepare
-    from feeds.build import Syncer
 
     real = prepare.prepare
 
-    def fill_the_disk(work, paths, jobs, then=None, progress=None):
-        real(work, paths[:1], jobs, then, progress)
+    def fill_the_disk(work, paths, jobs, progress=None):
+        real(work, paths[:1], jobs, progress)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(prepare, "prepare", fill_the_disk)
@@ -207,9 +208,28 @@ def test_a_failed_build_leaves_no_sync_thread_running(built, capsys, monkeypatch
     (show / "segments" / "a.md").touch()
     cache = out.parent / ".segpack-cache" / out.name
     store = sorted(p.read_bytes() for p in (cache / "manifests").iterdir())
+    threads = set(threading.enumerate())
+    assert gc.isenabled()
     err = fails(show, out, before, capsys, "build stopped: No space left on device")
     assert err.count("\n") == 1
-    assert not [t for t in threading.enumerate() if t.name == Syncer.THREAD_NAME]
+    assert set(threading.enumerate()) <= threads
+    assert gc.isenabled()
     # the manifest cache is the last good build's, and this one's shards are gone
     assert sorted(p.read_bytes() for p in (cache / "manifests").iterdir()) == store
     assert not [p.name for p in cache.iterdir() if "manifests." in p.name]
+
+
+def test_an_in_process_build_leaves_the_collector_as_it_was(built, capsys) -> None:
+    import gc
+
+    show, out, _ = built
+    (show / "segments" / "a.md").touch()
+    assert run(show, "-o", out, capsys=capsys)[0] == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        (show / "segments" / "a.md").touch()
+        assert run(show, "-o", out, capsys=capsys)[0] == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
