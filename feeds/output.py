@@ -8,7 +8,6 @@ a folder segpack did not build (or one holding the show itself), so `-o ~` canno
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 from feeds.cache import lock_path_for
 from segment.clikit import warn
 from segment.errors import PublishError, UsageError
-from segment.manifest import fsync_dir
+from segment.manifest import fsync_dir, sync_file_system  # noqa: F401 (feeds.build uses it)
 
 GENERATOR_MARK = b"<generator>segpack"
 
@@ -125,30 +124,6 @@ def swap_in(staging: Path, output: Path) -> Path | None:
                            output) from None
     fsync_dir(output.parent)
     return old
-
-
-def sync_file_system(folder: Path) -> None:
-    """Write the file system holding `folder` to disk (Linux syncfs(2)): unlike os.sync(),
-    it does not wait for other file systems' writeback. os.sync() where syncfs is missing."""
-    syncfs = _syncfs()
-    if syncfs is not None:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            if syncfs(fd) == 0:  # ctypes releases the GIL during the call
-                return
-        finally:
-            os.close(fd)
-    os.sync()
-
-
-@functools.lru_cache(maxsize=1)
-def _syncfs():
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).syncfs
-    except (OSError, AttributeError):
-        return None
 
 
 def _exchange(new: Path, current: Path) -> bool:

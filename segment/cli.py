@@ -30,7 +30,7 @@ LAZY = {
     "tags": "media.commands:tags",
     "fields": "media.commands:fields",
     "build": "feeds.commands:build",
-    "import": "feeds.import_commands:import_group",
+    "import": "segment.importers.commands:import_group",
 }
 LAZY_HELP.update({
     "tag": "Write a segment's metadata into audio files.",

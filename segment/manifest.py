@@ -8,6 +8,7 @@ round-trip mode so a person's comments and key order survive a rewrite, and thro
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import stat
@@ -197,6 +198,30 @@ def atomic_write(path: str | Path, data: bytes | str, *, sync: bool = True) -> N
         fsync_dir(path.parent)
 
 
+def sync_file_system(folder: Path) -> None:
+    """Write the file system holding `folder` to disk (Linux syncfs(2)): unlike os.sync(),
+    it does not wait for other file systems' writeback. os.sync() where syncfs is missing."""
+    syncfs = _syncfs()
+    if syncfs is not None:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            if syncfs(fd) == 0:  # ctypes releases the GIL during the call
+                return
+        finally:
+            os.close(fd)
+    os.sync()
+
+
+@functools.lru_cache(maxsize=1)
+def _syncfs():
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
     try:
@@ -235,6 +260,12 @@ def write_manifest(path: str | Path, updates: dict[str, Any], body: str | None =
     `updates` is merged key by key into nested mappings; keys not mentioned are left alone.
     """
     path = Path(path)
+    atomic_write(path, updated_text(path, updates, body, remove))
+
+
+def updated_text(path: Path, updates: dict[str, Any], body: str | None = None,
+                 remove: tuple[str, ...] = ()) -> str:
+    """The text `write_manifest` would write (the manifest need not exist yet)."""
     yaml = _round_trip_yaml()
     if path.exists():
         text = read_text(path)
@@ -251,7 +282,7 @@ def write_manifest(path: str | Path, updates: dict[str, Any], body: str | None =
         doc.pop(key, None)
     stream = io.StringIO()
     yaml.dump(doc, stream)
-    atomic_write(path, f"{FENCE}\n{stream.getvalue()}{FENCE}\n{new_body.strip()}\n")
+    return f"{FENCE}\n{stream.getvalue()}{FENCE}\n{new_body.strip()}\n"
 
 
 def merge_into(doc: Any, updates: dict[str, Any]) -> None:

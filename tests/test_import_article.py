@@ -87,7 +87,7 @@ def test_reference_page_reproduces_the_committed_example(seed, tmp_path, run_imp
     assert "not found: publication date: not in page" in err
 
 
-def test_reimport_updates_in_place_keeping_edits(seed, tmp_path, run_import):
+def test_reimport_keeps_edits_and_follows_page_changes(seed, tmp_path, run_import):
     out = tmp_path / "segments"
     assert run_import("article", str(seed), "-o", str(out), "--publisher", "VOA",
                       "--language", "en")[0] == 0
@@ -96,27 +96,58 @@ def test_reimport_updates_in_place_keeping_edits(seed, tmp_path, run_import):
     text = text.replace("published: null", 'published: "2016-03-30T12:00:00Z"  # from the '
                         "archive")
     text = text.replace("title: Momentum Against ISIL Builds", "title: Edited title")
+    text = text.replace("duration: '3:41'", "duration: '3:42'")  # the producer's correction
     path.write_text(text, encoding="utf-8")
-    code, _, err = run_import("article", str(seed), "-o", str(out))  # no --publisher now
+    page = tmp_path / "page.txt"  # the same page, its teaser rewritten since
+    page.write_text(seed.read_text(encoding="utf-8").replace(
+        "The last few weeks have not been good", "The past weeks have not been good"),
+        encoding="utf-8")
+
+    code, out_text, err = run_import("article", str(page), "-o", str(out), "--dry-run")
+    assert code == 0, err
+    assert path.read_text(encoding="utf-8") == text  # a dry run writes nothing
+    assert "would be updated" in out_text
+    assert "title: kept 'Edited title' (your edit; the page has not changed)" in out_text
+    assert "duration: kept '3:42'" in out_text
+    assert "summary: 'The last few weeks" in out_text and "-> 'The past weeks" in out_text
+
+    code, _, err = run_import("article", str(page), "-o", str(out))  # no --publisher now
     assert code == 0, err
     again = read_manifest(path).meta.data
     assert again["published"] == "2016-03-30T12:00:00Z"  # the person's edit: page has none
-    assert again["title"] == "Momentum Against ISIL Builds"  # the page supplies it
+    assert again["title"] == "Edited title"  # edited, and the page's title did not change
+    assert again["duration"] == "3:42"
+    assert again["summary"].startswith("The past weeks")  # the page changed, not edited
     assert again["source"]["publisher"] == "VOA"  # not replaced by nothing
     assert again["language"] == "en"
     assert "# from the archive" in path.read_text(encoding="utf-8")
-    assert sorted(p.name for p in out.iterdir()) == ["momentum-against-isil-builds.md"]
+    assert sorted(p.name for p in out.iterdir()) == [".segpack-import",
+                                                      "momentum-against-isil-builds.md"]
+
+
+def test_reimport_without_a_record_keeps_what_differs(seed, tmp_path, run_import):
+    out = tmp_path / "segments"
+    assert run_import("article", str(seed), "-o", str(out), "--language", "en")[0] == 0
+    path = out / "momentum-against-isil-builds.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "title: Momentum Against ISIL Builds", "title: Mine"), encoding="utf-8")
+    for record in (out / ".segpack-import").iterdir():
+        record.unlink()
+    code, out_text, _ = run_import("article", str(seed), "-o", str(out))
+    assert code == 0
+    assert read_manifest(path).meta.data["title"] == "Mine"
+    assert "no import record tells whether you edited it" in out_text
 
 
 def test_reimport_finds_the_manifest_by_source_url_after_a_rename(tmp_path, run_import):
     out = tmp_path / "segments"
     page = PAGES[0]
     assert run_import("article", str(page), "-o", str(out))[0] == 0
-    (first,) = out.iterdir()
+    (first,) = out.glob("*.md")
     renamed = first.with_name("my-own-name.md")
     first.rename(renamed)
     assert run_import("article", str(page), "-o", str(out))[0] == 0
-    assert [p.name for p in out.iterdir()] == ["my-own-name.md"]
+    assert sorted(p.name for p in out.glob("*.md")) == ["my-own-name.md"]
 
 
 def test_audio_option_records_the_file_relative_to_the_show(seed, tmp_path, tone, run_import):
@@ -149,15 +180,16 @@ def test_page_imports_as_expected(page):
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if "voa" in p.name or "rferl" in p.name])
-def test_pangea_pages_keep_the_best_bitrate_and_no_furniture(page):
+def test_pangea_pages_take_the_pages_own_link_and_no_furniture(page):
+    """The page's own link to the file (the Direct link anchor, the player's fallback link) is
+    the direct link; the download menu's ?download=1 renditions are alternates."""
     found = import_article(page)
     audio = found.fields["audio"]
-    best = ("128", "_hq")  # the 128 kbps rendition in each page
-    assert any(mark in audio["direct_link"] for mark in best)
+    assert "download=1" not in audio["direct_link"]
     assert audio["alternates"]
-    assert not any(mark in url for url in audio["alternates"] for mark in best)
+    assert all("download=1" in url for url in audio["alternates"])
     assert len({*audio["alternates"], audio["direct_link"]}) == len(audio["alternates"]) + 1
-    for word in ("kbps", "0:00", "Share", "comment", "Breaking"):
+    for word in ("kbps", "0:00", "Share", "comment", "Breaking", "media source"):
         assert word not in found.body
 
 
@@ -193,7 +225,7 @@ def test_empty_file_is_refused(tmp_path, run_import):
         import_article(page)
     code, _, err = run_import("article", str(page), "-o", str(tmp_path / "out"))
     assert code == 1 and "empty.html: empty file" in err
-    assert not list((tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists()  # a refused import creates nothing
 
 
 @pytest.mark.parametrize("content", [
@@ -299,3 +331,72 @@ def test_regenerating_the_example_keeps_its_audio_file(seed, example_show, run_i
     assert code == 0, err
     after = read_manifest(manifest).meta.data
     assert after == before  # nothing the page supplies differs; the person's audio.file stays
+
+
+# --- issue 18: attribute bombs, codecs that are not web encodings, FIFOs ---------------------
+
+def test_element_with_100k_attributes_is_refused_quickly(tmp_path, run_import):
+    """libxml2 compares each attribute with every earlier one (minutes for 100k): refused
+    before parsing, in one linear scan."""
+    page = tmp_path / "attrs.html"
+    attrs = " ".join(f'a{i}="x"' for i in range(100_000))
+    page.write_text(f"<html><head><title>T</title></head><body><div {attrs}>x</div>"
+                    "<p>Body.</p></body></html>", encoding="utf-8")
+    code, _, err = run_import("article", str(page), "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert "attrs.html: an element on line 1 has more than 1,000 attributes" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_many_attributes_below_the_limit_import(tmp_path):
+    page = tmp_path / "ok.html"
+    attrs = " ".join(f'data-a{i}="x>y"' for i in range(900))  # '>' inside quoted values
+    page.write_text(f"<html><head><title>Fine</title></head><body><div {attrs}>"
+                    "<p>Body text.</p></div></body></html>", encoding="utf-8")
+    assert import_article(page).fields["title"] == "Fine"
+
+
+@pytest.mark.parametrize("charset", ["cp037", "base64", "rot13", "hex", "utf-7", "zlib",
+                                     "x-no-such-codec", "utf-16", "unicode_escape"])
+def test_declared_codec_that_is_not_a_web_encoding(tmp_path, run_import, charset):
+    page = tmp_path / "page.html"
+    page.write_bytes(f'<html><head><meta charset="{charset}"><title>Café</title></head>'
+                     '<body><p>Un reportage.</p></body></html>'.encode())
+    found = import_article(page)
+    assert found.fields["title"] == "Café"  # read as UTF-8, as browsers would
+    code, _, err = run_import("article", str(page), "-o", str(tmp_path / "out"))
+    assert code == 0 and "Traceback" not in err
+
+
+def test_fifo_as_page_is_refused_without_blocking(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "page.html"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "segment", "import", "article", str(fifo),
+                           "-o", str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert done.returncode == 1
+    assert "page.html: is not a regular file (a FIFO, socket or device)" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_persian_zero_width_non_joiner_is_kept(tmp_path):
+    """trafilatura drops format characters; U+200C is spelling in Persian."""
+    page = PAGES[0].parent / "voa-fa-older-host-rtl.html"
+    found = import_article(page)
+    assert "استان\u200cهای" in found.body and found.body.count("\u200c") == 6
+
+
+def test_time_of_day_never_becomes_the_duration(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>Evening news</title></head><body><h1>Evening news</h1>"
+                    "<span class='date'>May 14, 2024</span> <span class='time'>09:30</span>"
+                    "<a href='https://example.org/a.mp3'>Listen</a>"
+                    "<p>The only paragraph of this story, long enough to count as text.</p>"
+                    "</body></html>", encoding="utf-8")
+    found = import_article(page)
+    assert "duration" not in found.fields
+    assert any(g.startswith("duration: the page shows no player clock") for g in found.gaps)

@@ -226,3 +226,20 @@ def test_feed_without_items_is_nothing_useful(tmp_path, run_import):
                     "</description><language>en</language></channel></rss>")
     result = run_import("feed", str(feed), "-o", str(tmp_path / "show"))
     assert result.exit_code == 1 and "0 item(s)" in result.stderr
+
+
+def test_episode_titled_readme_gets_a_name_the_build_reads(tmp_path, run_import):
+    """segments/README.md is skipped by every loader: no episode may be given that name."""
+    from segment.loading import manifests_in
+
+    feed = tmp_path / "feed.xml"
+    feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>S</title>'
+                    "<description>d</description><language>en</language>"
+                    "<item><title>Readme</title><guid>r1</guid><itunes:duration "
+                    'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">61'
+                    '</itunes:duration><enclosure url="https://example.org/r.mp3" length="9" '
+                    'type="audio/mpeg"/></item></channel></rss>', encoding="utf-8")
+    show = tmp_path / "show"
+    result = run_import("feed", str(feed), "-o", str(show))
+    assert result.exit_code == 0, result.stderr
+    assert [p.name for p in manifests_in(show)] == ["readme-2.md"]

@@ -1,5 +1,6 @@
 """Importers: what newsrooms already have (article pages, podcast feeds, tagged audio) -> segments.
 
-Pure parsing: each importer turns input bytes into `Imported` records and never writes files;
-`segpack import` (feeds/import_commands.py) meets them with manifests on disk.
+Each importer (`article`, `feed`, `tags`) is pure parsing: input bytes in, `Imported` records
+out, no files written. `manifests` meets them with the show folder (new manifests, updates that
+keep the producer's edits, the import record); `commands` is the thin `segpack import` group.
 """

@@ -1,0 +1,205 @@
+"""`segpack import article|feed|audio`: options in, importer called, report out.
+
+The importers (`segment.importers.article`, `.feed`, `.tags`) parse; `segment.importers.manifests`
+meets their results with the show folder. This module only wires them and prints what was done:
+per input the manifest, every field changed or kept (`--dry-run` prints the same and writes
+nothing) and what could not be found. `import audio` (and `--audio`) read the audio through
+`media`, imported inside those commands only (this is part of the command line, the one place
+that wires packages together).
+
+Exit status: 0 when something useful was imported from every input, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from segment.clikit import print_json, warn
+from segment.errors import SegpackError, UsageError
+from segment.importers.common import Imported
+from segment.importers.manifests import (
+    ARTICLE_SKELETON,
+    REQUIRED_SKELETON,
+    ManifestIndex,
+    save,
+)
+from segment.loading import show_dir_for
+
+DRY_RUN = click.option("--dry-run", is_flag=True,
+                       help="Print what would change (field by field); write nothing.")
+AS_JSON = click.option("--json", "as_json", is_flag=True,
+                       help="Machine-readable report on stdout.")
+
+
+@click.group("import")
+def import_group() -> None:
+    """Turn article pages, podcast feeds or tagged audio into manifests to review."""
+
+
+@import_group.command("article")
+@click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("segments"), show_default=True,
+              help="Folder for the manifests (a show's segments/ folder).")
+@click.option("--audio", "audio_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="The segment's audio file (one page only); recorded as audio.file.")
+@click.option("--publisher", help="Publisher when the page does not say (e.g. VOA).")
+@click.option("--language", help="BCP 47 language when the page does not say (e.g. en).")
+@DRY_RUN
+@AS_JSON
+def article(pages: tuple[Path, ...], output: Path, audio_file: Path | None,
+            publisher: str | None, language: str | None, dry_run: bool, as_json: bool) -> None:
+    """Saved article pages (HTML) or scraped page text -> segments/<id>.md.
+
+    Re-importing a page changes a field only where the page changed since the last import
+    and you have not edited it; your edits are kept and listed. Lists what the page lacks
+    ("publication date: not in page").
+    """
+    from segment.importers.article import import_article
+
+    if audio_file is not None:
+        if len(pages) != 1:
+            raise UsageError("--audio names the audio of one page; import pages one at a time")
+        if not audio_file.is_file():
+            raise UsageError(f"{audio_file}: no such audio file")
+    _check_language(language)
+    index = ManifestIndex(output)
+    reports, failed = [], 0
+    for page in pages:
+        try:
+            found = import_article(page, publisher=publisher, language=language)
+        except SegpackError as exc:
+            failed += 1
+            reports.append({"input": str(page), "error": str(exc)})
+            continue
+        if audio_file is not None:
+            attach_audio(found, audio_file, output)
+        reports.append(save(found, index, ARTICLE_SKELETON, "page", dry_run=dry_run))
+    finish(index, reports, failed, as_json, dry_run)
+
+
+def _check_language(language: str | None) -> None:
+    if language is None:
+        return
+    import langcodes
+
+    if not langcodes.tag_is_valid(language):
+        raise UsageError(f"--language {language!r} is not a BCP 47 tag such as en, fa or ar")
+
+
+def attach_audio(found: Imported, audio_file: Path, output: Path) -> None:
+    """audio.file relative to the show folder; duration from the audio if the input has none."""
+    show_dir = show_dir_for(output / "x.md")
+    found.put("audio", "file", Path(os.path.relpath(audio_file, show_dir)).as_posix())
+    if "duration" not in found.fields:
+        seconds = probe_seconds(audio_file)
+        if seconds:
+            from segment.timecode import format_duration
+
+            found.set("duration", format_duration(round(seconds, 3)))
+            found.notes.append("duration: from the audio file (the input declares none)")
+            found.gaps = [g for g in found.gaps if not g.startswith("duration:")]
+
+
+@import_group.command("feed")
+@click.argument("feed", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "show_dir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Show folder to create or update (show.yaml + segments/).")
+@DRY_RUN
+@AS_JSON
+def feed(feed: Path, show_dir: Path, dry_run: bool, as_json: bool) -> None:
+    """An existing podcast feed (RSS 2.0 + iTunes + Podcasting 2.0) -> a show folder.
+
+    Keeps each item's guid (subscribers see no duplicates) and its enclosure as the direct
+    link. Items without an enclosure, or repeating an earlier guid, are skipped with a reason.
+    """
+    from segment.importers.feed import import_feed
+    from segment.importers.manifests import plan_show
+
+    found = import_feed(feed)
+    for line in found.skipped:
+        warn(f"{feed}: {line}")
+    if not found.segments:
+        raise SegpackError(f"nothing to import: {found.items} item(s), none with a title and "
+                           "an enclosure", feed)
+    index = ManifestIndex(show_dir / "segments")
+    reports = [plan_show(show_dir / "show.yaml", found.show, found.gaps, [], index,
+                         dry_run=dry_run)]
+    reports += [save(item, index, REQUIRED_SKELETON, "feed", dry_run=dry_run)
+                for item in found.segments]
+    finish(index, reports, 0, as_json, dry_run, skipped=found.skipped)
+
+
+@import_group.command("audio")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("segments"), show_default=True, help="Folder for the manifests.")
+@DRY_RUN
+@AS_JSON
+def audio(files: tuple[Path, ...], output: Path, dry_run: bool, as_json: bool) -> None:
+    """Tagged audio files -> manifests: title, transcript (USLT / lyrics), chapters, date."""
+    from segment.importers.tags import segment_from_tags
+
+    index = ManifestIndex(output)
+    reports, failed = [], 0
+    for path in files:
+        try:
+            if not path.is_file():
+                raise SegpackError("no such audio file", path)
+            tags = dict(read_audio_tags(path))
+            tags.setdefault("duration", probe_seconds(path))
+            found = segment_from_tags(tags, path)
+        except SegpackError as exc:
+            failed += 1
+            reports.append({"input": str(path), "error": str(exc)})
+            continue
+        attach_audio(found, path, output)
+        reports.append(save(found, index, REQUIRED_SKELETON, "audio tags", dry_run=dry_run))
+    finish(index, reports, failed, as_json, dry_run)
+
+
+def read_audio_tags(path: Path) -> dict[str, Any]:
+    """Tags by segment field name, read through media's one field table."""
+    from media.tagging import read_tags_safe
+
+    return read_tags_safe(path)
+
+
+def probe_seconds(path: Path) -> float | None:
+    """The audio's real duration, or None when it cannot be probed (the import still goes on)."""
+    from media.probe import probe
+
+    try:
+        return float(probe(path, hash=False).duration) or None
+    except SegpackError:
+        return None
+
+
+def finish(index: ManifestIndex, reports: list[dict[str, Any]], failed: int, as_json: bool,
+           dry_run: bool, skipped: list[str] | None = None) -> None:
+    """Write everything planned (unless dry), print the report, exit 0 or 1."""
+    written = [r for r in reports if r.get("manifest") and r.get("input") != "channel"]
+    failed = max(failed, sum("error" in r for r in reports))  # refused saves count too
+    if not dry_run and written:
+        index.flush()
+    if as_json:
+        print_json({"imported": len(written), "failed": failed, "dry_run": dry_run,
+                    "skipped": skipped or [], "results": reports})
+    for r in reports:
+        if "error" in r:
+            warn(f"segpack: {r['error']}")
+            continue
+        if not as_json:
+            click.echo(f"{r['manifest']}: {r['action']} from {r['input']}")
+            if not r["action"].endswith("new"):
+                from segment.importers.manifests import Change
+
+                for change in r.get("changes", []):
+                    click.echo("  " + Change(**change).line())
+        for gap in r.get("gaps", []):
+            warn(f"  not found: {gap}")
+    raise SystemExit(1 if failed or not written else 0)
