@@ -52,8 +52,11 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "junit"]),
-              default="text", show_default=True, help="Output format.")
+@click.option("--format", "fmt",
+              type=click.Choice(["text", "json", "github", "junit", "junit-xunit"]),
+              default="text", show_default=True,
+              help="Output format: junit has a testcase per file (file and line attributes); "
+                   "junit-xunit leaves those out for Jenkins' xUnit plugin.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--output-file", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report here instead of standard output.")
@@ -94,8 +97,8 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     for path in paths:
         groups.setdefault(find_pyproject(settings_folder(path)), []).append(path)
     findings: list[Finding] = []
-    files = 0
-    failed = False
+    checked: list[str] = []
+    failed = strict_any = False
     steps = Steps(default_mode(quiet), bar_from=50)
     gc.disable()  # many small objects and no cycles: the collector would only cost time
     try:
@@ -106,14 +109,16 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
                                     jobs=jobs or os.cpu_count() or 1)
             kept = [f for f in report.findings if reports(settings, f.code)]
             findings.extend(kept)
-            files += report.files
+            checked.extend(report.checked)
+            strict_any = strict_any or bool(settings.get("strict"))
             failed = failed or any(f.severity.value == "error" or (
                 settings.get("strict") and f.severity.value == "warning") for f in kept)
     finally:
         gc.enable()
     if len(groups) > 1:
         findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
-    text = FORMATS["json" if as_json else fmt](findings, files)
+    files = len(checked)
+    text = FORMATS["json" if as_json else fmt](findings, files, checked, strict_any)
     if output_file:
         from segment.manifest import atomic_write
 

@@ -1,12 +1,14 @@
 """Formatters for findings: one small function per output format, each taking the same records.
 
 `text` is for people (`path:line:col: CODE message`), `json` for scripts, `github` for GitHub
-Actions annotations, `junit` for CI dashboards. All write to a string; the CLI decides where.
+Actions annotations, `junit` (and `junit-xunit`) for CI dashboards. All write to a string; the
+CLI decides where. `grouped` is the people's view of many findings (build, import).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,12 +22,14 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
     return {s.value: counts.get(s.value, 0) for s in Severity}
 
 
-def as_text(findings: Sequence[Finding], files: int) -> str:
+def as_text(findings: Sequence[Finding], files: int, checked: Sequence[str] = (),
+            strict: bool = False) -> str:
     lines = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in findings]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def as_json(findings: Sequence[Finding], files: int) -> str:
+def as_json(findings: Sequence[Finding], files: int, checked: Sequence[str] = (),
+            strict: bool = False) -> str:
     return json.dumps({"files": files, "summary": summary(findings),
                        "findings": [f.as_dict() for f in findings]},
                       indent=2, ensure_ascii=False) + "\n"
@@ -36,7 +40,8 @@ def _gh_escape(text: str, prop: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
-def as_github(findings: Sequence[Finding], files: int) -> str:
+def as_github(findings: Sequence[Finding], files: int, checked: Sequence[str] = (),
+              strict: bool = False) -> str:
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     lines = [f"::{level[f.severity]} file={_gh_escape(f.path, True)},line={f.line},"
              f"col={f.column},title={f.code}::{_gh_escape(f'{f.code} {f.message}')}"
@@ -44,23 +49,61 @@ def as_github(findings: Sequence[Finding], files: int) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def as_junit(findings: Sequence[Finding], files: int) -> str:
-    """One testcase per finding (failure for errors, skipped-free); a clean run has one pass."""
-    counts = summary(findings)
-    suite = ET.Element("testsuite", name="segpack validate", tests=str(max(len(findings), 1)),
-                       failures=str(counts["error"] + counts["warning"]), errors="0")
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Text XML 1.0 can carry: a character it cannot (the subject of SEG209/SEG214) is written
+    as its code point, so the report stays readable by every JUnit reader."""
+    return _NOT_XML.sub(lambda m: f"U+{ord(m.group()):04X}", text)
+
+
+def as_junit(findings: Sequence[Finding], files: int, checked: Sequence[str] = (),
+             strict: bool = False, locations: bool = True) -> str:
+    """One testcase per file checked (and per folder a finding names), as linters report to
+    CI dashboards: it fails on errors (and on warnings when `strict`), with every failing
+    finding in its `<failure>`; other findings go to its `<system-out>`, so a warnings-only
+    run is green as its exit status is. `locations`: `file` and `line` attributes on each
+    testcase (read by GitLab, CircleCI, GitHub report actions and Jenkins' junit step; the
+    Jenkins xUnit plugin's schema forbids them: `junit-xunit`)."""
+    fails = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    by_path: dict[str, list[Finding]] = {path: [] for path in checked}
     for f in findings:
-        case = ET.SubElement(suite, "testcase", classname=f.path,
-                             name=f"{f.code} {RULES[f.code].name if f.code in RULES else ''} "
-                                  f"line {f.line}")
-        failure = ET.SubElement(case, "failure", type=f.severity.value if f.severity else "",
-                                message=f"{f.code} {f.message}")
-        failure.text = f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}"
-    if not findings:
-        ET.SubElement(suite, "testcase", classname="segpack", name=f"{files} files valid")
-    root = ET.Element("testsuites")
-    root.append(suite)
+        by_path.setdefault(f.path, []).append(f)
+    failed = sum(any(f.severity in fails for f in found) for found in by_path.values())
+    counts = {"tests": str(len(by_path)), "failures": str(failed), "errors": "0"}
+    root = ET.Element("testsuites", name="segpack validate", **counts)
+    suite = ET.SubElement(root, "testsuite", name="segpack validate", **counts, skipped="0")
+    for path in sorted(by_path):
+        found = sorted(by_path[path], key=lambda f: (f.line, f.column, f.code))
+        failing = [f for f in found if f.severity in fails]
+        folder, _, name = path.rpartition("/")
+        case = ET.SubElement(suite, "testcase", name=name or path, classname=folder or ".")
+        if locations:
+            case.set("file", path)
+            case.set("line", str((failing or found)[0].line if found else 1))
+        if failing:
+            first = failing[0]
+            more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
+            failure = ET.SubElement(case, "failure", type=first.code,
+                                    message=_xml_safe(f"{first.code} {first.message}{more}"))
+            failure.text = _xml_safe("\n".join(map(_line, failing)))
+        rest = [f for f in found if f not in failing]
+        if rest:
+            ET.SubElement(case, "system-out").text = _xml_safe("\n".join(map(_line, rest)))
+    ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _line(f: Finding) -> str:
+    return f"{f.path}:{f.line}:{f.column}: {f.code} {f.severity.value}: {f.message}"
+
+
+def as_junit_xunit(findings: Sequence[Finding], files: int, checked: Sequence[str] = (),
+                   strict: bool = False) -> str:
+    """`as_junit` without the `file`/`line` attributes, for the Jenkins xUnit plugin, which
+    checks reports against its junit-10.xsd (and skips a report that has them)."""
+    return as_junit(findings, files, checked, strict, locations=False)
 
 
 GROUP_FROM = 4
@@ -124,6 +167,8 @@ def counts_by_code(findings: Sequence[Finding]) -> str:
     return ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
 
 
-FORMATS: dict[str, Callable[[Sequence[Finding], int], str]] = {
+FORMATS: dict[str, Callable[..., str]] = {
     "text": as_text, "json": as_json, "github": as_github, "junit": as_junit,
+    "junit-xunit": as_junit_xunit,
 }
+"""Each takes (findings, files checked, their paths, strict) and returns the report."""

@@ -35,7 +35,12 @@ manifests describing it are what may have gone wrong."""
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
-    files: int = 0
+    checked: list[str] = field(default_factory=list)
+    """The files checked (manifests, show.yaml), as their findings name them."""
+
+    @property
+    def files(self) -> int:
+        return len(self.checked)
 
 
 def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None,
@@ -61,17 +66,16 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
                     folder = load_show_folder(path, settings, jobs=jobs, progress=bar)
                     report.findings.extend(folder.findings)
                     items = folder.segments
-                    report.files += len(items) + (folder.show is not None or
-                                                  (path / SHOW_FILE).is_file())
+                    if (path / SHOW_FILE).is_file():
+                        report.checked.append(str(path / SHOW_FILE))
                 else:
                     items = load_segments(manifests_in(path), settings=settings, jobs=jobs,
                                           progress=bar)
                     loose.extend(items)
-                    report.files += len(items)
                 bar.stop()
             elif path.name == SHOW_FILE:
                 report.findings.extend(load_show_file(path)[1])
-                report.files += 1
+                report.checked.append(str(path))
                 continue
             elif path.suffix.lower() in REFERENCED:
                 referenced.append(path)
@@ -79,14 +83,12 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
             else:
                 items = [load_segment(path, settings=settings)]
                 loose.extend(items)
-                report.files += 1
             _check_media(report, items, media_hook, path if path.is_dir() else None)
         if referenced:
             known = {item.path.resolve() for item in loose}
             users = [p for p in manifests_using(referenced) if p.resolve() not in known]
             items = [load_segment(p, settings=settings) for p in users]
             loose.extend(items)
-            report.files += len(items)
             _check_media(report, items, media_hook, None)
     finally:
         bar.stop()
@@ -100,6 +102,7 @@ def _check_media(report: Report, items: list[SegmentFile], media_hook: MediaHook
     """Findings of each item plus, with a hook, of the files it points at (paths in a manifest
     are relative to its show folder, whichever way the manifest was given)."""
     for item in items:
+        report.checked.append(str(item.path))
         report.findings.extend(item.findings)
         if media_hook and item.segment is not None:
             report.findings.extend(media_hook(item, show_dir or show_dir_for(item.path)))

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -75,28 +74,6 @@ def test_github_format(capsys, show_with_error: Path) -> None:
                for line in lines)
     assert all(re.match(r"^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,title=SEG\d{3}::",
                         line) for line in lines)
-
-
-def test_junit_format_parses(capsys, show_with_error: Path, tmp_path: Path) -> None:
-    report = tmp_path / "out" / "junit.xml"
-    report.parent.mkdir()
-    code, out, _ = run(capsys, "validate", "--format", "junit", "--output-file", str(report),
-                       str(show_with_error))
-    assert code == 1 and out == ""
-    root = ET.parse(report).getroot()
-    suite = root.find("testsuite")
-    cases = suite.findall("testcase")
-    assert int(suite.get("tests")) == len(cases) >= 1
-    assert any(c.find("failure").get("message").startswith("SEG202") for c in cases)
-
-
-def test_clean_junit_has_a_passing_case(capsys, tmp_path: Path) -> None:
-    show = tmp_path / "show"
-    shutil.copytree(EXAMPLE, show)
-    _, out, _ = run(capsys, "validate", "--format", "junit", "--ignore", "SEG2",
-                    str(show / "segments"))
-    cases = ET.fromstring(out).find("testsuite").findall("testcase")
-    assert len(cases) == 1 and cases[0].find("failure") is None
 
 
 def test_strict_and_exit_zero(capsys) -> None:
