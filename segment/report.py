@@ -71,9 +71,10 @@ def as_junit(findings: Sequence[Finding], files: int, checked: Sequence[str] = (
     for f in findings:
         by_path.setdefault(f.path, []).append(f)
     failed = sum(any(f.severity in fails for f in found) for found in by_path.values())
-    counts = {"tests": str(len(by_path)), "failures": str(failed), "errors": "0"}
-    root = ET.Element("testsuites", name="segpack validate", **counts)
-    suite = ET.SubElement(root, "testsuite", name="segpack validate", **counts, skipped="0")
+    counts = {"name": "segpack validate", "tests": str(len(by_path)), "failures": str(failed),
+              "errors": "0"}
+    root = ET.Element("testsuites", counts)
+    suite = ET.SubElement(root, "testsuite", {**counts, "skipped": "0"})
     for path in sorted(by_path):
         found = sorted(by_path[path], key=lambda f: (f.line, f.column, f.code))
         failing = [f for f in found if f.severity in fails]
