@@ -31,6 +31,7 @@ LAZY = {
     "fields": "media.commands:fields",
     "build": "feeds.commands:build",
     "import": "segment.importers.commands:import_group",
+    "align": "media.align.command:align",
 }
 LAZY_HELP.update({
     "tag": "Write a segment's metadata into audio files.",
@@ -38,6 +39,7 @@ LAZY_HELP.update({
     "fields": "List the field table: segment field -> ID3 / MP4 / Vorbis / RSS.",
     "build": "Build a show folder into a publishable folder (feed.xml, media, ...).",
     "import": "Turn article pages, feeds or tagged audio into manifests.",
+    "align": "Time a manifest's transcript against its audio: WebVTT captions.",
 })
 
 

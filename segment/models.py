@@ -12,6 +12,7 @@ import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from segment.fields import Duration, Language, Slug, Text, Timestamp, Url
 
@@ -51,13 +52,27 @@ class Person(Model):
 
 
 class Chapter(Model):
-    """A titled point in the audio; `end` is optional (the next start or the end of audio)."""
+    """A titled point in the audio; `end` is optional (the next start or the end of audio).
+
+    `at` anchors the chapter to the text instead (a paragraph number or its first words);
+    `segpack align` writes the `start` it is spoken at, and keeps `at` for the next time."""
 
     start: Duration
     title: Text = Field(min_length=1, max_length=500)
     end: Duration | None = None
     url: Url | None = None
     image: Url | None = None
+    at: int | str | None = Field(None, description="where the chapter starts in the transcript: "
+                                 "a paragraph number (1 = the first) or the first words; "
+                                 "`segpack align` sets `start` from it")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _anchored_needs_alignment(cls, data: object) -> object:
+        if isinstance(data, dict) and "start" not in data and data.get("at") is not None:
+            raise PydanticCustomError("SEG506", f"chapter anchored at {data['at']!r} has no "
+                                      "start yet: run `segpack align` on this manifest")
+        return data
 
 
 AUDIO_TYPES = {

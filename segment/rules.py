@@ -281,6 +281,22 @@ def _chapters(ctx: Context) -> Iterator[Finding]:
         previous = chapter.start
 
 
+@check("SEG506", "chapter-anchor", E, "a chapter's text anchor is not in the transcript, is "
+       "ambiguous, or has not been aligned")
+def _chapter_anchors(ctx: Context) -> Iterator[Finding]:
+    """bad: `at: "Palmira"` (not in the text)  good: `at: "Another set-back for ISIL"` or
+    `at: 4` (the fourth paragraph), then `segpack align` writes `start`."""
+    from segment.anchors import AnchorError, resolve
+
+    for index, chapter in enumerate(ctx.segment.chapters):
+        if chapter.at is None:
+            continue
+        try:
+            resolve(chapter.at, ctx.segment.transcript)
+        except AnchorError as exc:
+            yield ctx.finding("SEG506", f"chapter anchor: {exc}", "chapters", index, "at")
+
+
 def inside(path: Path, folder: Path) -> bool:
     """True when `path` (symlinks resolved) is inside `folder`."""
     try:
