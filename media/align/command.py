@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from segment.clikit import print_json, progress_wanted, warn
+from segment.clikit import print_json, warn
 from segment.errors import ManifestError, SegpackError, UsageError
 from segment.models import Segment
 
@@ -248,30 +248,30 @@ def _say(report: dict[str, Any]) -> None:
     click.echo(line)
 
 
+_STAGES = {"synthesis": (0.0, 0.3), "decode": (0.3, 0.4), "alignment": (0.7, 0.3)}
+"""(start, share) of each stage in a manifest's progress."""
+
+
 class _progress:
-    """A rich progress bar on a terminal (not under CI); silent otherwise."""
+    """Progress of one manifest's alignment (segment.progress: a bar on a terminal, a line
+    now and then in a log), in thousandths: synthesis, decoding, then the path."""
 
     def __init__(self, name: str):
+        from segment.progress import Steps, default_mode
+
         self.name = name
-        self.bar: Any = None
+        self.steps = Steps(default_mode())
 
     def __enter__(self):
-        if not progress_wanted(50):
-            return None
-        from rich.progress import Progress
-
-        self.bar = Progress(transient=True)
-        self.bar.start()
-        task = self.bar.add_task(f"aligning {self.name}", total=1.0)
+        self.steps.start(f"aligning {self.name}", 1000)
 
         def update(stage: str, fraction: float) -> None:
-            weights = {"synthesis": (0.0, 0.3), "decode": (0.3, 0.4), "alignment": (0.7, 0.3)}
-            base, share = weights.get(stage, (0.0, 1.0))
-            self.bar.update(task, completed=base + share * fraction,
-                            description=f"aligning {self.name}: {stage}")
+            base, share = _STAGES.get(stage, (0.0, 1.0))
+            target = int(1000 * (base + share * fraction))
+            if target > self.steps.done:
+                self.steps.advance(target - self.steps.done)
 
         return update
 
     def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        self.steps.stop()
