@@ -38,6 +38,9 @@ class BuildOptions:
     check: bool = False
     strict: bool = False
     wait: float = 120.0
+    overwrite: bool = False
+    """Replace files in the output that segpack did not write where the build writes the
+    same names (`feeds.output`); the user's other files are kept either way."""
     settings: dict[str, Any] = field(default_factory=dict)
     progress: Progress | None = None
     """Told how far the long steps have got: `progress(step, done, total)`, `done == 0` when a
@@ -125,7 +128,7 @@ def _build(options: BuildOptions) -> BuildResult:
     if options.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     output = options.output
-    check_output(output, root)
+    check_output(output, root, options.overwrite)
     if options.check:
         return _finish(full_build(options), options)
     key = uptodate.options_key(root.resolve(), output.resolve(), options.settings,
@@ -166,22 +169,19 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
 
     Files are written into the staging folder as they are made (most by the worker processes
     of `feeds.prepare`); a failed or refused build removes it, leaving the output as it was."""
-    import shutil
-
     from feeds.cache import read_marshal
-    from feeds.output import new_staging, remove_leftovers
+    from feeds.output import new_staging, remove_staging
 
     output = options.output
     if options.check:
         return _build_into(options, key, None, {})
-    remove_leftovers(output)
     state = read_marshal(cache_dir_for(output) / uptodate.STATE_FILE)
     previous = state.get("files", {}) if isinstance(state, dict) and output.is_dir() else {}
     staging = new_staging(output)
     try:
         return _build_into(options, key, staging, previous)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging(staging)
         raise
 
 
@@ -238,17 +238,16 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     files = planner.render(list(prepared.values()))
     if staging is None:
         return result
-    from feeds.output import remove_old
+    from feeds.output import publish
 
     written = _publish(files, staging, output, previous)
     for done in prepared.values():
         written.update(done.written)
-    old = swap_in_synced(staging, output)
-    deleting = remove_old(old)  # thousands of unlinks, overlapped with saving the state
-    planner.save_memo()
+    # synced, then swapped in whole, or file by file beside the user's own files
+    published = publish(staging, output, overwrite=options.overwrite)
+    planner.save_memo()  # overlapped with deleting the old files
     _save_state(root, output, key, planner, result, written, loaded)
-    if old is not None:
-        deleting.join()
+    published.finish()
     return result
 
 
@@ -261,15 +260,6 @@ def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[
     return write_files(files, str(staging), str(output), previous)
 
 
-def swap_in_synced(staging: Path, output: Path) -> Path | None:
-    """Sync the staging folder's files to disk once, then swap it in (`feeds.output.swap_in`).
-
-    One sync instead of an fsync per file: nothing in staging is visible before the swap, and
-    the swap must never expose files still in the page cache only."""
-    from feeds.output import swap_in, sync_file_system
-
-    sync_file_system(staging)
-    return swap_in(staging, output)
 
 
 def _save_state(root: Path, output: Path, key: str | None, planner: Any,

@@ -20,8 +20,8 @@ from segment.errors import UsageError
 @click.argument("show_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
               default=Path("public"), show_default=True,
-              help="Folder to build (replaced whole on success; the build cache goes beside "
-                   "it in .segpack-cache/).")
+              help="Folder to build into (segpack's files in it are replaced on success, "
+                   "other files are kept; the build cache goes beside it in .segpack-cache/).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for reading big shows (400+ manifests) and for media work "
                    "(default: the number of cores).")
@@ -35,14 +35,18 @@ from segment.errors import UsageError
               help="Do not report warnings with this prefix (errors always stop a build).")
 @click.option("--wait", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to wait for another build of the same output to finish.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace files in the output folder that segpack did not write where the "
+                   "build writes the same names (e.g. an old feed.xml); other files there are "
+                   "always kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Errors only: no warnings, no progress.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Every finding on its own line (repeated ones are otherwise grouped), "
                    "also when nothing changed.")
 def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: bool | None,
-          select: tuple[str, ...], ignore: tuple[str, ...], wait: float, as_json: bool,
-          quiet: bool, verbose: bool) -> None:
+          select: tuple[str, ...], ignore: tuple[str, ...], wait: float, overwrite: bool,
+          as_json: bool, quiet: bool, verbose: bool) -> None:
     """Build SHOW_DIR into a folder ready to upload: feed.xml, tagged media/, transcripts/,
     chapters/ and an index.html preview.
 
@@ -64,7 +68,8 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
     reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
     options = BuildOptions(show_dir=show_dir, output=output,
                            jobs=jobs or os.cpu_count() or 1, check=check, strict=strict,
-                           wait=wait, settings=settings, progress=reporter.progress)
+                           wait=wait, overwrite=overwrite, settings=settings,
+                           progress=reporter.progress)
     try:
         result = run_build(options)
     except BuildFailed as exc:

@@ -118,15 +118,12 @@ def test_no_base_url(built, capsys) -> None:
     fails(show, out, before, capsys, "SEG406")
 
 
-def test_refuses_to_replace_a_folder_it_did_not_build(tmp_path, capsys) -> None:
+def test_refuses_to_replace_the_show_folder(tmp_path, capsys) -> None:
+    """(A folder of other files is built into and kept: tests/test_output_folder.py.)"""
     show = write_show(tmp_path / "show", {"a": manifest("a", audio=LINK)})
-    precious = tmp_path / "precious"
-    precious.mkdir()
-    (precious / "thesis.txt").write_text("years of work", encoding="utf-8")
-    code, _, err = run(show, "-o", precious, capsys=capsys)
-    assert code == 2 and "did not build" in err
-    assert (precious / "thesis.txt").read_text(encoding="utf-8") == "years of work"
     code, _, err = run(show, "-o", show, capsys=capsys)
+    assert code == 2 and "show folder" in err
+    code, _, err = run(show, "-o", tmp_path, capsys=capsys)
     assert code == 2 and "show folder" in err
     code, _, err = run(tmp_path / "nowhere", "-o", tmp_path / "out", capsys=capsys)
     assert code == 2
@@ -145,9 +142,11 @@ def test_a_second_build_waits_for_the_lock_then_gives_up(built, capsys) -> None:
 
 
 def test_killed_build_leftovers_are_cleaned(built, capsys) -> None:
+    from feeds.output import new_staging
+
     show, out, before = built
-    stale = out.parent / ".public.build-dead"
-    stale.mkdir()
+    stale = new_staging(out)  # named in the journal, as a build's staging folder is
+    (stale / "feed.xml").write_text("half", encoding="utf-8")
     (show / "segments" / "a.md").write_text(manifest("a", title="Changed", audio=LINK),
                                             encoding="utf-8")
     code, _, err = run(show, "-o", out, capsys=capsys)

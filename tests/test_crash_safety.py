@@ -274,9 +274,11 @@ class BuildRig:
     duration: float
     planning: float = 0.0
     version: str = "a"
+    user_files: dict[str, bytes] = field(default_factory=dict)
+    """Files of the user's in the output (a gh-pages CNAME, .git): kept through every kill."""
 
     @classmethod
-    def make(cls, folder: Path, count: int = 12) -> BuildRig:
+    def make(cls, folder: Path, count: int = 12, user_files: bool = False) -> BuildRig:
         show = folder / "show"
         (show / "segments").mkdir(parents=True)
         (show / "media").mkdir()
@@ -294,6 +296,12 @@ class BuildRig:
             rig.duration = max(rig.duration, time.monotonic() - started)
             rig.feeds[version] = (reference / "feed.xml").read_bytes()
         rig.sources = {p: digest(p.read_bytes()) for p in show.rglob("*") if p.is_file()}
+        if user_files:  # the output is then updated file by file, not swapped whole
+            rig.output.mkdir()
+            rig.user_files = {"CNAME": b"podcast.example.org\n", ".git/HEAD": b"ref: x\n"}
+            for rel, data in rig.user_files.items():
+                (rig.output / rel).parent.mkdir(parents=True, exist_ok=True)
+                (rig.output / rel).write_bytes(data)
         run_to_end("build", show, "-o", rig.output, "--jobs", "1")
         rig.planning = timed("build", show, "-o", rig.output, "--check", "--jobs", "1")
         return rig
@@ -356,6 +364,17 @@ class BuildRig:
         for published in (self.output / "media").glob("*.mp3"):
             if mutagen.File(published) is None:
                 figures.corruptions.append(f"public/media/{published.name}: not audio")
+        for rel, data in self.user_files.items():
+            if (self.output / rel).read_bytes() != data:
+                figures.corruptions.append(f"public/{rel}: the user's file changed")
+        from feeds.output import read_record
+
+        listed = read_record(self.output) or set()
+        unlisted = [p for p in self.output.rglob("*") if p.is_file() and
+                    str(p.relative_to(self.output)) not in {*listed, *self.user_files,
+                                                             ".segpack-files"}]
+        if unlisted:
+            figures.corruptions.append(f"files segpack wrote but did not list: {unlisted}")
 
 
 # --- the tests ---------------------------------------------------------------------------------
@@ -388,9 +407,10 @@ def test_tag_after_a_kill_completes_every_file(tag_rig: TagRig) -> None:
     assert audio_md5(tag_rig.files[0]) == tag_rig.audio[tag_rig.files[0]]
 
 
-def test_build_killed_at_random_moments_keeps_a_complete_feed(tmp_path) -> None:
+@pytest.mark.parametrize("user_files", [False, True], ids=["whole", "beside-user-files"])
+def test_build_killed_at_random_moments_keeps_a_complete_feed(tmp_path, user_files) -> None:
     rng = random.Random(int(os.environ.get("SEGPACK_CRASH_SEED", "7")))
-    rig = BuildRig.make(tmp_path, count=8)
+    rig = BuildRig.make(tmp_path, count=8, user_files=user_files)
     figures = Figures()
     for _ in range(3):
         rig.round(rng, figures)
