@@ -166,11 +166,33 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
 
 
 def _short(value: Any, limit: int = 70) -> str:
+    """A value as a producer reads it (lists joined, true/false; no Python reprs), cut to
+    `limit` characters with the full length said."""
+    from segment.messages import plain
+
     if value is None:
         return "(none)"
-    text = value if isinstance(value, str) else repr(value)
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= limit else text[:limit - 3] + f"... ({len(value)} chars)"
+    if isinstance(value, dict) and {"mime", "bytes"} <= set(value):  # artwork, described
+        return f"{value['mime']}, {value['bytes']:,} bytes, sha256 {value['sha256'][:12]}..."
+    text = plain(value).replace("\n", "\\n")
+    return text if len(text) <= limit else text[:limit - 3] + f"... ({len(text)} chars)"
+
+
+def _technical(key: str, value: Any) -> str:
+    """A technical fact with its unit."""
+    from segment.timecode import format_duration
+
+    if value is None:
+        return "-"
+    if key == "duration":
+        return f"{value:.3f} s ({format_duration(round(value))})"
+    if key == "bitrate":
+        return f"{value / 1000:g} kb/s"
+    if key == "sample_rate":
+        return f"{value} Hz"
+    if key == "size":
+        return f"{value:,} bytes"
+    return str(value)
 
 
 def tags_json(tags: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +238,7 @@ def tags(audio: Path, as_json: bool, accurate: bool) -> None:
     click.echo("")
     for key, value in info.items():
         if key != "path":
-            click.echo(f"{key:<{width}}  {value}")
+            click.echo(f"{key:<{width}}  {_technical(key, value)}")
 
 
 @click.command()

@@ -78,6 +78,9 @@ def _language_ok(tag: str) -> bool:
 
 
 def _language(value: object) -> str:
+    if value is None:
+        raise PydanticCustomError("SEG204", "language is empty; write a BCP 47 language tag "
+                                  "such as en, en-US or ar")
     if isinstance(value, bool):
         raise PydanticCustomError("SEG204", "got a boolean; quote the language code, e.g. 'no'")
     if not isinstance(value, str) or not _language_ok(value):

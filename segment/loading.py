@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from segment.errors import ManifestError
 from segment.manifest import read_manifest, read_yaml_file
+from segment.messages import type_problem
 from segment.models import Segment, Show
 from segment.parallel import map_chunks, workers_wanted
 from segment.rules import CHECKS, RULES, Context, Finding, inside
@@ -100,7 +101,9 @@ def model_findings(error: ValidationError, model: type[BaseModel], path: Path, m
             code, message = "SEG208", "the transcript (body) is empty"
         else:
             text = _MODEL_NAME.sub("a mapping of key: value lines", err["msg"])
-            code, message = "SEG207", f"{name}: {text} (got {_short(err.get('input'))})"
+            code, message = "SEG207", type_problem(kind, name, err.get("input"),
+                                                   err.get("ctx"), _holds_models(model, loc)) or \
+                f"{name}: {text} (got {_short(err.get('input'))})"
         if loc[:1] == ("transcript",) and body_line:
             line, column = body_line, 1
         elif kind == "missing":
@@ -126,6 +129,21 @@ def _did_you_mean(model: type[BaseModel], loc: tuple) -> str:
     names = list(getattr(target, "model_fields", {}))
     close = difflib.get_close_matches(str(loc[-1]), names, n=1)
     return f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(names)}"
+
+
+def _holds_models(model: type[BaseModel], loc: tuple) -> bool:
+    """Whether the field at `loc` holds models (a list of persons), not plain values."""
+    target: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = getattr(target, "model_fields", {}).get(part)
+        if info is None:
+            return False
+        target = _model_in(info.annotation)
+        if target is None:
+            return False
+    return True
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

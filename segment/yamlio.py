@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from segment.messages import yaml_problem
+
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Path_ = tuple[str | int, ...]
@@ -120,7 +122,9 @@ def load_located(text: str, first_line: int = 1) -> Located:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + first_line if mark else None
             problem = exc.problem or exc.context or "syntax error"
-            raise YamlProblem(f"YAML syntax error: {problem}", line, "SEG101") from None
+            raise YamlProblem(yaml_problem(problem, text.splitlines(), mark and mark.line,
+                                           mark and mark.column, first_line),
+                              line, "SEG101") from None
         except yaml.reader.ReaderError as exc:  # a character YAML may not hold, e.g. U+0007
             line = text.count("\n", 0, max(exc.position, 0)) + first_line
             code = exc.character if isinstance(exc.character, int) else ord(exc.character)

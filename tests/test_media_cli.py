@@ -63,6 +63,25 @@ def test_dry_run_prints_old_and_new(tmp_path, tone, capsys):
     assert json.loads(out)[0]["written"] is True
 
 
+def test_tags_prints_values_as_a_producer_reads_them(tmp_path, tone, capsys):
+    """Lists joined, true/false, artwork described, units on the technical facts: no Python
+    reprs such as ['Jane Reporter']."""
+    manifest = write_manifest(tmp_path, authors=["Jane Reporter", "John Doe"],
+                              image={"file": "art.png"})
+    (tmp_path / "art.png").write_bytes(png())
+    audio = tone(".mp3", name="media/item.mp3")
+    assert run(capsys, "tag", audio, "--from", manifest)[0] == 0
+    code, out, _ = run(capsys, "tags", audio)
+    rows = dict(line.split(None, 1) for line in out.splitlines() if line.strip())
+    assert code == 0
+    assert rows["author"] == "Jane Reporter, John Doe"
+    assert rows["podcast"] in ("true", "false")
+    assert rows["artwork"].startswith("image/png, ") and " bytes, sha256 " in rows["artwork"]
+    assert rows["size"].endswith(" bytes") and rows["bitrate"].endswith(" kb/s")
+    assert rows["duration"].endswith("s (0:01)")
+    assert not any(c in out for c in "[]{}") and "True" not in out and "None" not in out
+
+
 def test_fields_lists_the_table(capsys):
     code, out, _ = run(capsys, "fields")
     assert code == 0 and "TIT2" in out and "©nam" in out and "CHAPTERnnn" in out

@@ -216,3 +216,11 @@ def test_a_terminal_gets_a_bar_and_colour_unless_no_color(tmp_path: Path, tone,
     assert "━" in shown
     assert "SEG213" in shown
     assert bool(SGR_COLOUR.search(shown)) is not no_color, shown
+
+
+def test_message_helpers_doctests() -> None:
+    import doctest
+
+    import segment.messages
+
+    assert doctest.testmod(segment.messages).failed == 0

@@ -1,4 +1,5 @@
-"""Rule cases are data: each tests/rules/*.yaml holds a manifest and the codes it must give."""
+"""Rule cases are data: each tests/rules/*.yaml holds a manifest and the codes it must give
+(with, optionally, the lines they are on and words the message must hold)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def test_rule_case(case_file: Path, tmp_path: Path) -> None:
                                              for f in report.findings]
     for code, line in (case.get("lines") or {}).items():
         assert [f.line for f in report.findings if f.code == code] == [line]
+    if "message" in case:  # what a producer reads: words to act on, not the parser's
+        assert [f.message for f in report.findings if case["message"] in f.message], \
+            [f.message for f in report.findings]
     for finding in report.findings:
         assert finding.path == str(manifest)
         assert "\n" not in finding.message
