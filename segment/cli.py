@@ -138,6 +138,19 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
 
 
 @cli.command()
+@click.argument("show_dir", type=click.Path(path_type=Path))
+def new(show_dir: Path) -> None:
+    """Start a show in SHOW_DIR: show.yaml with every key explained, segments/ with an example
+    (a draft), a pyproject.toml [tool.segpack] block and a .gitignore. Never overwrites."""
+    from segment.scaffold import create
+
+    for path in create(show_dir):
+        click.echo(f"created {path}")
+    click.echo(f"next: edit {show_dir / 'show.yaml'} (and set feed_url before you build), "
+               f"write segments/*.md, then: segpack validate {show_dir}")
+
+
+@cli.command()
 @click.argument("kind", type=click.Choice(["manifest", "show", "all"]), default="all")
 def schema(kind: str) -> None:
     """Print the JSON Schema of manifests' front matter and of show.yaml (for editors, CI)."""

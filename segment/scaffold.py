@@ -1,0 +1,133 @@
+"""`segpack new SHOW_DIR`: a show folder to start from, that validates as it is.
+
+Every key of show.yaml and of a manifest is written out, the optional ones commented, each with
+what it is for: the files are the documentation a producer reads first. The example segment is
+a draft, so a build publishes nothing until a real segment is written. Nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SHOW_YAML = """\
+# The show: the podcast channel. Required: title, description, language; the commented keys
+# are optional (remove the '# ' to use one). `segpack validate .` checks this folder,
+# `segpack schema show` prints the JSON Schema (for an editor's YAML language server).
+title: {title}  # the podcast's name, as podcast apps show it
+description: >-  # what the show is about, on its page in podcast apps
+  {title}: audio news segments.
+language: en  # BCP 47 tag of the spoken language: en, en-US, ar, fa, pt-BR ...
+# link: https://www.example.org/  # the newsroom's page for the show
+# author: Newsroom Name  # itunes:author
+# publisher: Newsroom Name
+# owner: {{name: Newsroom Name, email: podcasts@example.org}}  # podcast directories write here
+# image: {{file: artwork.jpg, caption: The show's logo}}  # square JPEG/PNG, 1400-3000 px; or url:
+# categories: [News, News/Politics]  # Apple Podcasts categories; a subcategory as Parent/Child
+# explicit: false
+# type: episodic  # episodic (newest first) or serial (in order)
+# feed_url: https://media.example.org/{slug}/feed.xml  # where feed.xml is; podcast:guid follows it
+# media_base_url: https://media.example.org/{slug}/  # where the built folder (public/) is uploaded
+# guid: 00000000-0000-5000-8000-000000000000  # podcast:guid, only for a show moved from elsewhere
+# locked: false  # podcast:locked: true asks other hosts not to import the feed
+# license: cc-by-4.0  # podcast:license
+# copyright: Newsroom Name
+# medium: podcast  # podcast, music, video, film, audiobook, newsletter or blog
+# audio:  # what segpack build does to the audio files
+#   encode: keep  # keep, mp3 or aac (.m4a)
+#   bitrate: 96k
+#   normalise: false  # true: -16 LUFS stereo, -19 LUFS mono, true peak -1 dBTP
+#   loudness: {{stereo: -16, mono: -19, true_peak: -1}}
+#   intro: stings/intro.wav  # played before every segment; relative to this folder
+#   outro: stings/outro.wav
+#   trim_silence: false
+"""
+
+EXAMPLE_ID = "example-segment"
+
+MANIFEST = """\
+---
+# A segment manifest: one file per segment in segments/, named after its id. Required: id,
+# title, duration, language and the transcript (the text below the closing ---).
+# `draft: true` (last key) keeps this example out of the feed: delete this file, or the line,
+# once it describes a real segment.
+id: {id}  # a slug; the item GUID derives from it, so never change it once published
+title: Example segment  # as podcast apps show it
+summary: One or two sentences about the segment.  # the episode description
+duration: "1:00"  # SS, M:SS or H:MM:SS, in quotes; checked against the audio
+language: en  # BCP 47
+published: null  # ISO 8601 with a timezone, e.g. 2024-03-28T14:00:00Z
+audio:
+  file: null  # e.g. media/{id}.mp3, relative to the show folder
+  direct_link: null  # the newsroom's own link to the audio file
+  # length: 1600000  # bytes behind direct_link, when known
+  # type: audio/mpeg  # MIME type behind direct_link
+  # alternates: [https://www.example.org/audio/{id}-64k.mp3]  # other renditions
+source:
+  url: null  # the article page
+  publisher: null
+# image: {{file: media/{id}.jpg, caption: What the picture shows}}  # or url: https://...
+# authors: [Jane Reporter]
+# persons: [{{name: Jane Reporter, role: host, group: cast}}]  # podcast:person
+# chapters: [{{start: "0:00", title: Introduction}}]  # start, title; end, url, image optional
+# captions: media/{id}.vtt  # a timed transcript: WebVTT (.vtt) or SubRip (.srt)
+# season: 1
+# episode: 1
+# episode_type: full  # full, trailer or bonus
+# explicit: false
+# keywords: [news]
+# license: cc-by-4.0
+# copyright: Newsroom Name
+# transcript_url: https://www.example.org/{id}.txt  # kept from an imported feed
+# chapters_url: https://www.example.org/{id}.json  # kept from an imported feed
+# guid: https://www.example.org/?p=1  # kept from an imported feed; a new segment derives it
+draft: true
+---
+The transcript goes here, below the closing ---: plain text, a blank line between paragraphs.
+"""
+
+PYPROJECT = """\
+# segpack's settings for this show: validate, build and tag read them from the show folder up.
+[tool.segpack]
+select = ["SEG"]  # rule code prefixes to report; the longest matching prefix wins
+ignore = []  # e.g. ["SEG212"] for a podcast whose newsroom publishes no direct links
+strict = false  # true: warnings fail validate and stop a build, as errors do
+max-title-length = 120  # SEG502 above this
+max-summary-length = 4000  # SEG503 above this
+words-per-minute = [90, 220]  # SEG504 outside this speech rate
+"""
+
+GITIGNORE = """\
+# What segpack build makes: the folder to upload, and its cache.
+public/
+.segpack-cache/
+"""
+
+
+def files_for(show_dir: Path) -> dict[Path, str]:
+    """The files `new` writes, by path, for a show in `show_dir`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", show_dir.resolve().name.lower()).strip("-") or "show"
+    title = " ".join(w.capitalize() for w in slug.split("-"))
+    return {show_dir / "show.yaml": SHOW_YAML.format(title=title, slug=slug),
+            show_dir / "segments" / f"{EXAMPLE_ID}.md": MANIFEST.format(id=EXAMPLE_ID),
+            show_dir / "pyproject.toml": PYPROJECT,
+            show_dir / ".gitignore": GITIGNORE}
+
+
+def create(show_dir: Path) -> list[Path]:
+    """Write the files of a new show; refuse (nothing written) if any of them exists."""
+    from segment.errors import UsageError
+    from segment.manifest import atomic_write
+
+    files = files_for(show_dir)
+    if show_dir.exists() and not show_dir.is_dir():
+        raise UsageError(f"{show_dir} is a file; segpack new makes a show folder")
+    there = [path for path in files if path.exists() or path.is_symlink()]
+    if there:
+        names = ", ".join(str(p.relative_to(show_dir)) for p in there)
+        raise UsageError(f"{show_dir} already has {names}; segpack new never overwrites: "
+                         "pick a new folder (or move those aside)")
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+    return list(files)

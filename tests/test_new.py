@@ -1,0 +1,94 @@
+"""`segpack new SHOW_DIR`: a show folder that validates as it is, documents every key, and
+never overwrites anything."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from segment.cli import main
+from segment.config import load_settings
+from segment.loading import load_segment, load_show_file
+from segment.models import Audio, AudioSettings, Image, Loudness, Segment, Show, Source
+from segment.scaffold import EXAMPLE_ID
+
+COMMENTED_KEY = re.compile(r"^(\s*)# ?(?=\s*[a-z_]+:)", re.M)
+
+
+def new(capsys, show: Path) -> tuple[int, str, str]:
+    code = main(["new", str(show)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_new_show_validates_and_ignores_what_builds_make(capsys, tmp_path: Path) -> None:
+    show = tmp_path / "my-news-show"
+    code, out, _ = new(capsys, show)
+    assert code == 0 and "created" in out
+    assert sorted(str(p.relative_to(show)) for p in show.rglob("*") if p.is_file()) == [
+        ".gitignore", "pyproject.toml", f"segments/{EXAMPLE_ID}.md", "show.yaml"]
+    assert main(["validate", str(show)]) == 0
+    shown = capsys.readouterr()
+    assert "0 errors" in shown.err
+    assert (show / ".gitignore").read_text().split("\n")[1:3] == ["public/", ".segpack-cache/"]
+    settings = load_settings(show / "segments")
+    assert settings["select"] == ["SEG"] and settings["strict"] is False
+    show_model, _ = load_show_file(show / "show.yaml")
+    assert show_model is not None and show_model.title == "My News Show"
+    item = load_segment(show / "segments" / f"{EXAMPLE_ID}.md")
+    assert isinstance(item.segment, Segment) and item.segment.draft  # not published by build
+
+
+def _keys(model) -> set[str]:
+    return set(model.model_fields)
+
+
+@pytest.mark.parametrize("file, models", [
+    ("show.yaml", [Show, AudioSettings, Loudness, Image]),
+    (f"segments/{EXAMPLE_ID}.md", [Segment, Audio, Source, Image]),
+])
+def test_every_key_is_written_out_and_each_commented_example_is_valid(
+        capsys, tmp_path: Path, file: str, models) -> None:
+    show = tmp_path / "show"
+    assert new(capsys, show)[0] == 0
+    path = show / file
+    text = path.read_text(encoding="utf-8")
+    written = set(re.findall(r"(?:^|[\s{,])#?\s*([a-z_]+):", text, re.M))
+    for model in models:
+        missing = _keys(model) - written - {"transcript"}
+        assert not missing, f"{model.__name__}: {sorted(missing)} not in {file}"
+    # every optional key, uncommented, is a valid example
+    path.write_text(COMMENTED_KEY.sub(r"\1", text), encoding="utf-8")
+    if file == "show.yaml":
+        show_model, found = load_show_file(path)
+        assert show_model is not None and not found, found
+        assert show_model.audio.intro == "stings/intro.wav"
+    else:
+        item = load_segment(path)
+        assert isinstance(item.segment, Segment), item.findings
+        assert item.segment.persons[0].name == "Jane Reporter"
+        errors = [f for f in item.findings if f.severity.value == "error"]
+        assert {f.code for f in errors} <= {"SEG301"}, errors  # example files not made
+
+
+def test_new_never_overwrites(capsys, tmp_path: Path) -> None:
+    show = tmp_path / "show"
+    show.mkdir()
+    (show / "show.yaml").write_text("title: mine\n", encoding="utf-8")
+    code, _, err = new(capsys, show)
+    assert code == 2 and len(err.splitlines()) == 1 and "never overwrites" in err
+    assert "show.yaml" in err and "Traceback" not in err
+    assert (show / "show.yaml").read_text() == "title: mine\n"
+    assert sorted(p.name for p in show.iterdir()) == ["show.yaml"]  # nothing else written
+    (tmp_path / "file").write_text("x")
+    code, _, err = new(capsys, tmp_path / "file")
+    assert code == 2 and "is a file" in err
+
+
+def test_new_in_an_existing_empty_folder(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert new(capsys, Path("."))[0] == 0
+    assert (tmp_path / "show.yaml").is_file()
+    assert main(["validate", "."]) == 0
