@@ -108,9 +108,10 @@ def cached_result(job: MediaJob) -> MediaResult | None:
 
 def make_copy(job: MediaJob) -> MediaResult:
     """Copy or encode, tag, probe; the result appears in the cache whole or not at all."""
-    from media.probe import probe
+    from media.probe import probe, refuse_padding
     from media.tagging import write_tags
 
+    refuse_padding(job.source)  # before gigabytes of zeros are copied or fed to ffmpeg
     job.folder.parent.mkdir(parents=True, exist_ok=True)
     if job.folder.exists():  # a torn or stale entry: redo it
         shutil.rmtree(job.folder, ignore_errors=True)

@@ -37,7 +37,7 @@ from feeds.transcripts import (
     transcript_html,
 )
 from feeds.xmltext import clean, has_invalid
-from segment.errors import SegpackError
+from segment.errors import SegpackError, ToolError
 from segment.models import AUDIO_TYPES, Segment, Show
 from segment.rules import Finding, inside
 from segment.timecode import format_duration
@@ -280,6 +280,8 @@ class Planner(EpisodePlanner):
         by_id = {ep.segment.id: ep for ep, _, _ in self.jobs}
         for job in jobs:
             outcome = results[job.segment.id]
+            if isinstance(outcome, ToolError):
+                raise outcome  # ffmpeg itself falls short: one line, not one per episode
             if isinstance(outcome, SegpackError):
                 self._find("SEG304", f"audio.file: {outcome}", str(job.source),
                             self.media_findings)

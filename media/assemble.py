@@ -3,29 +3,25 @@
 The result is a `Plan`: ffmpeg input arguments plus, when needed, a filter graph ending in
 `[out]`, so that the loudness measurement and the encode pass decode exactly the same audio.
 
-Segment-length items (up to `STREAM_ABOVE` seconds) are assembled in memory with pydub and
-handed over as one temporary WAV. Longer programmes never load into memory (pydub would hold
-hours of PCM: 5.5 GB for 3 hours): they stream through an ffmpeg graph (`atrim` + `concat`),
-with the ends found by one streaming `silencedetect` pass.
+Every edit streams through ffmpeg (`atrim` + `concat`, the ends found by one streaming
+`silencedetect` pass), whatever the length: memory stays flat and any channel layout works.
+Items up to 15 minutes used to be assembled in memory with pydub, which crashed on surround
+input (it converts only mono to many channels and back) and held the whole decoded item: a
+14-minute 7.1 192 kHz file reached 4.9 GB before that crash; streamed, the same edit peaks at
+a few tens of MB (issue 18, item 11; `bench/bench_encode.py` measures it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
-import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from media.ffmpeg import ffmpeg_path, run_ffmpeg
+from media.ffmpeg import run_ffmpeg
 from segment.errors import MediaError
 from segment.models import AudioSettings
 
-#: Inputs longer than this (seconds) stream through ffmpeg instead of pydub.
-STREAM_ABOVE = 15 * 60
 #: What counts as silence at the ends (dBFS) and the shortest stretch worth trimming (s).
 SILENCE_DB = -50.0
 SILENCE_MIN = 0.3
@@ -41,7 +37,6 @@ class Plan:
     inputs: list[str]
     graph: str | None
     channels: int
-    temp_files: list[Path] = field(default_factory=list)
 
 
 def ffmpeg_input(path: Path | str) -> str:
@@ -82,78 +77,24 @@ def resolve_sting(name: str | None, show_dir: Path | None) -> Path | None:
     return path
 
 
-@contextlib.contextmanager
-def plan(src: Path, settings: AudioSettings, show_dir: Path | None = None) -> Iterator[Plan]:
-    """The plan for `src` under `settings`; temporary files go when the block ends."""
+def plan(src: Path, settings: AudioSettings, show_dir: Path | None = None) -> Plan:
+    """The plan for `src` under `settings` (mono stays mono; stereo and more become stereo)."""
     intro = resolve_sting(settings.intro, show_dir)
     outro = resolve_sting(settings.outro, show_dir)
-    duration, channels = header_facts(src)
-    out_channels = min(channels, 2)
+    channels = header_facts(src)[1]
     if not (intro or outro or settings.trim_silence):
         graph = None
         if channels > 2:  # podcasts are mono or stereo: ffmpeg's own downmix
             graph = "[0:a:0]aformat=channel_layouts=stereo[out]"
-        yield Plan([*_in(src)], graph, out_channels)
-        return
-    if duration is not None and duration <= STREAM_ABOVE:
-        with tempfile.TemporaryDirectory(prefix="segpack-assemble-") as tmp:
-            wav = Path(tmp) / "assembled.wav"
-            segment = assemble_in_memory(src, intro, outro, settings.trim_silence, Path(tmp))
-            if segment.channels > 2:
-                segment = segment.set_channels(2)
-            segment.export(wav, format="wav")
-            yield Plan([*_in(wav)], None, segment.channels, [wav])
-        return
-    yield stream_plan(src, intro, outro, settings.trim_silence, out_channels)
+        return Plan([*_in(src)], graph, min(channels, 2))
+    # a stereo sting makes the whole item stereo (mono speech then plays in both ears)
+    widest = max([channels] + [header_facts(p)[1] for p in (intro, outro) if p])
+    return stream_plan(src, intro, outro, settings.trim_silence, min(widest, 2))
 
 
 def _in(path: Path) -> list[str]:
     return ["-i", ffmpeg_input(path)]
 
-
-# --- segment length: pydub ---------------------------------------------------------------
-
-def _pydub():
-    """pydub, pointed at our ffmpeg (it warns at import when none is on PATH)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # "Couldn't find ffmpeg": we set it
-        warnings.simplefilter("ignore", DeprecationWarning)  # pydub's own audioop import
-        from pydub import AudioSegment
-    AudioSegment.converter = ffmpeg_path()
-    return AudioSegment
-
-
-def load_segment(path: Path, tmp: Path):
-    """Decode any input to a WAV with ffmpeg, then load it (pydub's WAV path needs no ffprobe)."""
-    wav = tmp / f"{len(list(tmp.iterdir()))}.wav"
-    run_ffmpeg(["-i", ffmpeg_input(path), "-map", "0:a:0", "-c:a", "pcm_s16le", "-f", "wav",
-                str(wav)])
-    return _pydub().from_file(wav, format="wav")
-
-
-def assemble_in_memory(src: Path, intro: Path | None, outro: Path | None, trim: bool,
-                       tmp: Path):
-    """intro + (trimmed) body + outro as one pydub AudioSegment."""
-    _pydub()
-    from pydub.silence import detect_leading_silence
-
-    body = load_segment(src, tmp)
-    if trim:
-        chunk = 10  # ms
-        start = detect_leading_silence(body, SILENCE_DB, chunk)
-        end = len(body)  # walk back over trailing silence (no reversed copy of the audio)
-        while end - chunk >= start and body[end - chunk:end].dBFS < SILENCE_DB:
-            end -= chunk
-        body = body[start:end] if end > start else body[:0]
-    parts = [load_segment(p, tmp) for p in (intro,) if p] + [body]
-    parts += [load_segment(p, tmp) for p in (outro,) if p]
-    result = parts[0]
-    for part in parts[1:]:
-        result = result + part  # pydub matches rate/channels/width to the larger of the two
-    return result
-
-
-# --- programme length: ffmpeg streaming ----------------------------------------------------
 
 def speech_bounds(src: Path) -> tuple[float, float | None]:
     """(start, end) of the audio between leading and trailing silence, in one streaming pass."""

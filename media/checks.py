@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from segment.errors import SegpackError
+from segment.errors import SegpackError, ToolError
 from segment.loading import SegmentFile
 from segment.models import Segment
 from segment.rules import Finding, inside
@@ -65,6 +65,8 @@ def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Find
         return  # SEG301 / SEG302 already say so
     try:
         info = probe(path, accurate=True, hash=False)
+    except ToolError:
+        raise  # ffmpeg's problem, not this file's: stop with one line
     except SegpackError as exc:
         yield _finding(item, "SEG304", f"{rel}: {exc.message}", "audio", "file")
         return

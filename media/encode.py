@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media import assemble
-from media.ffmpeg import ffmpeg_path
-from media.loudness import FILTER, Loudness, measure_args, parse_summary
-from segment.errors import MediaError
+from media.ffmpeg import Capabilities, ffmpeg_path, require, tool_problem
+from media.loudness import Loudness, ebur128_filter, measure_args, parse_summary
+from media.probe import refuse_padding
+from segment.errors import MediaError, SegpackError
 from segment.manifest import fsync_dir
 from segment.models import AudioSettings
 
@@ -102,29 +103,41 @@ def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
         _copy(src, dst)
         return EncodeReport(None, None, 0.0, False, None, "copy", None, dst)
     codec = codec_for(settings, dst)
-    with assemble.plan(src, settings, show_dir) as plan:
-        if not settings.normalise:
-            duration = _encode(plan, dst, codec, settings.bitrate, "anull", check=False)[1]
-            return EncodeReport(None, None, 0.0, False, None, codec, duration, dst, plan.channels)
-        before = measure_args(plan.inputs, str(src), plan.graph)
-        targets = settings.loudness
-        target = targets.mono if plan.channels == 1 else targets.stereo
-        gain = 0.0 if before.silent else target - before.integrated
-        limited, passes = False, 0
-        while passes < 2:
-            passes += 1
-            limited = limited or before.true_peak + gain > targets.true_peak - CODEC_HEADROOM_DB
-            chain = _chain(gain, limited, targets.true_peak)
-            after = _encode(plan, dst, codec, settings.bitrate, chain, check=True,
-                            name=str(src))[0]
-            assert after is not None, "check=True measures the result"
-            miss = target - after.integrated
-            if before.silent or not math.isfinite(miss) or abs(miss) <= CORRECT_ABOVE_LU:
-                break
-            gain += miss  # one corrective pass, e.g. after heavy limiting
-        assert after is not None
-        return EncodeReport(before, after, round(gain, 2), limited, target, codec,
-                            after.duration, dst, plan.channels, passes)
+    caps = require(*works_for(settings, codec))
+    refuse_padding(src)  # ffmpeg would hold gigabytes of trailing zeros in memory
+    plan = assemble.plan(src, settings, show_dir)
+    if not settings.normalise:
+        duration = _encode(plan, dst, codec, settings.bitrate, "anull", check=False)[1]
+        return EncodeReport(None, None, 0.0, False, None, codec, duration, dst, plan.channels)
+    before = measure_args(plan.inputs, str(src), plan.graph)
+    targets = settings.loudness
+    target = targets.mono if plan.channels == 1 else targets.stereo
+    gain = 0.0 if before.silent else target - before.integrated
+    limited, passes = False, 0
+    while passes < 2:
+        passes += 1
+        limited = limited or before.true_peak + gain > targets.true_peak - CODEC_HEADROOM_DB
+        chain = _chain(gain, limited, targets.true_peak, caps)
+        after = _encode(plan, dst, codec, settings.bitrate, chain, check=True,
+                        name=str(src))[0]
+        assert after is not None, "check=True measures the result"
+        miss = target - after.integrated
+        if before.silent or not math.isfinite(miss) or abs(miss) <= CORRECT_ABOVE_LU:
+            break
+        gain += miss  # one corrective pass, e.g. after heavy limiting
+    assert after is not None
+    return EncodeReport(before, after, round(gain, 2), limited, target, codec,
+                        after.duration, dst, plan.channels, passes)
+
+
+def works_for(settings: AudioSettings, codec: str) -> list[str]:
+    """What ffmpeg must be able to do for these settings (keys of `media.ffmpeg.NEEDS`)."""
+    works = ["encode MP3" if codec == "mp3" else "encode AAC"]
+    if settings.normalise:
+        works += ["measure loudness", "check an encode while writing it", "limit peaks"]
+    if settings.intro or settings.outro or settings.trim_silence:
+        works.append("trim silence and add an intro or outro")
+    return works
 
 
 def prepare_many(jobs: Sequence[tuple], workers: int | None = None) -> list[EncodeReport]:
@@ -135,29 +148,31 @@ def prepare_many(jobs: Sequence[tuple], workers: int | None = None) -> list[Enco
     """
     workers = max(1, workers or os.cpu_count() or 1)
 
-    def one(job: tuple) -> EncodeReport | MediaError:
+    def one(job: tuple) -> EncodeReport | SegpackError:
         src, dst, settings, *rest = job
         try:
             return prepare(src, dst, settings, show_dir=rest[0] if rest else None)
-        except MediaError as exc:
+        except SegpackError as exc:
             return exc
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(one, jobs))
     for result in results:
-        if isinstance(result, MediaError):
+        if isinstance(result, SegpackError):
             raise result
     return results  # type: ignore[return-value]
 
 
-def _chain(gain: float, limited: bool, ceiling_db: float) -> str:
+def _chain(gain: float, limited: bool, ceiling_db: float, caps: Capabilities) -> str:
     """The encode pass's filter: linear gain, then a limiter only when asked for."""
     chain = f"volume={gain:.2f}dB" if abs(gain) >= 0.005 else "anull"
     if limited:
         limit = 10 ** ((ceiling_db - CODEC_HEADROOM_DB) / 20)
         # level=0: no automatic make-up gain (alimiter's default would undo the gain we chose);
-        # latency=1: take back its 5 ms look-ahead delay, so chapter times still line up.
-        chain += f",alimiter=limit={limit:.4f}:attack=5:release=50:level=0:latency=1"
+        # latency=1: take back its 5 ms look-ahead delay, so chapter times still line up. The
+        # option is newer than 4.2 (5.1 has it): without it the limited audio is 5 ms late.
+        latency = ":latency=1" if caps.has_option("alimiter", "latency") else ""
+        chain += f",alimiter=limit={limit:.4f}:attack=5:release=50:level=0{latency}"
     return chain
 
 
@@ -189,8 +204,7 @@ def _encode(plan: assemble.Plan, dst: Path, codec: str, bitrate: str, chain: str
                 done = subprocess.run(cmd, cwd=dst.parent, stdout=subprocess.DEVNULL,
                                       stderr=errors, check=False)
                 if done.returncode != 0:
-                    raise MediaError(f"ffmpeg could not encode it: {_last_line(errors)}",
-                                     path=name)
+                    raise _encode_error(errors, name)
                 loudness = None
         if not temp_path.is_file() or temp_path.stat().st_size == 0:
             raise MediaError("ffmpeg wrote no audio", path=name)
@@ -206,7 +220,7 @@ def _encode(plan: assemble.Plan, dst: Path, codec: str, bitrate: str, chain: str
 def _encode_and_measure(cmd: list[str], cwd: Path, errors, name: str) -> Loudness:
     """Run the tee'd encode with its stdout piped into an ebur128 measurement."""
     check_cmd = [ffmpeg_path(), "-hide_banner", "-nostdin", "-nostats", "-i", "pipe:0",
-                 "-af", FILTER, "-f", "null", "-"]
+                 "-af", ebur128_filter(), "-f", "null", "-"]
     encoder = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=errors)
     try:
         checker = subprocess.Popen(check_cmd, stdin=encoder.stdout, stdout=subprocess.DEVNULL,
@@ -225,8 +239,15 @@ def _encode_and_measure(cmd: list[str], cwd: Path, errors, name: str) -> Loudnes
             checker.wait()
         encoder.wait()
     if encoder.returncode != 0:
-        raise MediaError(f"ffmpeg could not encode it: {_last_line(errors)}", path=name)
+        raise _encode_error(errors, name)
     return parse_summary(report, name, checker.returncode)
+
+
+def _encode_error(errors, name: str) -> SegpackError:
+    """The encode pass failed: a ToolError when ffmpeg refused the command, else the audio's."""
+    errors.seek(0)
+    problem = tool_problem(errors.read().decode("utf-8", "replace"))
+    return problem or MediaError(f"ffmpeg could not encode it: {_last_line(errors)}", path=name)
 
 
 def _decoded_duration(path: Path) -> float | None:

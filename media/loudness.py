@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from media.ffmpeg import run_ffmpeg
+from media.ffmpeg import require, run_ffmpeg, tool_problem
 from segment.errors import MediaError
 
 #: Below this the programme is silence for our purposes (EBU R128's absolute gate is -70 LUFS).
@@ -51,16 +51,26 @@ def measure(path: Path | str) -> Loudness:
 def measure_args(inputs: Sequence[str], name: str, graph: str | None = None) -> Loudness:
     """Measure what `inputs` (ffmpeg input arguments) decode to, optionally through `graph`
     (a -filter_complex whose single output is labelled [out]); `name` names it in errors."""
+    meter = ebur128_filter()
     if graph:
-        args = [*inputs, "-filter_complex", f"{graph};[out]{FILTER}[m]", "-map", "[m]"]
+        args = [*inputs, "-filter_complex", f"{graph};[out]{meter}[m]", "-map", "[m]"]
     else:
-        args = [*inputs, "-map", "0:a:0", "-af", FILTER]
+        args = [*inputs, "-map", "0:a:0", "-af", meter]
     done = run_ffmpeg(["-nostats", *args, "-f", "null", "-"], check=False)
     return parse_summary(done.stderr.decode("utf-8", "replace"), name, done.returncode)
 
 
-#: The filter as used in both the measurement pass and the check of an encoded result.
-FILTER = "ebur128=peak=true:framelog=quiet"
+def ebur128_filter() -> str:
+    """The filter as used in both the measurement pass and the check of an encoded result.
+
+    Its per-frame log (ten lines a second) must stay off stderr, which we read whole.
+    `framelog=quiet` is newer than 5.1 (7.0 has it; 4.2 and 5.1 refuse the word, and turn the
+    number -8 back into 'info'); every version from 4.2 on takes the number 40 ('verbose'),
+    which logs below ffmpeg's default level. So: -8 where the binary lists `quiet`, else 40;
+    numbers, never words.
+    """
+    caps = require("measure loudness")
+    return f"ebur128=peak=true:framelog={-8 if caps.has_option('ebur128', 'quiet') else 40}"
 
 
 def parse_summary(stderr: str, name: str, returncode: int = 0) -> Loudness:
@@ -72,8 +82,13 @@ def parse_summary(stderr: str, name: str, returncode: int = 0) -> Loudness:
     ...     'size=N/A time=00:00:05.00 bitrate=N/A', 'x.wav')
     Loudness(integrated=-21.8, true_peak=-18.1, lra=0.0, channels=1, duration=5.0)
     """
-    found = _SUMMARY.search(stderr)
+    # the last summary: ffmpeg 4.2 and 5.1 configure the graph twice when the input needs a
+    # conversion (e.g. a 5.1 downmix) and print an empty summary (-70 LUFS) for the first
+    found = ([None, *_SUMMARY.finditer(stderr)])[-1]
     if returncode != 0 or not found:
+        problem = tool_problem(stderr)
+        if problem:
+            raise problem
         lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
         why = lines[-1] if lines else f"ffmpeg exit {returncode}"
         raise MediaError(f"cannot measure loudness: {why}", path=name)

@@ -1,9 +1,15 @@
 """Probe an audio file: container (by content, never by extension), codec, duration and where the
 duration came from, bitrate, sample rate, channels, size and SHA-256.
 
-mutagen first (it reads headers only); ffmpeg second, decoding to the null muxer, when mutagen
-cannot read the file or when its length is only an estimate and the caller asks for accuracy.
-Every way a file is not usable audio is one MediaError line naming the file.
+mutagen first (it reads headers only); ffmpeg second, decoding to the null muxer, when the
+length is only an estimate and the caller asks for accuracy, and always when the header and the
+file's size disagree: a duration that puts the average bitrate outside what real encodes of the
+codec use (a 40 s MP3 whose Xing header claims 10 h averages 71 bit/s), or an MP3 whose header
+accounts for far fewer bytes than the file holds. A file that is mostly zeros after its audio
+(40 s of MP3 and then 2 GB of zeros) is refused, since it would be published as a 2 GB
+enclosure; the zeros are found from the end of the file, never decoded (ffmpeg takes 20 s and
+4 GB of memory to skip 2 GB of them). Every way a file is not usable audio is one MediaError
+line naming the file.
 """
 
 from __future__ import annotations
@@ -160,17 +166,106 @@ def _codec(container: str, info: Any) -> str:
     return {"ogg-vorbis": "vorbis", "ogg-opus": "opus", "flac": "flac", "wav": "pcm"}[container]
 
 
-def check_mp3_complete(path: Path, info: Any, size: int, tag_bytes: int) -> None:
-    """A truncated MP3 whose Xing/Info header promises more audio than the file holds."""
+def check_mp3_complete(path: Path, info: Any, size: int, tag_bytes: int) -> bool:
+    """Raise for a truncated MP3 whose Xing/Info header promises more audio than the file's
+    `size - tag_bytes` bytes hold; True when the header accounts for far fewer bytes than that
+    (the header and the size disagree: decode)."""
     from mutagen.mp3 import BitrateMode
 
     if info.bitrate_mode == BitrateMode.UNKNOWN or not info.bitrate or not info.length:
-        return
+        return False
     expected = info.bitrate * info.length / 8
     present = size - tag_bytes
     if present < 0.9 * expected - 4096:
         raise MediaError(f"truncated MP3: its header promises {info.length:.1f} s but only "
                          f"{100 * present / expected:.0f}% of the audio is there", path)
+    return present > 1.5 * expected + 65536
+
+
+#: Average bitrates (bit/s) that real encodes of each lossy codec fall within. A duration that
+#: puts the file's audio bytes outside them disagrees with the file's size.
+PLAUSIBLE_BPS = {"mp3": (4_000, 330_000), "mp2": (4_000, 400_000), "mp1": (4_000, 450_000),
+                 "opus": (2_000, 520_000), "vorbis": (4_000, 520_000)}
+OTHER_LOSSY_BPS = (4_000, 1_700_000)
+"""AAC (up to 576 kbit/s stereo), AC-3 and E-AC-3 (up to 640 kbit/s and beyond)."""
+
+
+def size_disagrees(codec: str, info: Any, duration: float, audio_bytes: int) -> bool:
+    """True when `duration` cannot be right for `audio_bytes` of this codec.
+
+    >>> size_disagrees("mp3", None, 36000.0, 160_000)   # a 40 s file claiming 10 h
+    True
+    >>> size_disagrees("mp3", None, 40.0, 160_000)      # 32 kbit/s
+    False
+    """
+    if duration <= 0 or audio_bytes <= 0:
+        return False
+    bps = audio_bytes * 8 / duration
+    if codec in ("flac", "pcm", "alac"):  # lossless: never much above the PCM rate
+        rate, channels = getattr(info, "sample_rate", 0), getattr(info, "channels", 0)
+        bits = getattr(info, "bits_per_sample", 0) or 16
+        return bool(rate and channels) and bps > 1.2 * rate * channels * bits + 64_000
+    low, high = PLAUSIBLE_BPS.get(codec, OTHER_LOSSY_BPS)
+    return not low <= bps <= high
+
+
+ZERO_TAIL_MIN = 1 << 20
+"""Zeros at the end worth a word (bytes); some tools pad to a sector or a few KB."""
+
+
+def zero_tail(path: Path, size: int) -> int:
+    """How many bytes at the end of the file are zeros (0 unless the last 64 KB all are).
+
+    Read backwards in 4 MB steps compared whole with zeros (memcmp speed), so 2 GB of zeros
+    cost about a second of reading, not a decode."""
+    step = 1 << 16
+    with open(path, "rb") as handle:
+        end = size
+        while end > 0:
+            start = max(0, end - step)
+            handle.seek(start)
+            chunk = handle.read(end - start)
+            if chunk != bytes(len(chunk)):
+                return size - start - len(chunk.rstrip(b"\0"))
+            end = start
+            step = 1 << 22
+    return size
+
+
+def check_padding(path: Path, size: int, zeros: int) -> None:
+    """Refuse a file that is mostly zeros after its audio: it would be published whole."""
+    if zeros < ZERO_TAIL_MIN or zeros < size // 10:
+        return
+    raise MediaError(f"{_mb(size)} file, but its last {_mb(zeros)} ({100 * zeros / size:.0f}%) "
+                     f"are zeros after {_mb(size - zeros)} of audio: padding that podcast apps "
+                     "would download; re-export the audio", path)
+
+
+def refuse_padding(path: Path) -> None:
+    """`check_padding` for a file about to be copied or encoded: before any gigabyte of zeros
+    is copied into a build, or fed to ffmpeg (which holds them in memory)."""
+    try:
+        if sniff(path) == "wav":  # in PCM, zeros are silence
+            return
+    except MediaError:
+        return  # not one of our containers (AIFF, WebM...): ffmpeg may still encode it
+    size = path.stat().st_size
+    check_padding(path, size, zero_tail(path, size))
+
+
+def _hms(seconds: float) -> str:
+    """'10:00:00', '0:40' (as a player shows a duration)."""
+    from segment.timecode import format_duration
+
+    return format_duration(round(seconds))
+
+
+def _mb(size: int) -> str:
+    """'2.1 GB', '160 KB': sizes as people read them (decimal units, like file managers)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
 
 
 def sha256_of(path: Path) -> str:
@@ -187,13 +282,21 @@ _AUDIO = re.compile(rb"Audio: (\w+)[^,]*, (\d+) Hz, ([^,]+)")
 
 def decoded_duration(path: Path) -> tuple[float, str | None, int | None, int | None]:
     """Decode the first audio stream to the null muxer: (seconds, codec, rate, channels)."""
-    from media.ffmpeg import run_ffmpeg
+    from media.ffmpeg import run_ffmpeg, tool_problem
 
-    done = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-f", "null", "-"], check=False)
+    done = run_ffmpeg(["-i", "file:" + str(Path(path).resolve()), "-map", "0:a:0", "-f", "null",
+                       "-"], check=False)
     found = _TIME.findall(done.stderr)
+    if b"Output file is empty" in done.stderr:  # 4.2 and 5.1 say time=00:00:00.00, 7.0 N/A
+        found = []
     if done.returncode != 0 or not found:
+        problem = tool_problem(done.stderr.decode("utf-8", "replace"))
+        if problem:
+            raise problem
         last = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise MediaError(f"ffmpeg cannot decode it: {last[-1] if last else 'no audio'}", path)
+        if done.returncode == 0 or not last:
+            raise MediaError("ffmpeg finds no audio to decode in it", path)
+        raise MediaError(f"ffmpeg cannot decode it: {last[-1]}", path)
     hours, minutes, seconds = found[-1]
     codec = rate = channels = None
     if match := _AUDIO.search(done.stderr):
@@ -204,30 +307,45 @@ def decoded_duration(path: Path) -> tuple[float, str | None, int | None, int | N
 
 
 def probe(path: str | Path, *, accurate: bool = False, hash: bool = True) -> AudioInfo:
-    """Technical facts about `path`; `accurate` decodes with ffmpeg when mutagen only estimates."""
+    """Technical facts about `path`; `accurate` decodes with ffmpeg when mutagen only estimates
+    (and any probe decodes when the header and the file's size disagree)."""
     path = Path(path)
     container = sniff(path)
     size = path.stat().st_size
     audio = load_mutagen(path, container)
     info = audio.info
+    codec = _codec(container, info)
+    zeros = 0 if container == "wav" else zero_tail(path, size)  # in WAV, zeros are silence
+    check_padding(path, size, zeros)
+    tag_bytes = getattr(audio.tags, "size", 0) if container == "mp3" and audio.tags else 0
+    audio_bytes = size - zeros - tag_bytes
     duration = float(getattr(info, "length", 0.0) or 0.0)
     source = "header"
+    disagree = False
     if container == "mp3":
-        tag_bytes = getattr(audio.tags, "size", 0) if audio.tags is not None else 0
-        check_mp3_complete(path, info, size, tag_bytes)
+        disagree = check_mp3_complete(path, info, audio_bytes, 0)
         from mutagen.mp3 import BitrateMode
 
         if info.sketchy or info.bitrate_mode == BitrateMode.UNKNOWN:
             source = "estimate"
     if duration <= 0 and container != "wav":
         source = "estimate"
-    if accurate and source == "estimate":
-        duration, _, _, _ = decoded_duration(path)
-        source = "decoded"
+    disagree = disagree or size_disagrees(codec, info, duration, audio_bytes)
     bitrate = getattr(info, "bitrate", None) or None
+    if disagree or (accurate and source == "estimate"):
+        claimed = duration
+        try:
+            duration = decoded_duration(path)[0]
+        except MediaError as exc:
+            if not disagree:
+                raise
+            raise MediaError(f"its header claims {_hms(claimed)} of audio, which its "
+                             f"{_mb(audio_bytes)} cannot hold, and {exc.message}", path) from None
+        source = "decoded"
+        bitrate = round(audio_bytes * 8 / duration) if duration > 0 else bitrate
     if bitrate is None and duration > 0:
         bitrate = round(size * 8 / duration)
     rate = getattr(info, "sample_rate", None) or (48000 if container == "ogg-opus" else None)
-    return AudioInfo(str(path), container, _codec(container, info), MIMES[container],
+    return AudioInfo(str(path), container, codec, MIMES[container],
                      round(duration, 3), source, bitrate, rate,
                      getattr(info, "channels", None), size, sha256_of(path) if hash else "")

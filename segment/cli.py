@@ -32,6 +32,7 @@ LAZY = {
     "build": "feeds.commands:build",
     "import": "segment.importers.commands:import_group",
     "align": "media.align.command:align",
+    "doctor": "media.doctor:doctor",
 }
 LAZY_HELP.update({
     "tag": "Write a segment's metadata into audio files.",
@@ -40,6 +41,7 @@ LAZY_HELP.update({
     "build": "Build a show folder into a publishable folder (feed.xml, media, ...).",
     "import": "Turn article pages, feeds or tagged audio into manifests.",
     "align": "Time a manifest's transcript against its audio: WebVTT captions.",
+    "doctor": "Show the versions in use and which ffmpeg, from where, able to do what.",
 })
 
 

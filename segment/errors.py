@@ -52,3 +52,11 @@ class MediaError(SegpackError, OSError):
 
 class PublishError(SegpackError, RuntimeError):
     """A build that would publish something wrong; the previous output is kept."""
+
+
+class ToolError(SegpackError, RuntimeError):
+    """A tool segpack runs (ffmpeg) is missing, cannot run, or lacks a feature: a problem of
+    the machine's set-up, not of the user's files, so it stops the command (exit status 2)
+    instead of being reported against each audio file."""
+
+    exit_code = 2

@@ -3,8 +3,8 @@ and a piece of the one-line error expected.
 
 Every case asserts: the exit status, the message, no traceback, and every input file's bytes
 unchanged (files a command creates, such as a build's output folder, are not inputs; files listed in
-`rewrites` may get new tags, but their audio stream must stay the same). Files are
-made by small named makers (text, hex, repeat, tone, truncate, patch, png, copy, symlink, mkdir),
+`rewrites` may get new tags, but their audio stream must stay the same). Files are made by
+small named makers (text, hex, repeat, tone, truncate, patch, pad, png, copy, symlink, mkdir),
 so a new case is a few lines of YAML and no code. `parses: [public/feed.xml]` also checks that
 each named output exists and is well-formed XML that feedparser reads without complaint.
 """
@@ -66,6 +66,10 @@ def make_file(root: Path, name: str, spec: dict, tones: Path) -> None:
         path.write_bytes(source.read_bytes()[: spec["keep"]])
     elif "patch" in spec:
         _patch(root, path, spec["patch"])
+    elif "pad" in spec:  # a copy followed by `zeros` zero bytes (sparse: no disk space)
+        shutil.copyfile(root / spec["pad"], path)
+        with path.open("r+b") as handle:
+            handle.truncate(path.stat().st_size + spec["zeros"])
     elif "png" in spec:
         path.write_bytes(png_header(spec["png"]["width"], spec["png"]["height"]))
     elif "copy" in spec:

@@ -11,6 +11,8 @@ from media.ffmpeg import run_ffmpeg
 from media.probe import probe, sniff
 from segment.errors import MediaError
 
+pytestmark = pytest.mark.ffmpeg  # rerun against every ffmpeg of the matrix (.ci/run)
+
 EXPECTED = {".mp3": ("mp3", "mp3", "audio/mpeg"), ".m4a": ("mp4", "aac", "audio/mp4"),
             ".ogg": ("ogg-vorbis", "vorbis", "audio/ogg"),
             ".opus": ("ogg-opus", "opus", "audio/ogg"), ".flac": ("flac", "flac", "audio/flac"),
@@ -24,7 +26,11 @@ def test_probe_each_container(tone, suffix):
     assert (info.container, info.codec, info.mime) == EXPECTED[suffix]
     assert info.duration == pytest.approx(1.0, abs=0.1)
     assert info.duration_source == "header"
-    assert info.sample_rate in (44100, 48000) and info.channels == 1
+    assert info.sample_rate in (44100, 48000)
+    # an MP4 sample entry's channel count is a template field (ISO 14496-12 says 2), which
+    # ffmpeg before 6 writes as 2 even for mono AAC; mutagen falls back to it when the AAC
+    # config leaves parametric stereo open, so such files read as stereo (issue 15's matrix)
+    assert info.channels == 1 or (suffix == ".m4a" and info.channels == 2)
     assert info.size == path.stat().st_size
     assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert info.bitrate and info.bitrate > 0
@@ -82,6 +88,12 @@ def test_shared_fixtures_probe(shared_fixtures, tmp_path):
     for source in sorted((shared_fixtures / "audio").iterdir()):
         path = tmp_path / source.name
         shutil.copyfile(source, path)
+        if source.name == "mutagen-nero-chapters.m4b":  # mutagen's test file, audio cut out:
+            with pytest.raises(MediaError, match=r"header claims 46:57:03 of audio, which its "
+                               r"8\d(\.\d)? KB cannot hold, and ffmpeg finds no audio"):
+                probe(path)  # its 80 KB cannot hold the 47 h its header claims
+            continue
         info = probe(path)
         assert info.duration > 0, source.name
         assert info.container in ("mp3", "mp4", "ogg-opus", "flac")
+
