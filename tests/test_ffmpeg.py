@@ -1,8 +1,9 @@
 """Which ffmpeg, what it can do, and what the user is told when it falls short (issue 15).
 
-Run against every ffmpeg of the matrix in .ci/run (4.2.2, Debian's 5.1, 7.0.2, the newest
-bundled): `SEGPACK_FFMPEG` names the binary under test, else the bundled one is used. Binaries
-that lack a feature are the real binary behind a two-line wrapper that hides it from `-filters`.
+Tests marked `ffmpeg` run again against every ffmpeg of the matrix in .ci/run (4.2.2, Debian's
+5.1, 7.0.2, the newest bundled): `SEGPACK_FFMPEG` names the binary under test, else the bundled
+one is used. Binaries that lack a feature are the real binary behind a two-line wrapper that
+hides it from `-filters`. The cache and discovery tests do not depend on the version.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from media import ffmpeg
 from media.loudness import ebur128_filter, measure
 from segment.cli import main
 from segment.errors import ToolError
-
-pytestmark = pytest.mark.ffmpeg
 
 
 @pytest.fixture
@@ -117,6 +116,7 @@ def test_segpack_ffmpeg_wins_then_the_bundled_one_then_path(use, real, tmp_path,
     assert ffmpeg.find() == ffmpeg.Binary(str(on_path), "PATH")
 
 
+@pytest.mark.ffmpeg
 def test_framelog_is_a_number_this_binary_takes(use, real, tone):
     use(real)
     caps = ffmpeg.tool()[1]
@@ -129,6 +129,7 @@ def test_framelog_is_a_number_this_binary_takes(use, real, tone):
     assert measure(tone(".wav", 3.0)).integrated == pytest.approx(-21.8, abs=0.3)
 
 
+@pytest.mark.ffmpeg
 def test_a_refused_command_blames_ffmpeg_not_the_audio(use, real, tone):
     use(real)
     with pytest.raises(ToolError) as caught:
@@ -167,6 +168,7 @@ def loud_show(root: Path, tone) -> Path:
     return root
 
 
+@pytest.mark.ffmpeg
 def test_a_normalising_build_works_with_this_ffmpeg(use, real, tone, tmp_path, capsys):
     use(real)
     show = loud_show(tmp_path / "show", tone)
@@ -176,6 +178,7 @@ def test_a_normalising_build_works_with_this_ffmpeg(use, real, tone, tmp_path, c
     assert measure(published).integrated == pytest.approx(-19.0, abs=1.0)  # mono target
 
 
+@pytest.mark.ffmpeg
 def test_an_ffmpeg_without_ebur128_is_named_once_and_nothing_is_published(use, real, tone,
                                                                          tmp_path, capsys):
     lacking = wrapper(tmp_path / "old", real, hide="ebur128")
@@ -206,6 +209,7 @@ def test_segpack_ffmpeg_that_is_not_a_program_is_one_line(use, tone, tmp_path, c
     assert "Traceback" not in err and not (tmp_path / "public").exists()
 
 
+@pytest.mark.ffmpeg
 def test_doctor_reports_versions_and_the_ffmpeg_in_use(use, real, capsys):
     from importlib.metadata import version
 
