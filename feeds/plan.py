@@ -327,7 +327,8 @@ class Planner(EpisodePlanner):
     def _probed(self, ep: Episode, seconds: float) -> None:
         declared = ep.segment.duration
         ep.duration, ep.duration_source = seconds, "probed"
-        if abs(seconds - declared) > 1 and not _edits_length(self.show):
+        if declared is not None and abs(seconds - declared) > 1 \
+                and not _edits_length(self.show):
             self._find("SEG303", f"duration: declared {format_duration(declared)}, the audio "
                        f"lasts {format_duration(round(seconds, 3))}; fix the manifest or the "
                        "audio", self.manifest_of[ep.segment.id], self.media_findings)

@@ -71,7 +71,7 @@ def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Find
         yield _finding(item, "SEG304", f"{rel}: {exc.message}", "audio", "file")
         return
     declared = segment.duration
-    if abs(info.duration - declared) > TOLERANCE:
+    if declared is not None and abs(info.duration - declared) > TOLERANCE:
         yield _finding(item, "SEG303", f"duration is {format_duration(declared)} but {rel} lasts "
                        f"{format_duration(round(info.duration, 1))} ({info.duration_source}); "
                        "fix the manifest or the audio", "duration")

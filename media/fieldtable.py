@@ -90,7 +90,8 @@ def _chapters(seg: Segment, show: Show | None) -> list[dict[str, Any]] | None:
     out = []
     for index, chapter in enumerate(seg.chapters):
         following = seg.chapters[index + 1].start if index + 1 < len(seg.chapters) else None
-        end = chapter.end if chapter.end is not None else (following or seg.duration)
+        end = chapter.end if chapter.end is not None else (following or seg.duration
+                                                           or chapter.start)
         out.append({"start": round(chapter.start, 3), "end": round(end, 3),
                     "title": chapter.title, "url": chapter.url})
     return out

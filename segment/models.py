@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from segment.fields import Duration, Language, Slug, Text, Timestamp, Url
+from segment.fields import Duration, Language, Slug, Text, Timestamp, Url, XmlElement
 
 PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 """UUIDv5 namespace the Podcasting 2.0 spec fixes for `podcast:guid` (derived from feed URLs)."""
@@ -83,6 +83,36 @@ AUDIO_TYPES = {
 """MIME type of audio by file suffix, for links whose bytes we cannot look at (no network)."""
 
 
+class EnclosureSource(Model):
+    """One place an alternate enclosure can be fetched from (`podcast:source`)."""
+
+    uri: str = Field(min_length=1, max_length=2000, description="http(s), ipfs:, magnet: ...")
+    content_type: str | None = None
+
+
+class Integrity(Model):
+    """`podcast:integrity`: a hash (SRI) or signature (PGP) of the file."""
+
+    type: Literal["sri", "pgp-signature"]
+    value: str = Field(min_length=1)
+
+
+class AlternateEnclosure(Model):
+    """Another rendition of the item's audio or video (`podcast:alternateEnclosure`)."""
+
+    type: str = Field(pattern=r"^[a-z]+/[a-zA-Z0-9.+-]+$")
+    length: int | None = Field(None, ge=0)
+    bitrate: float | None = Field(None, ge=0)
+    height: int | None = Field(None, ge=0)
+    lang: str | None = None
+    title: Text | None = None
+    rel: str | None = None
+    codecs: str | None = None
+    default: bool = False
+    sources: list[EnclosureSource] = Field(default_factory=list)
+    integrity: Integrity | None = None
+
+
 class Audio(Model):
     """Where the sound is: a file in the show folder and/or the newsroom's direct link."""
 
@@ -93,6 +123,8 @@ class Audio(Model):
                              description="MIME type behind direct_link, e.g. audio/mpeg")
     alternates: list[Url] = Field(default_factory=list,
                                   description="other renditions (e.g. other bitrates)")
+    alternate_enclosures: list[AlternateEnclosure] = Field(
+        default_factory=list, description="podcast:alternateEnclosure, kept from a feed")
 
 
 class Source(Model):
@@ -108,6 +140,91 @@ class Image(Model):
     caption: Text | None = None
 
 
+class TranscriptLink(Model):
+    """A transcript published elsewhere (`podcast:transcript` of a migrated feed)."""
+
+    url: Url
+    type: str = Field(pattern=r"^[a-z]+/[a-zA-Z0-9.+-]+$")
+    language: Language | None = None
+    rel: str | None = Field(None, description="captions: timed, for display while playing")
+
+
+class Soundbite(Model):
+    """A shareable excerpt (`podcast:soundbite`): start and length in seconds."""
+
+    start: float = Field(ge=0)
+    duration: float = Field(gt=0)
+    title: Text | None = None
+
+
+class Location(Model):
+    """`podcast:location`: what the episode or show is about (subject) or made at (creator)."""
+
+    name: Text = Field(min_length=1, max_length=128)
+    rel: Literal["subject", "creator"] | None = None
+    geo: str | None = None
+    osm: str | None = None
+    country: str | None = None
+
+
+class PodcastImage(Model):
+    """`podcast:image`: artwork for a purpose (artwork, social, icon, banner...)."""
+
+    href: Url
+    alt: Text | None = None
+    aspect_ratio: str | None = None
+    width: int | None = Field(None, ge=0)
+    height: int | None = Field(None, ge=0)
+    type: str | None = None
+    purpose: str | None = None
+
+
+class ValueRecipient(Model):
+    name: Text | None = None
+    type: str
+    address: str = Field(min_length=1)
+    split: float = Field(ge=0)
+    custom_key: str | None = None
+    custom_value: str | None = None
+    fee: bool = False
+
+
+class Value(Model):
+    """`podcast:value`: how listeners' payments are split (Lightning keysend and the like)."""
+
+    type: str
+    method: str
+    suggested: str | None = None
+    recipients: list[ValueRecipient] = Field(default_factory=list)
+
+
+class Funding(Model):
+    """`podcast:funding`: where listeners can support the show."""
+
+    url: Url
+    text: Text = Field("", max_length=128)
+
+
+class Trailer(Model):
+    """`podcast:trailer` of the channel."""
+
+    url: Url
+    title: Text = Field(min_length=1, max_length=128)
+    published: str = Field(description="the pubdate attribute as written (RFC 2822)")
+    length: int | None = Field(None, ge=0)
+    type: str | None = None
+    season: int | None = Field(None, ge=0)
+
+
+class RemoteItem(Model):
+    """`podcast:remoteItem` (in a podroll): another feed, or an item of it."""
+
+    feed_guid: str = Field(min_length=1)
+    feed_url: Url | None = None
+    item_guid: str | None = None
+    medium: str | None = None
+
+
 MAX_CHAPTERS = 255
 """ID3v2 chapters hang off one table of contents (CTOC) whose entry count is a single byte."""
 
@@ -118,9 +235,10 @@ class Segment(Model):
     id: Slug
     title: Text
     summary: Text | None = None
-    duration: Duration
+    duration: Duration | None = Field(None, description="declared; a migrated item may have "
+                                      "none (published without itunes:duration unless local)")
     language: Language
-    transcript: str = Field(min_length=1)
+    transcript: str = Field("", description="the body; see SEG208")
     audio: Audio = Field(default_factory=Audio)
     source: Source = Field(default_factory=Source)
     image: Image = Field(default_factory=Image)
@@ -144,6 +262,26 @@ class Segment(Model):
     draft: bool = False
     captions: str | None = Field(None, description="timed transcript (WebVTT .vtt or SubRip "
                                  ".srt), path relative to the show folder")
+    # kept from a migrated feed (segpack import feed), published again as they were
+    notes: str | None = Field(None, description="show notes, HTML (sanitised): published as "
+                              "description and content:encoded")
+    subtitle: Text | None = Field(None, description="itunes:subtitle")
+    itunes_title: Text | None = Field(None, description="itunes:title, when not the title")
+    rss_author: Text | None = Field(None, description="the item's RSS <author>, as written "
+                                    "('email (Name)')")
+    season_name: Text | None = Field(None, description="podcast:season name")
+    episode_display: Text | None = Field(None, description="podcast:episode display")
+    block: bool = Field(False, description="itunes:block: keep this episode out of Apple's "
+                        "directory")
+    transcripts: list[TranscriptLink] = Field(default_factory=list)
+    soundbites: list[Soundbite] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    images: list[PodcastImage] = Field(default_factory=list)
+    license_url: Url | None = None
+    value: Value | None = None
+    verbatim: list[XmlElement] = Field(default_factory=list, description="feed elements "
+                                       "segpack does not model, kept as written (XML) and "
+                                       "published again")
 
     @property
     def item_guid(self) -> str:
@@ -199,6 +337,26 @@ class Show(Model):
     medium: Literal["podcast", "music", "video", "film", "audiobook", "newsletter",
                     "blog"] = "podcast"
     audio: AudioSettings = Field(default_factory=AudioSettings)
+    # kept from a migrated feed (segpack import feed)
+    previous_feed_url: Url | None = Field(None, description="the feed's address before the "
+                                          "move: redirect it here (itunes:new-feed-url)")
+    block: bool = Field(False, description="itunes:block and podcast:block: ask directories "
+                        "not to list the show")
+    block_services: dict[str, bool] = Field(default_factory=dict, description="podcast:block "
+                                            "per service id (e.g. google: false)")
+    complete: bool = Field(False, description="itunes:complete: no more episodes")
+    locked_owner: str | None = Field(None, description="podcast:locked owner email, as "
+                                     "written (else the owner's email)")
+    license_url: Url | None = None
+    subtitle: Text | None = None
+    itunes_title: Text | None = None
+    funding: list[Funding] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    images: list[PodcastImage] = Field(default_factory=list)
+    value: Value | None = None
+    trailers: list[Trailer] = Field(default_factory=list)
+    podroll: list[RemoteItem] = Field(default_factory=list)
+    verbatim: list[XmlElement] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _base_url_is_a_folder(self) -> Show:

@@ -129,7 +129,7 @@ declare("SEG109", "no-manifests", E, "a folder given to validate holds no manife
 
 # SEG2xx: fields missing or malformed -----------------------------------------------------------
 declare("SEG201", "missing-field", E, "a required field is missing",
-        "required: id, title, duration, language and a transcript body")
+        "required: id, title and language")
 declare("SEG202", "bad-duration", E, "duration is not SS, M:SS or H:MM:SS",
         "bad: `duration: 3m41s`  good: `duration: \"3:41\"`")
 declare("SEG203", "bad-date", E, "date is not ISO 8601 with a timezone",
@@ -141,7 +141,6 @@ declare("SEG205", "bad-url", E, "URL is not http(s)",
 declare("SEG206", "bad-id", E, "id is not a slug",
         "bad: `id: Momentum Against ISIL`  good: `id: momentum-against-isil-builds`")
 declare("SEG207", "bad-value", E, "value of the wrong type or out of range")
-declare("SEG208", "no-transcript", E, "the body (transcript) is empty")
 declare("SEG209", "control-character", E, "text holds control characters feeds and tags reject")
 declare("SEG214", "xml-invalid-character", W, "text holds characters XML cannot carry; the feed "
         "leaves them out")
@@ -201,6 +200,25 @@ def _no_source_url(ctx: Context) -> Iterator[Finding]:
                           "link to its article", "source", "url")
 
 
+@check("SEG208", "no-transcript", E, "the body (transcript) is empty")
+def _no_transcript(ctx: Context) -> Iterator[Finding]:
+    """bad: nothing below the closing `---`  good: the transcript there. A segment migrated from
+    a feed may instead list the feed's `transcripts:` files, or have only show `notes`."""
+    seg = ctx.segment
+    if not seg.transcript.strip() and not (seg.transcripts or seg.transcript_url or seg.notes):
+        yield ctx.finding("SEG208", "no transcript: write it below the closing '---'",
+                          "transcript")
+
+
+@check("SEG215", "no-duration", W, "no duration: the feed gives none unless the audio is local")
+def _no_duration(ctx: Context) -> Iterator[Finding]:
+    """bad: `duration: null` with only a direct link  good: `duration: "3:41"`"""
+    seg = ctx.segment
+    if seg.duration is None and not seg.audio.file:
+        yield ctx.finding("SEG215", "no duration: the feed will carry no itunes:duration "
+                          "(add it, or audio.file to measure it)", "duration")
+
+
 @check("SEG301", "audio-missing", E, "audio.file does not exist")
 def _audio_file(ctx: Context) -> Iterator[Finding]:
     """audio.file is relative to the show folder and must stay inside it."""
@@ -247,7 +265,7 @@ def _speech_rate(ctx: Context) -> Iterator[Finding]:
     transcript is wrong (e.g. a 30 s duration for a 3-minute script)."""
     low, high = ctx.settings.get("words-per-minute", (90, 220))
     seconds = ctx.segment.duration
-    if seconds < 20:
+    if seconds is None or seconds < 20 or not ctx.segment.transcript:
         return
     rate = word_count(ctx.segment.transcript) / (seconds / 60)
     if not low <= rate <= high:
@@ -275,7 +293,7 @@ def _chapters(ctx: Context) -> Iterator[Finding]:
         if chapter.start <= previous:
             yield ctx.finding("SEG505", "chapter starts before or with the previous one",
                               "chapters", index, "start")
-        elif chapter.start >= ctx.segment.duration:
+        elif ctx.segment.duration is not None and chapter.start >= ctx.segment.duration:
             yield ctx.finding("SEG505", "chapter starts after the end of the audio",
                               "chapters", index, "start")
         previous = chapter.start

@@ -61,13 +61,15 @@ def rss_items(path: Path) -> list[tuple[str | None, str | None, tuple]]:
 @pytest.mark.parametrize("feed", FEEDS, ids=[f.stem for f in FEEDS])
 def test_feed_imports_as_expected(feed):
     expected = json.loads(feed.with_suffix(".expected.json").read_text(encoding="utf-8"))
-    found = import_feed(feed)
+    found = import_feed(feed, **expected.get("options", {}))
     assert found.show == expected["show"]
     assert found.gaps == expected["gaps"]
     assert found.skipped == expected["skipped"]
     assert [s.fields for s in found.segments] == [s["fields"] for s in expected["segments"]]
-    assert [s.body.split("\n\n") for s in found.segments] == \
+    assert [s.body.split("\n\n") if s.body else [] for s in found.segments] == \
         [s["transcript"] for s in expected["segments"]]
+    if "report" in expected:
+        assert [m.as_dict() for m in (found.channel, *found.migrations)] == expected["report"]
 
 
 def test_problem_feed_cli_reports_skips_and_writes_a_valid_show(tmp_path, run_import):
@@ -134,7 +136,8 @@ def test_real_feed_keeps_every_guid_and_enclosure(shared_fixtures, name):
 ])
 def test_odd_real_feeds(shared_fixtures, tmp_path, name, outcome, run_import):
     path = shared_fixtures / "feeds" / name
-    result = run_import("feed", str(path), "-o", str(tmp_path / "show"))
+    result = run_import("feed", str(path), "-o", str(tmp_path / "show"),
+                        "--owner-email", "podcastowner@example.com")  # the example is locked
     if outcome == "not well-formed":
         assert result.exit_code == 1
         assert f"{name}: not well-formed XML" in result.stderr
@@ -147,8 +150,9 @@ def test_odd_real_feeds(shared_fixtures, tmp_path, name, outcome, run_import):
         assert result.exit_code == 0, result.stderr
         if outcome == "imported, no durations":
             assert "duration: no itunes:duration in feed" in result.stderr
-            found = import_feed(path)
-            assert found.segments[0].fields["transcript_url"].endswith(".vtt")
+            found = import_feed(path, owner_email="podcastowner@example.com")
+            assert [t["type"] for t in found.segments[0].fields["transcripts"]] == \
+                ["text/plain", "text/vtt"]
             assert found.segments[0].fields["chapters_url"].endswith(".json")
 
 
@@ -169,7 +173,8 @@ def test_round_trip_through_build(shared_fixtures, tmp_path, name, run_import):
         pytest.skip(f"segpack build is not available yet: {exc}")
     original = shared_fixtures / "feeds" / name
     show = tmp_path / "show"
-    assert run_import("feed", str(original), "-o", str(show)).exit_code == 0
+    assert run_import("feed", str(original), "-o", str(show),
+                      "--feed-url", "https://new.example.org/feed.xml").exit_code == 0
     result = CliRunner().invoke(build, [str(show), "-o", str(tmp_path / "public")],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -243,3 +248,92 @@ def test_episode_titled_readme_gets_a_name_the_build_reads(tmp_path, run_import)
     result = run_import("feed", str(feed), "-o", str(show))
     assert result.exit_code == 0, result.stderr
     assert [p.name for p in manifests_in(show)] == ["readme-2.md"]
+
+
+# --- migration: lock, new addresses, report, re-import -------------------------------------------
+
+MIGRATION = DATA / "migration.xml"
+
+
+@pytest.mark.parametrize("extra", [[], ["--owner-email", "someone@example.org"]])
+def test_locked_feed_is_refused_without_its_owner(tmp_path, run_import, extra):
+    result = run_import("feed", str(MIGRATION), "-o", str(tmp_path / "show"), *extra)
+    assert result.exit_code == 1
+    assert "migration.xml: podcast:locked is yes (owner owner@example.org)" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "show").exists()
+
+
+def test_new_addresses_go_to_show_yaml_and_the_old_one_is_kept(tmp_path, run_import):
+    from segment.loading import load_show_folder
+
+    show = tmp_path / "show"
+    result = run_import("feed", str(MIGRATION), "-o", str(show), "--owner-email",
+                        "owner@example.org", "--feed-url", "https://new.example.org/daily.xml",
+                        "--media-base-url", "https://cdn.example.org/daily/")
+    assert result.exit_code == 0, result.stderr
+    assert "SET BEFORE PUBLISHING" not in result.stderr
+    folder = load_show_folder(show)
+    assert folder.show.feed_url == "https://new.example.org/daily.xml"
+    assert folder.show.media_base_url == "https://cdn.example.org/daily/"
+    assert folder.show.previous_feed_url == "https://feeds.old-host.example.net/daily.xml"
+    assert folder.show.podcast_guid == "d7b00b45-342a-5dc4-aa03-e7a5c7ee39b5"  # of the OLD url
+    assert folder.show.block and folder.show.complete and folder.show.locked
+    assert folder.show.locked_owner == "owner@example.org"
+    assert not [f for f in folder.all_findings() if f.severity.value == "error"]
+
+
+def test_without_new_addresses_import_works_and_says_so_loudly(tmp_path, run_import):
+    result = run_import("feed", str(MIGRATION), "-o", str(tmp_path / "show"), "--owner-email",
+                        "owner@example.org")
+    assert result.exit_code == 0
+    assert "SET BEFORE PUBLISHING: feed_url" in result.stderr
+    assert "SET BEFORE PUBLISHING: media_base_url" in result.stderr
+
+
+def test_migration_report_as_json(tmp_path, run_import):
+    result = run_import("feed", str(MIGRATION), "-o", str(tmp_path / "show"), "--owner-email",
+                        "owner@example.org", "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["urls_to_set"] and report["imported"] == 2
+    channel, first, second = (r["migration"] for r in report["results"])
+    assert "googleplay:author" in channel["verbatim"]
+    assert {d["element"] for d in channel["not_carried_over"]} >= {"generator", "lastBuildDate"}
+    assert {c["field"] for c in first["changed"]} >= {"guid", "enclosure url", "notes"}
+    assert first["verbatim"] == ["media:content"]
+    assert second["changed"] == [] and second["not_carried_over"] == []
+
+
+def test_show_notes_are_notes_and_transcripts_are_the_feeds_files(tmp_path, run_import):
+    show = tmp_path / "show"
+    assert run_import("feed", str(MIGRATION), "-o", str(show), "--owner-email",
+                      "owner@example.org").exit_code == 0
+    raw = read_manifest(show / "segments" / "salmon-return-to-mill-creek.md")
+    meta = raw.meta.data
+    assert raw.body == ""  # no transcript invented from the notes
+    assert "<script>" not in meta["notes"] and '<a href="https://www.example.org/salmon">' \
+        in meta["notes"]
+    assert [t["type"] for t in meta["transcripts"]] == ["text/vtt", "text/html"]
+    assert meta["transcripts"][0]["rel"] == "captions"
+    assert meta["subtitle"].endswith("blond st…")  # kept as the subtitle...
+    assert meta["summary"].endswith("spawning again.")  # ...the summary is the full text
+    assert meta["itunes_title"] == "Salmon Return" and meta["title"] == \
+        "Salmon return to Mill Creek"
+
+
+def test_feed_reimport_keeps_edits_to_show_and_items(tmp_path, run_import):
+    show = tmp_path / "show"
+    args = ("feed", str(MIGRATION), "-o", str(show), "--owner-email", "owner@example.org")
+    assert run_import(*args).exit_code == 0
+    show_yaml = show / "show.yaml"
+    show_yaml.write_text(show_yaml.read_text(encoding="utf-8").replace(
+        "title: Tom & Jerry Daily", "title: The Daily"), encoding="utf-8")
+    item = show / "segments" / "second-episode.md"
+    item.write_text(item.read_text(encoding="utf-8").replace(
+        "summary: Plain notes & more.", "summary: My summary."), encoding="utf-8")
+    result = run_import(*args)
+    assert result.exit_code == 0
+    assert "title: The Daily" in show_yaml.read_text(encoding="utf-8")
+    assert read_manifest(item).meta.data["summary"] == "My summary."
+    assert "summary: kept 'My summary.' (your edit; the feed has not changed)" in result.stdout

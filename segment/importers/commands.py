@@ -13,6 +13,7 @@ Exit status: 0 when something useful was imported from every input, 1 otherwise.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -109,29 +110,70 @@ def attach_audio(found: Imported, audio_file: Path, output: Path) -> None:
 @click.argument("feed", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", "show_dir", type=click.Path(path_type=Path, file_okay=False),
               required=True, help="Show folder to create or update (show.yaml + segments/).")
+@click.option("--feed-url", help="The feed's new address (show.yaml feed_url); the old one "
+              "is kept as previous_feed_url for the redirect.")
+@click.option("--media-base-url", help="Where the built folder will be served "
+              "(show.yaml media_base_url).")
+@click.option("--owner-email", help="For a podcast:locked feed: the lock owner's email, "
+              "saying you are that owner.")
 @DRY_RUN
 @AS_JSON
-def feed(feed: Path, show_dir: Path, dry_run: bool, as_json: bool) -> None:
-    """An existing podcast feed (RSS 2.0 + iTunes + Podcasting 2.0) -> a show folder.
+def feed(feed: Path, show_dir: Path, feed_url: str | None, media_base_url: str | None,
+         owner_email: str | None, dry_run: bool, as_json: bool) -> None:
+    """Migrate an existing podcast feed (RSS 2.0 + iTunes + Podcasting 2.0) to a show folder.
 
-    Keeps each item's guid (subscribers see no duplicates) and its enclosure as the direct
-    link. Items without an enclosure, or repeating an earlier guid, are skipped with a reason.
+    Keeps each item's guid (subscribers see no duplicates), its enclosure as the direct link,
+    its show notes as notes and every element segpack does not model as written. Prints per
+    channel and per item what was kept, changed and not carried over, and why. Items without
+    an enclosure, or repeating an earlier guid, are skipped with a reason.
     """
     from segment.importers.feed import import_feed
     from segment.importers.manifests import plan_show
 
-    found = import_feed(feed)
+    for option, value in (("--feed-url", feed_url), ("--media-base-url", media_base_url)):
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise UsageError(f"{option} {value!r} is not an http(s) URL")
+    found = import_feed(feed, feed_url=feed_url, media_base_url=media_base_url,
+                        owner_email=owner_email)
     for line in found.skipped:
         warn(f"{feed}: {line}")
     if not found.segments:
         raise SegpackError(f"nothing to import: {found.items} item(s), none with a title and "
                            "an enclosure", feed)
     index = ManifestIndex(show_dir / "segments")
-    reports = [plan_show(show_dir / "show.yaml", found.show, found.gaps, [], index,
+    reports = [plan_show(show_dir / "show.yaml", found.show, found.gaps, found.notes, index,
                          dry_run=dry_run)]
-    reports += [save(item, index, REQUIRED_SKELETON, "feed", dry_run=dry_run)
-                for item in found.segments]
-    finish(index, reports, 0, as_json, dry_run, skipped=found.skipped)
+    reports[0]["migration"] = found.channel.as_dict()
+    for item, migration in zip(found.segments, found.migrations, strict=True):
+        report = save(item, index, REQUIRED_SKELETON, "feed", dry_run=dry_run)
+        report["migration"] = migration.as_dict()
+        reports.append(report)
+    migration_report(reports, found.urls_to_set, as_json)
+    finish(index, reports, 0, as_json, dry_run, skipped=found.skipped,
+           extra={"urls_to_set": found.urls_to_set})
+
+
+def migration_report(reports: list[dict[str, Any]], urls_to_set: list[str],
+                     as_json: bool) -> None:
+    """What was kept, changed and not carried over, per channel and per item (stderr)."""
+    if as_json:
+        return
+    for report in reports:
+        row = report.get("migration")
+        if not row:
+            continue
+        warn(f"{row['label']}: kept {len(row['kept'])} element(s)"
+             + (f", {len(row['verbatim'])} verbatim ({', '.join(sorted(set(row['verbatim'])))})"
+                if row["verbatim"] else ""))
+        for change in row["changed"]:
+            old, new = change["old"], change["new"]
+            what = " -> ".join(repr(v) for v in (old, new) if v is not None)
+            warn(f"  changed {change['field']}: {what + ' ' if what else ''}({change['why']})")
+        for dropped in row["not_carried_over"]:
+            warn(f"  not carried over: {dropped['element']} ({dropped['why']})")
+    for url in urls_to_set:
+        warn(f"SET BEFORE PUBLISHING: {url} in show.yaml; until then the transcripts, chapters "
+             "and media cannot be linked and build refuses (SEG406)")
 
 
 @import_group.command("audio")
@@ -180,7 +222,8 @@ def probe_seconds(path: Path) -> float | None:
 
 
 def finish(index: ManifestIndex, reports: list[dict[str, Any]], failed: int, as_json: bool,
-           dry_run: bool, skipped: list[str] | None = None) -> None:
+           dry_run: bool, skipped: list[str] | None = None,
+           extra: dict[str, Any] | None = None) -> None:
     """Write everything planned (unless dry), print the report, exit 0 or 1."""
     written = [r for r in reports if r.get("manifest") and r.get("input") != "channel"]
     failed = max(failed, sum("error" in r for r in reports))  # refused saves count too
@@ -188,7 +231,7 @@ def finish(index: ManifestIndex, reports: list[dict[str, Any]], failed: int, as_
         index.flush()
     if as_json:
         print_json({"imported": len(written), "failed": failed, "dry_run": dry_run,
-                    "skipped": skipped or [], "results": reports})
+                    "skipped": skipped or [], **(extra or {}), "results": reports})
     for r in reports:
         if "error" in r:
             warn(f"segpack: {r['error']}")

@@ -37,7 +37,7 @@ RESERVED_NAMES = frozenset({"readme"})
 """Manifest names the loaders skip (segments/README.md explains a folder): never an id."""
 
 ORDER = ("id", "title", "itunes_title", "subtitle", "summary", "duration", "language", "audio",
-         "source", "image", "published", "authors", "author_email", "persons", "chapters",
+         "source", "image", "published", "authors", "rss_author", "persons", "chapters",
          "transcripts", "transcript_url", "chapters_url", "season", "season_name", "episode",
          "episode_display", "episode_type", "explicit", "block", "keywords", "guid", "license",
          "license_url", "copyright", "soundbites", "locations", "funding", "images", "value",
