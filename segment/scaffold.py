@@ -33,6 +33,22 @@ language: en  # BCP 47 tag of the spoken language: en, en-US, ar, fa, pt-BR ...
 # license: cc-by-4.0  # podcast:license
 # copyright: Newsroom Name
 # medium: podcast  # podcast, music, video, film, audiobook, newsletter or blog
+# Kept from a feed moved here with `segpack import feed` (published again as they were):
+# previous_feed_url: https://old-host.example.net/feed.xml  # redirect it (itunes:new-feed-url)
+# block: false  # itunes:block and podcast:block: true asks directories not to list the show
+# block_services: {{google: false}}  # podcast:block per service
+# complete: false  # itunes:complete: no more episodes will come
+# locked_owner: podcasts@example.org  # podcast:locked owner (else the owner's email)
+# license_url: https://creativecommons.org/licenses/by/4.0/  # podcast:license url
+# subtitle: A short line  # itunes:subtitle
+# itunes_title: Show name  # itunes:title
+# funding: [{{url: https://www.example.org/give, text: Support us}}]  # podcast:funding
+# locations: [{{name: "Austin, TX", rel: creator, geo: "geo:30.26,-97.74"}}]  # podcast:location
+# images: [{{href: https://www.example.org/art.png, purpose: artwork}}]  # podcast:image
+# value: {{type: lightning, method: keysend, recipients: []}}  # podcast:value
+# trailers: [{{url: https://www.example.org/t.mp3, title: Trailer, published: "Thu, 01 Apr 2021"}}]
+# podroll: [{{feed_guid: 917393e3-1b1e-5cef-ace4-edaa54e1f810}}]  # podcast:podroll
+# verbatim: []  # feed elements segpack does not model, as XML, published again as written
 # audio:  # what segpack build does to the audio files
 #   encode: keep  # keep, mp3 or aac (.m4a)
 #   bitrate: 96k
@@ -48,7 +64,7 @@ EXAMPLE_ID = "example-segment"
 MANIFEST = """\
 ---
 # A segment manifest: one file per segment in segments/, named after its id. Required: id,
-# title, duration, language and the transcript (the text below the closing ---).
+# title, language and the transcript (the text below the closing ---).
 # `draft: true` (last key) keeps this example out of the feed: delete this file, or the line,
 # once it describes a real segment.
 id: {id}  # a slug; the item GUID derives from it, so never change it once published
@@ -63,6 +79,7 @@ audio:
   # length: 1600000  # bytes behind direct_link, when known
   # type: audio/mpeg  # MIME type behind direct_link
   # alternates: [https://www.example.org/audio/{id}-64k.mp3]  # other renditions
+  # alternate_enclosures: [{{type: audio/opus, sources: [{{uri: https://x.org/{id}.opus}}]}}]
 source:
   url: null  # the article page
   publisher: null
@@ -81,6 +98,21 @@ source:
 # transcript_url: https://www.example.org/{id}.txt  # kept from an imported feed
 # chapters_url: https://www.example.org/{id}.json  # kept from an imported feed
 # guid: https://www.example.org/?p=1  # kept from an imported feed; a new segment derives it
+# Kept from a feed moved here with `segpack import feed` (published again as they were):
+# notes: <p>Show notes, HTML.</p>  # description and content:encoded; sanitised when built
+# subtitle: A short line  # itunes:subtitle
+# itunes_title: Example  # itunes:title, when not the title
+# rss_author: desk@example.org (Jane Reporter)  # the item's RSS <author>
+# season_name: Rivers  # podcast:season name
+# episode_display: Ep. 1  # podcast:episode display
+# block: false  # itunes:block: keep this episode out of Apple's directory
+# transcripts: [{{url: https://www.example.org/{id}.vtt, type: text/vtt, rel: captions}}]
+# soundbites: [{{start: 73.5, duration: 30, title: The best minute}}]  # podcast:soundbite
+# locations: [{{name: "Auburn, Washington", rel: subject}}]  # podcast:location
+# images: [{{href: https://www.example.org/{id}.png, purpose: artwork}}]  # podcast:image
+# license_url: https://creativecommons.org/licenses/by/4.0/  # podcast:license url
+# value: {{type: lightning, method: keysend, recipients: []}}  # podcast:value
+# verbatim: []  # feed elements segpack does not model, as XML, published again as written
 draft: true
 ---
 The transcript goes here, below the closing ---: plain text, a blank line between paragraphs.
