@@ -170,13 +170,13 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     Files are written into the staging folder as they are made (most by the worker processes
     of `feeds.prepare`); a failed or refused build removes it, leaving the output as it was."""
     from feeds.cache import read_marshal
-    from feeds.output import new_staging, remove_staging
+    from feeds.output import new_staging, previous_files, remove_staging
 
     output = options.output
     if options.check:
         return _build_into(options, key, None, {})
     state = read_marshal(cache_dir_for(output) / uptodate.STATE_FILE)
-    previous = state.get("files", {}) if isinstance(state, dict) and output.is_dir() else {}
+    previous = previous_files(output, state)  # what may be linked from the last output
     staging = new_staging(output)
     try:
         return _build_into(options, key, staging, previous)

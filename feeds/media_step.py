@@ -96,11 +96,22 @@ def job_key(segment: Segment, show: Show, source_sha: str, artwork_sha: str | No
 
 
 def cached_result(job: MediaJob) -> MediaResult | None:
+    """The copy in the cache, or None when there is none (or it is not whole).
+
+    Entries are never linked anywhere (`feeds.writing` publishes copies), so nothing edits them
+    in place. One that has another name all the same (an older segpack hard-linked it into the
+    output, where anyone could tag it in place) is used only if its bytes are still the ones
+    recorded."""
     info = read_json(job.folder / INFO)
     if not isinstance(info, dict):
         return None
-    key = stat_key(job.target)
-    if key is None or key[1] != info.get("size"):
+    try:
+        st = os.stat(job.target)
+    except OSError:
+        return None
+    if st.st_size != info.get("size"):
+        return None
+    if st.st_nlink > 1 and file_sha256(job.target, {}) != info.get("sha256"):
         return None
     return MediaResult(job.target, info["size"], info["mime"], info["duration"], info["sha256"],
                        cached=True)

@@ -43,15 +43,16 @@ import signal
 import stat
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feeds.cache import lock_path_for
+from feeds.cache import cache_dir_for, lock_path_for
 from segment.clikit import warn
 from segment.errors import PublishError, UsageError
-from segment.manifest import fsync_dir, sync_file_system
+from segment.manifest import atomic_write, fsync_dir, sync_file_system
 
 GENERATOR_MARK = b"<generator>segpack"
 RECORD = ".segpack-files"
@@ -63,6 +64,8 @@ RECORD_HEADER = ("# segpack wrote the files below; a build replaces or deletes o
                  "keeps everything else in this folder\n")
 LAST = ("index.html", "feed.xml")
 """Moved in last when updating file by file, feed.xml at the very end."""
+MARK_FILE = "published"
+"""In the build cache: the list's ctime when the last build ended (`mark_published`)."""
 SEGPACK_NAMES = frozenset(("feed.xml", "index.html", "media", "transcripts", "chapters", "images"))
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>build|old)-[0-9a-f]{16}\Z", re.DOTALL)
 
@@ -373,8 +376,10 @@ def settle(output: Path, keep: Path | None = None, restore: bool = True) -> None
 
 @dataclass
 class Published:
-    """A build swapped in; `finish()` waits for the old files' deletion and reports failures."""
+    """A build swapped in; `finish()` waits for the old files' deletion, reports failures and
+    marks the end of the build (`mark_published`)."""
 
+    output: Path
     journal: Journal
     old: Path | None = None
     failures: list[str] = field(default_factory=list)
@@ -402,6 +407,55 @@ class Published:
         for line in self.failures:
             warn(line)
         self.failures.clear()
+        mark_published(self.output)
+
+
+def mark_published(output: Path) -> None:
+    """Stamp the end of a build, after its last link and unlink in the output: touch the list of
+    files; its inode change time then is the mark, kept in the cache. A published file whose
+    ctime is later was changed since (`feeds.writing.still_published`).
+
+    File systems take ctimes from a coarse clock (a few ms; a second or two on some): an edit
+    right after the mark could carry the same time. So the list is touched again until its ctime
+    moves past the mark (up to ~50 ms; on coarser file systems an edit within that tick of the
+    end of a build is missed). The list's final ctime is kept too: if anyone touches the list
+    later, nothing is taken as unchanged."""
+    record = real_folder(output) / RECORD
+    where = cache_dir_for(output) / MARK_FILE
+    where.unlink(missing_ok=True)
+    os.utime(record)
+    mark = last = os.stat(record).st_ctime_ns
+    for _ in range(50):
+        if last > mark:
+            break
+        time.sleep(0.001)
+        os.utime(record)
+        last = os.stat(record).st_ctime_ns
+    atomic_write(where, f"{mark} {last}", sync=False)
+
+
+def published_mark(output: Path) -> int | None:
+    """The mark of the build that made `output` as it is, or None when there is none or the
+    list was touched (or replaced) since."""
+    try:
+        mark, last = map(int, (cache_dir_for(output) / MARK_FILE).read_bytes().split())
+        now = os.stat(real_folder(output) / RECORD).st_ctime_ns
+    except (OSError, ValueError):
+        return None
+    return mark if last == now else None
+
+
+def previous_files(output: Path, state: object) -> dict[str, list]:
+    """What a build may reuse from the previous output (`feeds.writing`): the last build's
+    records of its files and its mark, when both still stand; else nothing."""
+    from feeds.writing import PUBLISHED_AT
+
+    files = state.get("files") if isinstance(state, dict) else None
+    mark = published_mark(output)
+    if not isinstance(files, dict) or mark is None:
+        return {}
+    files[PUBLISHED_AT] = [mark]
+    return files
 
 
 def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Published:
@@ -419,7 +473,7 @@ def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Publishe
     if os.path.lexists(place):
         before = owned_files(place)
         foreign = foreign_entries(place, before)
-    published = Published(journal)
+    published = Published(output, journal)
     if not foreign:
         write_record(staging, now, sync=False)
         sync_file_system(staging)
