@@ -367,12 +367,12 @@ class BuildRig:
         for rel, data in self.user_files.items():
             if (self.output / rel).read_bytes() != data:
                 figures.corruptions.append(f"public/{rel}: the user's file changed")
-        from feeds.output import read_record
+        from feeds.output import RECORD, RECORD_TEMP, read_record
 
-        listed = read_record(self.output) or set()
+        listed = read_record(self.output) or set()  # (a kill may leave the list's temp file)
         unlisted = [p for p in self.output.rglob("*") if p.is_file() and
                     str(p.relative_to(self.output)) not in {*listed, *self.user_files,
-                                                             ".segpack-files"}]
+                                                             RECORD, RECORD_TEMP}]
         if unlisted:
             figures.corruptions.append(f"files segpack wrote but did not list: {unlisted}")
 
