@@ -55,6 +55,7 @@ def _finding(item: SegmentFile, code: str, message: str, *keys: str) -> Finding:
 
 
 def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Finding]:
+    from media.journal import pending
     from media.probe import probe
 
     rel = segment.audio.file
@@ -63,6 +64,12 @@ def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Find
     path = show_dir / rel
     if not inside(path, show_dir) or not path.is_file():
         return  # SEG301 / SEG302 already say so
+    note = pending(path)
+    if note is not None:  # reading never replays a journal; `segpack tag` does
+        yield _finding(item, "SEG304", f"{rel}: a rollback journal from an interrupted write "
+                       f"is pending ({note.name}); run segpack tag on the file to finish it",
+                       "audio", "file")
+        return
     try:
         info = probe(path, accurate=True, hash=False)
     except ToolError:

@@ -7,15 +7,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from segment.errors import MediaError
+from segment.userfiles import NotAFileError
 
 
 @contextmanager
 def as_media_errors(path: Path, *, missing: str = "file not found",
                     directory: str = "is a directory, not an audio file",
                     denied: str = "cannot read the file (permission denied)") -> Iterator[None]:
-    """Turn not-found, is-a-directory and permission errors into MediaError naming `path`."""
+    """Turn not-found, is-a-directory, permission and not-a-regular-file errors into MediaError
+    naming `path`."""
     try:
         yield
+    except NotAFileError as exc:  # a FIFO, device or symlink loop (`segment.userfiles`)
+        raise MediaError(exc.message, path) from None
     except FileNotFoundError:
         raise MediaError(missing, path) from None
     except IsADirectoryError:

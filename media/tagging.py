@@ -20,6 +20,7 @@ from media import id3 as id3_store
 from media import journal
 from media.fieldtable import BY_NAME, FIELDS, field_values
 from media.probe import check_mp3_complete, load_mutagen, sniff
+from segment.clikit import warn
 from segment.errors import MediaError, SegpackError
 from segment.models import Segment, Show
 
@@ -357,7 +358,13 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
     """
     keys = [os.path.realpath(path) for path in paths]
     first: dict[str, Path] = {}
+    links: dict[str, str] = {}  # target -> how errors name it: "link -> what it says"
     for key, path in zip(keys, paths, strict=True):
+        # a symlink is followed: its target is tagged (its journal and temp file sit beside
+        # the target, and the rename lands there), and the link stays a link
+        if key not in first and os.path.islink(path):
+            links[key] = f"{path} -> {os.readlink(path)}"
+            path = Path(key)
         first.setdefault(key, Path(path))
     canonical = sorted(first)
     paths = [first[key] for key in canonical]
@@ -391,12 +398,11 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
                     if write is not None:
                         writes.append(write)
                 try:
-                    journal.commit(writes)
+                    skipped = journal.commit(writes)
                 except OSError as exc:
-                    failed = {w.path for w in writes}
-                    outcome = [MediaError(f"write failed: {exc.strerror or exc}", p)
-                               if Path(p) in failed else r for p, r in zip(chunk, outcome,
-                                                                             strict=True)]
+                    skipped = {w.path: f"write failed: {exc.strerror or exc}" for w in writes}
+                outcome = [MediaError(skipped[Path(p)], p) if Path(p) in skipped else r
+                           for p, r in zip(chunk, outcome, strict=True)]
             finally:
                 if closing is not None:
                     closing.result()
@@ -412,6 +418,10 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
         for key in keys[len(canonical):]:  # the duplicates, so progress reaches its length
             on_done(Path(key))
     by_key = dict(zip(canonical, results, strict=True))
+    for key, shown in links.items():
+        error = by_key[key]
+        if isinstance(error, SegpackError) and error.path == key:
+            error.path = shown
     return [by_key[key] for key in keys]
 
 
@@ -419,8 +429,6 @@ def _plan(path: Path, values: dict[str, Any], clean: bool, dry_run: bool,
           handles: list[BinaryIO], renderer: Callable[[], Any] | None = None,
           containers: dict[Path, str] | None = None,
           ) -> tuple[list[Change], journal.Write | None]:
-    from mutagen import MutagenError
-
     container = sniff(path)
     if containers is not None:
         containers[path] = container
@@ -428,6 +436,18 @@ def _plan(path: Path, values: dict[str, Any], clean: bool, dry_run: bool,
         journal.check_writable(path)
     handle = journal.open_locked(path, write=not dry_run)
     handles.append(handle)
+    seen = journal.identity(os.fstat(handle.fileno()))  # before any byte is read
+    changes, write = _plan_open(path, handle, container, values, clean, dry_run, renderer)
+    if write is not None:
+        write.seen = seen
+    return changes, write
+
+
+def _plan_open(path: Path, handle: BinaryIO, container: str, values: dict[str, Any],
+               clean: bool, dry_run: bool, renderer: Callable[[], Any] | None,
+               ) -> tuple[list[Change], journal.Write | None]:
+    from mutagen import MutagenError
+
     try:
         if container == "mp3" and not clean and renderer is not None:
             fast = _plan_mp3_fast(path, handle, values, renderer, dry_run)
@@ -464,9 +484,13 @@ def read_tags(path: str | Path) -> dict[str, Any]:
 
 
 def read_tags_safe(path: Path) -> dict[str, Any]:
-    """`read_tags`, but any mutagen failure becomes a one-line MediaError."""
+    """`read_tags` for a command: any mutagen failure becomes a one-line MediaError, and a
+    pending rollback journal beside the file is pointed out (reading never replays it)."""
     from mutagen import MutagenError
 
+    note = journal.pending_note(path)
+    if note:
+        warn(f"segpack: warning: {note}")
     try:
         return read_tags(path)
     except MutagenError as exc:

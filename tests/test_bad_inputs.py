@@ -4,9 +4,12 @@ and a piece of the one-line error expected.
 Every case asserts: the exit status, the message, no traceback, and every input file's bytes
 unchanged (files a command creates, such as a build's output folder, are not inputs; files listed in
 `rewrites` may get new tags, but their audio stream must stay the same). Files are made by
-small named makers (text, hex, repeat, tone, truncate, patch, pad, png, copy, symlink, mkdir),
-so a new case is a few lines of YAML and no code. `parses: [public/feed.xml]` also checks that
-each named output exists and is well-formed XML that feedparser reads without complaint.
+small named makers (text, hex, repeat, tone, truncate, patch, pad, png, copy, symlink, mkdir,
+fifo, journal), so a new case is a few lines of YAML and no code. `parses: [public/feed.xml]` also
+checks that each named output exists and is well-formed XML that feedparser reads without
+complaint; `set_aside: [NAME]` that a rollback journal was renamed NAME.set-aside, its bytes
+unchanged (never replayed, never deleted). Every symlink stays the link it was, and a case that
+blocks (a FIFO opened without care) fails after 60 s instead of hanging the suite.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import struct
 import zlib
 from pathlib import Path
@@ -78,6 +82,10 @@ def make_file(root: Path, name: str, spec: dict, tones: Path) -> None:
         os.symlink(spec["symlink"], path)
     elif "mkdir" in spec:
         path.mkdir()
+    elif "fifo" in spec:
+        os.mkfifo(path)
+    elif "journal" in spec:
+        path.write_bytes(journal_bytes(root, spec["journal"]))
     else:
         raise AssertionError(f"unknown maker in {spec}")
     if spec.get("readonly"):
@@ -97,6 +105,36 @@ def _patch(root: Path, path: Path, spec: dict) -> None:
     new = bytes.fromhex(spec["hex"])
     data[offset:offset + len(new)] = new
     path.write_bytes(bytes(data))
+
+
+def journal_bytes(root: Path, spec: dict) -> bytes:
+    """A rollback journal as another hand could leave it: for the file `of` (its real device,
+    inode and size unless `dev`, `ino` or `size` say otherwise), with `ranges` of [offset, old
+    hex, new hex]; `version: 2` writes the old format (no identity: size and ranges only),
+    `length` overrides the first range's length field, `keep` cuts the journal short.
+    The trailing SHA-256 is always right: only what it says is wrong."""
+    from media import journal
+
+    info = (root / spec["of"]).stat()
+    name = spec.get("name", Path(spec["of"]).name).encode()
+    size = spec.get("size", info.st_size)
+    ranges = [(offset, bytes.fromhex(old), bytes.fromhex(new if new is not None else old))
+              for offset, old, *rest in spec.get("ranges", []) for new in (rest or [None])]
+    if spec.get("version") == 2:
+        body = b"SEGPACK-JOURNAL 2\n" + struct.pack(">IH", 1, len(name)) + name + \
+            struct.pack(">QI", size, len(ranges)) + b"".join(
+                struct.pack(">QI", offset, len(old)) + old for offset, old, _ in ranges)
+        data = body + hashlib.sha256(body).digest()
+    else:
+        section = journal.Section(name, spec.get("dev", info.st_dev), spec.get("ino", info.st_ino),
+                                  size, [(o, old) for o, old, _ in ranges],
+                                  [(o, new) for o, _, new in ranges])
+        data = journal._render([section])
+        if "length" in spec:  # the first range's length field, after magic, count, name, file
+            at = len(journal.MAGIC) + 4 + 2 + len(name) + journal._FILE.size + 8
+            body = data[:at] + struct.pack(">I", spec["length"]) + data[at + 4:-32]
+            data = body + hashlib.sha256(body).digest()
+    return data[:spec["keep"]] if "keep" in spec else data
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -134,6 +172,25 @@ def snapshot(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
+class Blocked(Exception):
+    pass
+
+
+def run_with_deadline(argv: list[str], seconds: int) -> int:
+    """`main(argv)`, failing the test after `seconds` (a FIFO opened for reading blocks until
+    a writer comes: forever) instead of hanging the whole suite."""
+    def expire(signum, frame):
+        raise Blocked(f"segpack {' '.join(argv)} still running after {seconds} s: it blocks")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        return main(argv)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.fixture(scope="module")
 def tones(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("bad-tones")
@@ -144,16 +201,25 @@ def test_bad_input(case: dict, tmp_path: Path, tones: Path, capsys, monkeypatch)
     for name, spec in case.get("files", {}).items():
         make_file(tmp_path, name, spec, tones)
     inputs = snapshot(tmp_path)
+    links = {str(p.relative_to(tmp_path)): os.readlink(p) for p in tmp_path.rglob("*")
+             if p.is_symlink()}
     rewrites = {name: audio_md5(tmp_path / name) for name in case.get("rewrites", [])}
     monkeypatch.chdir(tmp_path)
-    status = main([str(arg) for arg in case["run"]])
+    status = run_with_deadline([str(arg) for arg in case["run"]], 60)
     out, err = capsys.readouterr()
     assert status == case["exit"], out + err
     assert "Traceback" not in out + err
     assert case["message"] in out + err, out + err
     after = snapshot(tmp_path)
+    for name in case.get("set_aside", []):  # renamed, bytes unchanged
+        assert name not in after, f"{name} is still there"
+        after[name] = after.pop(f"{name}.set-aside", "missing")
     changed = [name for name, digest in inputs.items()
                if after.get(name) != digest and name not in rewrites]
+    for name, target in links.items():
+        name = f"{name}.set-aside" if name in case.get("set_aside", []) else name
+        assert os.path.islink(tmp_path / name), f"{name} is no longer a symlink"
+        assert os.readlink(tmp_path / name) == target, f"{name} points elsewhere now"
     for name, md5 in rewrites.items():  # tolerated and repaired: new tags, the same audio
         assert audio_md5(tmp_path / name) == md5, f"{name}: the audio stream changed"
         assert main(["tags", name]) == 0, capsys.readouterr()

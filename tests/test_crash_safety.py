@@ -231,12 +231,14 @@ class TagRig:
         self.check(figures)
 
     def check(self, figures: Figures) -> None:
+        from media.journal import recover
         from media.tagging import read_tags
 
         for path in self.files:
             figures.files_checked += 1
             try:
-                tags = read_tags(path)  # like any next run: replays a leftover journal first
+                recover(path)  # as the next `segpack tag` run does first (reading does not)
+                tags = read_tags(path)
             except Exception as exc:  # any failure to read is a corruption
                 figures.corruptions.append(f"{path.name}: unreadable after a kill: {exc}")
                 continue
@@ -258,6 +260,9 @@ class TagRig:
                 problems.append(f"{exc.__class__.__name__}: {exc}")
             if problems:
                 figures.corruptions.append(f"{path.name}: " + "; ".join(problems))
+        aside = list(self.folder.glob(".*.set-aside*"))
+        if aside:  # every journal a kill leaves is segpack's own, for that very file
+            figures.corruptions.append(f"journals from kills were set aside: {aside}")
 
 
 # --- segpack build -----------------------------------------------------------------------------
@@ -403,7 +408,8 @@ def test_tag_after_a_kill_completes_every_file(tag_rig: TagRig) -> None:
     run_to_end("tag", *tag_rig.files, "--from", tag_rig.new_manifest)
     for path in tag_rig.files:
         assert read_tags(path) == tag_rig.new_tags[path], path.name
-        assert not list(path.parent.glob(f".{path.name}.segpack-*")), "journal or temp left"
+        left = list(path.parent.glob(f".{path.name}.segpack-*"))
+        assert not left, f"journal, temp file or set-aside journal left: {left}"
     assert audio_md5(tag_rig.files[0]) == tag_rig.audio[tag_rig.files[0]]
 
 

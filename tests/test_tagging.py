@@ -167,34 +167,66 @@ class Crash(Exception):
     pass
 
 
+def torn_prefix(offset: int, new: bytes) -> bytes:
+    """The part of a write a crash can leave done: the kernel copies a write into the page
+    cache page by page (and disks store whole sectors), so a tear falls on a boundary of
+    `journal.PIECE` bytes in the file; here, the one nearest the middle of the write."""
+    cut = (offset + len(new) // 2) // journal.PIECE * journal.PIECE - offset
+    return new[:max(cut, journal.PIECE - offset % journal.PIECE)]
+
+
+LONG_TITLE = "Half written " * 120  # spans several pieces, so a tear leaves old and new
+
+
+def _half_then_crash(fd, patches):
+    offset, new = patches[0]
+    os.pwrite(fd, torn_prefix(offset, new), offset)
+    raise Crash
+
+
 def test_journal_replays_after_a_crash_mid_write(tone, monkeypatch):
     path = tone(".mp3")
     write_tags(path, segment(), show())
     old = path.read_bytes()
-
-    def half_then_crash(fd, patches):
-        offset, new = patches[0]
-        os.pwrite(fd, new[: len(new) // 2], offset)
-        raise Crash
-
-    monkeypatch.setattr(journal, "_apply", half_then_crash)
+    audio = payload_hash(path)
+    monkeypatch.setattr(journal, "_apply", _half_then_crash)
     with pytest.raises(Crash):
-        write_tags(path, segment(title="Half written"), show())
+        write_tags(path, segment(title=LONG_TITLE), show())
     assert journal.journal_path(path).exists()
-    assert path.read_bytes() != old  # torn
+    torn = path.read_bytes()
+    assert torn != old
     monkeypatch.undo()
-    assert read_tags(path)["title"] == segment().title  # any touch replays the journal
-    assert path.read_bytes() == old
+    read_tags(path)  # reading never replays (nor touches) the journal
+    assert path.read_bytes() == torn and journal.journal_path(path).exists()
+    write_tags(path, segment(title="Second try"), show())  # the next write replays it first
+    assert read_tags(path)["title"] == "Second try"
     assert not journal.journal_path(path).exists()
+    assert payload_hash(path) == audio
 
 
-def test_torn_journal_is_ignored(tone):
+def test_journal_replay_restores_the_old_bytes(tone, monkeypatch):
+    path = tone(".mp3")
+    write_tags(path, segment(), show())
+    old = path.read_bytes()
+    monkeypatch.setattr(journal, "_apply", _half_then_crash)
+    with pytest.raises(Crash):
+        write_tags(path, segment(title=LONG_TITLE), show())
+    monkeypatch.undo()
+    assert journal.recover(path) is True
+    assert path.read_bytes() == old and not journal.journal_path(path).exists()
+
+
+def test_torn_journal_is_set_aside_not_replayed(tone, capsys):
     path = tone(".mp3")
     write_tags(path, segment(), show())
     old = path.read_bytes()
     journal.journal_path(path).write_bytes(journal.MAGIC + b"\0\0\0 cut short")
     assert journal.recover(path) is False
     assert path.read_bytes() == old and not journal.journal_path(path).exists()
+    aside = journal.journal_path(path).with_name(journal.journal_path(path).name + ".set-aside")
+    assert aside.read_bytes() == journal.MAGIC + b"\0\0\0 cut short"
+    err = capsys.readouterr().err
+    assert "set aside" in err and len(err.strip().splitlines()) == 1
 
 
 def test_sigkill_during_in_place_write_leaves_old_or_new(tone):
@@ -206,18 +238,23 @@ import os, signal
 from media import journal
 from media.tagging import write_tags
 from tests.media_helpers import segment, show
+from tests.test_tagging import torn_prefix
 def die(fd, patches):
     offset, new = patches[0]
-    os.pwrite(fd, new[: len(new) // 2], offset)
+    os.pwrite(fd, torn_prefix(offset, new), offset)
     os.kill(os.getpid(), signal.SIGKILL)
 journal._apply = die
-write_tags({str(path)!r}, segment(title="Never finished"), show())
+write_tags({str(path)!r}, segment(title="Never finished " * 120), show())
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd(), check=False)
     assert done.returncode == -9
     from segment.cli import main
 
-    assert main(["tags", str(path), "--json"]) == 0
+    torn = path.read_bytes()
+    assert torn != old
+    assert main(["tags", str(path), "--json"]) == 0  # says a journal is pending; writes nothing
+    assert path.read_bytes() == torn and journal.journal_path(path).exists()
+    assert journal.recover(path) is True
     assert path.read_bytes() == old
 
 
@@ -286,6 +323,7 @@ def test_group_commit_crash_restores_every_file_of_the_batch(tone, monkeypatch):
     monkeypatch.undo()
     assert all(journal.journal_path(p).exists() for p in paths)
     for path, before in zip(paths, old, strict=True):
+        journal.recover(path)  # replays: the second file was torn; the third untouched
         assert read_tags(path)["title"] == segment().title
         assert path.read_bytes() == before
 

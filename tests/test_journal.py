@@ -1,0 +1,199 @@
+"""Rollback journals and files that change under `segpack tag`: the faults the data-driven
+corpus (tests/bad/) cannot set up, because they need a run interrupted or a file swapped at a
+chosen moment.
+
+Each case runs the real command (`segment.cli.main`) and asserts the exit status, one clear
+line, no traceback, and the bytes of every file the command must not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from media import journal
+from media.tagging import read_tags
+from segment.cli import main
+from tests.media_helpers import payload_hash, write_manifest
+from tests.test_tagging import LONG_TITLE, Crash, torn_prefix
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(capsys, *args: str | Path) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return status, out + err
+
+
+def warnings_in(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "warning" in line]
+
+
+@pytest.fixture
+def interrupted(tone, tmp_path, monkeypatch):
+    """An MP3 whose in-place re-tag was torn by a crash: the journal is genuine and pending.
+    Returns (audio, manifest, bytes before the interrupted write)."""
+
+    def crash(fd, patches):
+        offset, new = patches[0]
+        os.pwrite(fd, torn_prefix(offset, new), offset)
+        raise Crash
+
+    audio = tone(".mp3", seconds=2.0, name="item.mp3")
+    manifest = write_manifest(tmp_path)
+    assert main(["tag", str(audio), "--from", str(manifest)]) == 0
+    before = audio.read_bytes()
+    interrupted_manifest = write_manifest(tmp_path / "other", title=LONG_TITLE)
+    monkeypatch.setattr(journal, "_apply", crash)
+    with pytest.raises(Crash):
+        main(["tag", str(audio), "--from", str(interrupted_manifest)])
+    monkeypatch.undo()
+    assert journal.journal_path(audio).exists() and audio.read_bytes() != before
+    return audio, manifest, before
+
+
+def test_genuine_interrupted_write_is_finished_by_the_next_tag(interrupted, capsys) -> None:
+    audio, manifest, before = interrupted
+    status, text = run(capsys, "tag", audio, "--dry-run", "--from", manifest)
+    assert status == 0 and journal.journal_path(audio).exists()  # a dry run writes nothing
+    status, text = run(capsys, "tag", audio, "--from", manifest)
+    assert status == 0, text
+    assert warnings_in(text) == []  # replayed silently: it was ours, for this very file
+    assert audio.read_bytes() == before  # restored, and the tags already matched
+    assert "up to date" in text
+    assert not list(audio.parent.glob(".item.mp3.segpack-*"))
+
+
+def test_reading_commands_never_replay_a_journal(interrupted, capsys, tmp_path) -> None:
+    audio, _, _ = interrupted
+    torn = audio.read_bytes()
+    journal_bytes = journal.journal_path(audio).read_bytes()
+    status, text = run(capsys, "tags", audio)
+    assert status == 0
+    assert len(warnings_in(text)) == 1
+    assert "a rollback journal from an interrupted write is pending" in text
+    assert "`segpack tag` on this file finishes it" in text
+    status, text = run(capsys, "import", "audio", audio, "-o", tmp_path / "imported")
+    assert "is pending" in text
+    assert audio.read_bytes() == torn
+    assert journal.journal_path(audio).read_bytes() == journal_bytes
+
+
+def test_stale_journal_after_a_new_recording_was_moved_in(interrupted, capsys, tone) -> None:
+    """The interrupted file was replaced (rename: another inode) by a new recording: its
+    journal is for the old one; replayed, it made the new recording undecodable."""
+    audio, manifest, _ = interrupted
+    new = tone(".mp3", seconds=2.0, name="new-recording.mp3")
+    os.replace(new, audio)
+    recording, audio_stream = audio.read_bytes(), payload_hash(audio)
+    status, text = run(capsys, "tags", audio)
+    assert status == 0 and audio.read_bytes() == recording  # reading: still nothing written
+    status, text = run(capsys, "tag", audio, "--from", manifest)
+    assert status == 0, text
+    assert warnings_in(text) == [line for line in text.splitlines()
+                                 if "written for another file (device and inode differ" in line]
+    aside = audio.with_name(".item.mp3.segpack-journal.set-aside")
+    assert aside.exists() and not journal.journal_path(audio).exists()
+    assert payload_hash(audio) == audio_stream  # the new recording, tagged, its audio intact
+
+
+def test_stale_journal_after_a_new_recording_was_copied_over(interrupted, capsys,
+                                                             tmp_path) -> None:
+    """Copied over in place (`cp new.mp3 item.mp3`: same inode, and here the same size): only
+    the bytes tell; they are neither the old nor the new tag, so nothing is replayed."""
+    audio, manifest, _ = interrupted
+    from tests.conftest import make_tone
+    from tests.media_helpers import META
+
+    other = make_tone(tmp_path / "other.mp3", 2.0, freq=330)  # tagged as the same story,
+    title = "N" + META["title"][1:]  # retitled, so it is as long as the interrupted file
+    retitled = write_manifest(tmp_path / "o", title=title)
+    assert main(["tag", str(other), "--from", str(retitled)]) == 0
+    assert other.stat().st_size == audio.stat().st_size
+    inode = audio.stat().st_ino
+    shutil.copyfile(other, audio)
+    assert audio.stat().st_ino == inode
+    audio_stream = payload_hash(audio)
+    status, text = run(capsys, "tag", audio, "--from", manifest)
+    assert status == 0, text
+    assert "neither the old nor the new tag" in text and len(warnings_in(text)) == 1
+    assert payload_hash(audio) == audio_stream
+
+
+def test_a_recording_moved_in_during_copy_and_rename_is_left_alone(tone, tmp_path, capsys,
+                                                                   monkeypatch) -> None:
+    """M4A is always rewritten through a temp copy; a new recording renamed over the file
+    meanwhile must survive, the temp copy must go."""
+    audio = tone(".m4a", seconds=2.0, name="item.m4a")
+    manifest = write_manifest(tmp_path)
+    newcomer = tone(".wav", seconds=2.0, name="recording.wav")
+    expected = digest(newcomer)
+    copy = journal._temp_copy
+
+    def swap_meanwhile(write):
+        made = copy(write)
+        os.replace(newcomer, write.path)  # another program moves a new recording in
+        return made
+
+    monkeypatch.setattr(journal, "_temp_copy", swap_meanwhile)
+    status, text = run(capsys, "tag", audio, "--from", manifest)
+    assert status == 1
+    assert [line for line in text.splitlines() if line] == [
+        f"segpack: {audio}: {journal.CHANGED}"]
+    assert digest(audio) == expected
+    assert not list(tmp_path.glob(".item.m4a.segpack-*"))
+
+
+@pytest.mark.parametrize("how", ["edited-in-place", "replaced", "appended-to"])
+def test_a_file_changed_before_its_in_place_patch_is_left_alone(how, tone, tmp_path, capsys,
+                                                                 monkeypatch) -> None:
+    audio = tone(".mp3", seconds=2.0, name="item.mp3")
+    manifest = write_manifest(tmp_path)
+    assert main(["tag", str(audio), "--from", str(manifest)]) == 0  # padded: re-tags in place
+    retitled = write_manifest(tmp_path / "other", title="Another title")
+    write_journals = journal._write_journals
+
+    def change_meanwhile(writes, names, fds):
+        write_journals(writes, names, fds)
+        if how == "edited-in-place":  # same inode, same size, same second: only bytes differ
+            with open(audio, "r+b") as handle:
+                handle.seek(20)
+                handle.write(b"someone else's edit")
+        elif how == "replaced":
+            other = tmp_path / "other.mp3"
+            shutil.copyfile(audio, other)
+            os.replace(other, audio)
+        else:
+            with open(audio, "ab") as handle:
+                handle.write(b"\0" * 417)
+
+    monkeypatch.setattr(journal, "_write_journals", change_meanwhile)
+    status, text = run(capsys, "tag", audio, "--from", retitled)
+    monkeypatch.undo()
+    changed = audio.read_bytes()
+    assert status == 1 and f"{audio}: changed while segpack was tagging it" in text
+    assert len([line for line in text.splitlines() if line]) == 1
+    assert not list(tmp_path.glob(".item.mp3.segpack-*")), "a journal was left behind"
+    assert read_tags(audio)["title"] != "Another title"
+    assert audio.read_bytes() == changed
+
+
+def test_tag_through_a_symlink_keeps_the_link(tone, tmp_path, capsys) -> None:
+    target = tone(".m4a", seconds=2.0, name="real/item.m4a")
+    link = tmp_path / "item.m4a"
+    link.symlink_to("real/item.m4a")
+    manifest = write_manifest(tmp_path)
+    status, text = run(capsys, "tag", link, "--from", manifest)
+    assert status == 0 and f"{link}: " in text
+    assert link.is_symlink() and os.readlink(link) == "real/item.m4a"
+    assert read_tags(target)["title"] == read_tags(link)["title"] is not None
+    assert not list(tmp_path.glob(".*segpack*")) and not list(target.parent.glob(".*segpack*"))
