@@ -98,7 +98,7 @@ def align_transcript(transcript: str, language: str, audio: Path, *, voice: str 
             progress("synthesis", done[0] / len(cues))
 
     ref = synthesise([c.spoken for c in cues], chosen, synth_step)
-    prog_mfcc, _, seconds = programme_features(audio)
+    prog_mfcc, prog_energy, seconds = programme_features(audio)
     if progress:
         progress("decode", 1.0)
     ref_n, prog_n = normalise(ref.mfcc), normalise(prog_mfcc)
@@ -112,8 +112,9 @@ def align_transcript(transcript: str, language: str, audio: Path, *, voice: str 
     confidences = _confidences(mapping, local, scrambled, ref.starts, ref.ends)
     last_frame = len(prog_mfcc) - 1
     timed = []
+    quiet = _quiet(prog_energy)
     for k, cue in enumerate(cues):
-        start = mapping[ref.starts[k]] * HOP
+        start = _onset(int(mapping[ref.starts[k]]), quiet) * HOP
         end = (min(mapping[ref.ends[k]], last_frame) + 1) * HOP
         timed.append(TimedCue(cue, round(start, 3), round(max(end, start + HOP), 3),
                               round(float(confidences[k]), 3)))
@@ -125,6 +126,41 @@ def align_transcript(transcript: str, language: str, audio: Path, *, voice: str 
     score = float(np.clip(gain / MATCH_FULL, 0.0, 1.0))
     unmatched = float(np.mean(confidences < MIN_CUE_CONFIDENCE)) if len(confidences) else 1.0
     return Alignment(timed, round(score, 3), round(unmatched, 3), round(seconds, 3), chosen)
+
+
+SNAP_FORWARD = 15
+"""Frames (0.6 s) a start found inside a pause may move on to the speech that ends it."""
+SNAP_BACK = 8
+"""Frames (0.32 s) a start found just after a pause may move back to where the pause ends."""
+MIN_PAUSE = 4
+"""Frames (0.16 s) of quiet that make a pause."""
+
+
+def _quiet(energy: np.ndarray) -> np.ndarray:
+    """Frames well below the programme's speech level: its noise floor plus a third of the
+    way to its loud frames (log energy), so a noise bed or room tone counts as quiet."""
+    floor, loud = np.percentile(energy, 5), np.percentile(energy, 95)
+    return energy < floor + (loud - floor) / 3
+
+
+def _onset(frame: int, quiet: np.ndarray) -> int:
+    """Move a cue start onto the start of speech when a pause is next to it. DTW matches the
+    reference's short pause to some of the programme's longer one, so a start may land a few
+    frames inside the pause, or just past its end; sentences start where the pause ends."""
+    n = len(quiet)
+    if frame < n and quiet[frame]:
+        ahead = np.flatnonzero(~quiet[frame:min(n, frame + SNAP_FORWARD)])
+        return frame + int(ahead[0]) if len(ahead) else frame
+    lo = max(0, frame - SNAP_BACK)
+    before = quiet[lo:frame]
+    run_end = np.flatnonzero(before)
+    if not len(run_end):
+        return frame
+    end = lo + int(run_end[-1])  # last quiet frame before the start
+    start = end
+    while start > 0 and quiet[start - 1]:
+        start -= 1
+    return end + 1 if end - start + 1 >= MIN_PAUSE else frame
 
 
 def _scramble(count: int, starts: list[int], ends: list[int]

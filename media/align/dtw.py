@@ -4,7 +4,8 @@ The whole cost matrix of a 3-hour programme would have 270,000² cells, so the p
 window by window: a minute of reference against the stretch of programme it can reach (its
 length at the overall pace, times 1.6, plus 30 s for music or a long pause), the window's end
 left open; the first two thirds of the path found are kept and the next window starts where
-they end. Memory is one window (~40 MB), whatever the length.
+they end. Memory is one window (two float32 matrices of 1,500 x ~4,000: ~50 MB), whatever the
+length.
 
 Each row of a window is computed with whole-array operations: the step from the left,
 D[i, j] = C[i, j] + D[i, j-1], is a running minimum over prefix sums,
@@ -26,22 +27,26 @@ SLACK = 750
 
 
 def distances(ref: np.ndarray, prog: np.ndarray) -> np.ndarray:
-    """Euclidean distance of every reference frame to every programme frame."""
-    sq = (ref ** 2).sum(axis=1)[:, None] + (prog ** 2).sum(axis=1)[None, :] - 2.0 * ref @ prog.T
-    return np.sqrt(np.maximum(sq, 0.0, dtype=np.float64))
+    """Euclidean distance of every reference frame to every programme frame (float32, made
+    in place: one matrix of the window's size)."""
+    out = ref.astype(np.float32) @ (-2.0 * prog.astype(np.float32)).T
+    out += (ref ** 2).sum(axis=1, dtype=np.float32)[:, None]
+    out += (prog ** 2).sum(axis=1, dtype=np.float32)[None, :]
+    np.maximum(out, 0.0, out=out)
+    return np.sqrt(out, out=out)
 
 
 def _accumulate(cost: np.ndarray) -> np.ndarray:
     """Cumulative cost from (0, 0) with steps right, down and diagonal. (A programme's lead-in
     of music or silence is absorbed by the reference's own short lead-in of silence.)"""
-    acc = np.empty_like(cost)
-    acc[0] = np.cumsum(cost[0])
+    acc = np.empty_like(cost)  # float32 storage; each row is worked out in float64
+    acc[0] = np.cumsum(cost[0], dtype=np.float64)
     rows = cost.shape[0]
     for i in range(1, rows):
-        above = acc[i - 1]
+        above = acc[i - 1].astype(np.float64)
         best = above.copy()
         np.minimum(best[1:], above[:-1], out=best[1:])
-        prefix = np.cumsum(cost[i])
+        prefix = np.cumsum(cost[i], dtype=np.float64)
         arrive = cost[i] + best - prefix
         acc[i] = prefix + np.minimum.accumulate(arrive)
     return acc
@@ -74,7 +79,8 @@ def align(ref: np.ndarray, prog: np.ndarray,
     """Map every reference frame to a programme frame.
 
     Returns (first programme frame of each reference frame on the path, the frame distance
-    there). The path runs from the start of both to the end of both."""
+    there). The path runs from the start of both to the end of the reference and of the
+    programme (or of the last window, when the programme runs on past it)."""
     n, m = len(ref), len(prog)
     pace = m / max(n, 1)
     mapping = np.zeros(n, dtype=np.int64)
@@ -83,12 +89,14 @@ def align(ref: np.ndarray, prog: np.ndarray,
     while i0 < n:
         rows = min(WINDOW, n - i0)
         last = i0 + rows == n
-        reach = m - j0 if last else min(m - j0, int(rows * pace * 1.6) + SLACK)
-        reach = max(reach, 1)
+        reach = max(1, min(m - j0, int(rows * pace * 1.6) + SLACK))
         cost = distances(ref[i0:i0 + rows], prog[j0:j0 + reach])
         acc = _accumulate(cost)
-        # the last window ends at the end; others where arriving costs least per step taken
-        end = reach - 1 if last else int(np.argmin(acc[-1] / (rows + np.arange(reach))))
+        # the last window ends at the end of the programme when it reaches it (else what is
+        # left is not speech of the text: an outro); others end where arriving costs least
+        # per step taken
+        end = reach - 1 if last and j0 + reach == m else \
+            int(np.argmin(acc[-1] / (rows + np.arange(reach))))
         first = _backtrack(acc, end)
         keep = rows if last else max(1, int(rows * KEEP))
         mapping[i0:i0 + keep] = j0 + first[:keep]
