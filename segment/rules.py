@@ -315,6 +315,31 @@ def _chapter_anchors(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding("SEG506", f"chapter anchor: {exc}", "chapters", index, "at")
 
 
+@check("SEG507", "captions-stale", W, "captions made by segpack align for another version of "
+       "the transcript")
+def _captions_stale(ctx: Context) -> Iterator[Finding]:
+    """The transcript (or its language or chapter anchors) changed after `segpack align` made
+    the captions: they show the old text. Run `segpack align` again. Captions made by other
+    tools carry no note and are not checked."""
+    from segment.anchors import AnchorError, resolve
+    from segment.captions import read_note, text_key
+
+    seg = ctx.segment
+    if not seg.captions:
+        return
+    note = read_note(ctx.show_dir / seg.captions)
+    if note is None:
+        return
+    try:
+        anchors = sorted({resolve(c.at, seg.transcript) for c in seg.chapters
+                          if c.at is not None})
+    except AnchorError:
+        return  # SEG506 says what is wrong
+    if note[0] != text_key(seg.transcript, seg.language, anchors):
+        yield ctx.finding("SEG507", f"captions ({seg.captions}) were aligned to another "
+                          "version of the transcript: run `segpack align` again", "captions")
+
+
 def inside(path: Path, folder: Path) -> bool:
     """True when `path` (symlinks resolved) is inside `folder`."""
     try:

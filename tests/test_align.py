@@ -120,8 +120,10 @@ def test_long_sentence_breaks_at_a_phrase_boundary_not_after_an_abbreviation():
 
 def test_anchor_doctests_and_forced_cue_start():
     import segment.anchors
+    import segment.captions
 
     assert doctest.testmod(segment.anchors).failed == 0
+    assert doctest.testmod(segment.captions).failed == 0
     text = "One sentence here. Another one follows, with the anchor words in the middle."
     offset = segment.anchors.resolve("anchor words", text)
     assert offset in {c.start for c in build_cues(text, "en", (offset,))}
@@ -262,3 +264,17 @@ def test_example_captions_are_up_to_date_and_published(tmp_path, capsys):
     published = webvtt.read(str(tmp_path / "public" / "transcripts" /
                                  "momentum-against-isil-builds.vtt"))
     assert len(published.captions) == len(webvtt.read(str(manifest.with_suffix(".vtt"))).captions)
+
+
+def test_editing_the_transcript_after_align_makes_validate_warn(tmp_path, capsys):
+    """SEG507 needs no aligner: the caption file's note keys the text it was made from."""
+    example = tmp_path / "example"
+    shutil.copytree(ROOT / "examples" / "momentum-against-isil", example)
+    manifest = example / "segments" / "momentum-against-isil-builds.md"
+    assert main(["validate", "--format", "json", str(example)]) == 0
+    assert "SEG507" not in capsys.readouterr().out
+    text = manifest.read_text("utf-8")
+    manifest.write_text(text.replace("Ashton Carter confirmed", "Ashton Carter said"), "utf-8")
+    assert main(["validate", str(example)]) == 0  # a warning
+    out = capsys.readouterr().out
+    assert "SEG507" in out and "run `segpack align` again" in out

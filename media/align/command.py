@@ -75,19 +75,21 @@ def run_job(job: Job, *, voice: str | None, want_srt: bool, force: bool,
     from media.align.aligner import align_transcript
     from media.align.espeak import voice_for
     from media.probe import sha256_of
+    from segment.captions import note_line, read_note
+    from segment.captions import text_key as make_text_key
     from segment.manifest import atomic_write
 
     seg = job.segment
     chosen = voice_for(seg.language, voice)
     offsets = tuple(sorted({offset for _, offset in job.anchors}))
-    text_key = captions.text_key(seg.transcript, seg.language, chosen, offsets)
+    text_key = make_text_key(seg.transcript, seg.language, offsets)
     audio_key = sha256_of(job.audio)[:24]
     vtt = job.manifest.with_suffix(".vtt")
     srt = job.manifest.with_suffix(".srt")
     rel = vtt.resolve().relative_to(job.show_dir.resolve()).as_posix()
     report: dict[str, Any] = {"manifest": str(job.manifest), "captions": str(vtt),
                               "audio": str(job.audio), "voice": chosen}
-    cached = not force and captions.cached_key(vtt) == (text_key, audio_key) and \
+    cached = not force and read_note(vtt) == (text_key, audio_key, chosen) and \
         (not want_srt or srt.is_file())
     if cached:
         starts = captions.cue_starts(vtt)
@@ -104,7 +106,7 @@ def run_job(job: Job, *, voice: str | None, want_srt: bool, force: bool,
         if not alignment.acceptable:
             report.update(status="refused", reason=alignment.verdict())
             return report
-        note = captions.note_line(text_key, audio_key, chosen, alignment.score)
+        note = note_line(text_key, audio_key, chosen, alignment.score)
         text = captions.webvtt_text(alignment.cues, note)
         captions.read_back(text)
         atomic_write(vtt, text)

@@ -1,0 +1,55 @@
+"""What a caption file made by `segpack align` was made from, so anyone can tell it is stale.
+
+The first NOTE of such a WebVTT file names the text and audio it was aligned from:
+
+    NOTE segpack align 2: text 3f2a..., audio 9c41..., voice en-gb, match 0.81
+
+`text` hashes the transcript, its language and the chapter anchors (what the cues depend on);
+`audio` the audio file's SHA-256. `align` compares both (and the voice) to skip unchanged work;
+`validate` compares the text key alone (no audio read, no aligner needed) and warns when the
+transcript was edited after the captions were made (SEG507).
+
+>>> key = text_key("One. Two.", "en", (5,))
+>>> parse_note(note_line(key, "ab12", "en-gb", 0.8)) == (key, "ab12", "en-gb")
+True
+>>> parse_note("WEBVTT\\n\\n00:00.000 --> 00:01.000\\nhand-made") is None
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+FORMAT = 2
+"""Bumped when the aligner changes what it writes for the same inputs."""
+_NOTE = re.compile(r"^NOTE segpack align (\d+): text (\w+), audio (\w+), voice (\S+?),", re.M)
+
+
+def text_key(transcript: str, language: str, anchors: Sequence[int]) -> str:
+    blob = "\x00".join([str(FORMAT), language, ",".join(map(str, anchors)), transcript])
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+
+
+def note_line(text: str, audio: str, voice: str, score: float) -> str:
+    return f"segpack align {FORMAT}: text {text}, audio {audio}, voice {voice}, match {score:.2f}"
+
+
+def parse_note(head: str) -> tuple[str, str, str] | None:
+    """(text key, audio key, voice) from a caption file's start; None when not ours (or made
+    by another FORMAT)."""
+    match = _NOTE.search(head)
+    if not match or int(match.group(1)) != FORMAT:
+        return None
+    return match.group(2), match.group(3), match.group(4)
+
+
+def read_note(path: Path) -> tuple[str, str, str] | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return None
+    return parse_note(head)
