@@ -10,7 +10,7 @@ The first NOTE of such a WebVTT file names the text and audio it was aligned fro
 transcript was edited after the captions were made (SEG507).
 
 >>> key = text_key("One. Two.", "en", (5,))
->>> parse_note(note_line(key, "ab12", "en-gb", 0.8)) == (key, "ab12", "en-gb")
+>>> parse_note("NOTE " + note_line(key, "ab12", "en-gb", 0.8)) == (key, "ab12", "en-gb")
 True
 >>> parse_note("WEBVTT\\n\\n00:00.000 --> 00:01.000\\nhand-made") is None
 True
