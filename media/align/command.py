@@ -206,6 +206,9 @@ def align(manifests: tuple[Path, ...], audio: Path | None, want_srt: bool, voice
     text) the captions are refused and nothing is written. Chapters with `at:` (a paragraph
     number or first words) get the time their words are spoken. Re-running on unchanged text
     and audio changes nothing.
+
+    Exit status: 0 every manifest aligned or up to date, 1 captions refused or a manifest
+    unusable (the others are still done), 2 usage error.
     """
     if audio is not None and len(manifests) != 1:
         raise UsageError("--audio goes with a single manifest")
