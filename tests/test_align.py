@@ -69,7 +69,7 @@ def made(tmp_path_factory):
 
 
 def show_with(tmp_path: Path, lang: str, transcript: str, audio: Path, extra: str = "") -> Path:
-    (tmp_path / "segments").mkdir()
+    (tmp_path / "segments").mkdir(parents=True)
     (tmp_path / "media").mkdir()
     shutil.copyfile(audio, tmp_path / "media" / "item.mp3")
     (tmp_path / "show.yaml").write_text(SHOW.format(lang=lang), encoding="utf-8")
@@ -278,3 +278,14 @@ def test_editing_the_transcript_after_align_makes_validate_warn(tmp_path, capsys
     assert main(["validate", str(example)]) == 0  # a warning
     out = capsys.readouterr().out
     assert "SEG507" in out and "run `segpack align` again" in out
+
+
+@needs_espeak
+def test_one_refusal_does_not_stop_the_others(made, tmp_path, capsys):
+    audio, _ = made("es")
+    good = show_with(tmp_path / "a", "es", programmes.transcript(_paragraphs("es")), audio)
+    wrong = show_with(tmp_path / "b", "ru", programmes.transcript(_paragraphs("ru")), audio)
+    status, reports = run_json(capsys, str(wrong), str(good))
+    assert status == 1
+    assert [r["status"] for r in reports] == ["refused", "aligned"]
+    assert good.with_suffix(".vtt").is_file() and not wrong.with_suffix(".vtt").exists()
