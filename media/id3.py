@@ -14,6 +14,7 @@ from typing import Any
 from mutagen import id3
 
 from media.fieldtable import BY_NAME, FIELDS, Field
+from segment.langtags import FROM_ALPHA3, quick_alpha3
 
 UTF8 = id3.Encoding.UTF8
 TOC_ID = "toc"
@@ -24,6 +25,9 @@ def alpha3(language: str | None) -> str:
     """ISO 639-2 code ID3 wants in TLAN, COMM and USLT (`en-GB` -> `eng`); `XXX` if unknown."""
     if not language:
         return "XXX"
+    quick = quick_alpha3(language)  # xx, xx-YY: no langcodes import (a tenth of tag's start-up)
+    if quick:
+        return quick
     try:
         import langcodes
 
@@ -35,6 +39,8 @@ def alpha3(language: str | None) -> str:
 @lru_cache(maxsize=64)
 def bcp47(code: str) -> str:
     """Back from what a TLAN frame holds (`eng`) to a BCP 47 tag (`en`); unknown kept as is."""
+    if code in FROM_ALPHA3:
+        return FROM_ALPHA3[code]
     try:
         import langcodes
 
