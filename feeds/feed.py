@@ -28,8 +28,11 @@ GENERATOR = f"segpack {__version__}"
 
 
 def item_description(episode: Episode) -> str:
-    """Summary, then links to the transcript and the newsroom's direct link (HTML, escaped)."""
+    """The show notes (sanitised HTML) when the segment has them; else the summary, then links
+    to the transcript and the newsroom's direct link (HTML, escaped)."""
     seg = episode.segment
+    if seg.notes:
+        return sanitised(seg.notes)
     parts = [f"<p>{escape(clean(seg.summary or seg.title))}</p>"]
     links = []
     if episode.transcript_page:
@@ -39,6 +42,14 @@ def item_description(episode: Episode) -> str:
     if links:
         parts.append("<p>" + " | ".join(links) + "</p>")
     return "".join(parts)
+
+
+def sanitised(notes: str) -> str:
+    """Show notes as HTML podcast apps can show: nh3 (Ammonia) removes scripts, styles and
+    event handlers a producer may have pasted; links and emphasis stay."""
+    import nh3
+
+    return clean(nh3.clean(notes, link_rel=None))
 
 
 def _categories(names: list[str]) -> list[dict[str, str]]:
@@ -101,13 +112,24 @@ def feed_document(show: Show, items: list[bytes], last_build: datetime | None,
     itunes.itunes_type(show.type)
     itunes.explicit = show.explicit
     itunes.image = image_url
+    if show.block:
+        itunes.itunes_block(True)
+    if show.complete:
+        itunes.itunes_complete(True)
+    if show.subtitle:
+        itunes.itunes_subtitle(clean(show.subtitle))
+    itunes.title = clean(show.itunes_title)
 
     ours: PodcastIndexExtension = getattr(fg, podcastindex.NAME)
     ours.guid = show.podcast_guid
     ours.locked = show.locked
-    ours.locked_owner = show.owner.email if show.owner else None
-    ours.license = clean(show.license)
+    ours.locked_owner = show.locked_owner or (show.owner.email if show.owner else None)
+    ours.block, ours.block_services = show.block, show.block_services
+    ours.license, ours.license_url = clean(show.license), show.license_url
     ours.medium = show.medium
+    ours.funding, ours.locations, ours.images = show.funding, show.locations, show.images
+    ours.value, ours.trailers, ours.podroll = show.value, show.trailers, show.podroll
+    ours.verbatim = show.verbatim
 
     channel = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     cut = channel.rindex(CHANNEL_END)
@@ -152,6 +174,10 @@ def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
     if seg.source.url:
         fe.link(href=seg.source.url)
     fe.description(item_description(episode))
+    if seg.notes:
+        fe.content(sanitised(seg.notes))  # content:encoded
+    if seg.rss_author:
+        fe.author({"email": clean(seg.rss_author)})  # RSS <author>, as the feed wrote it
     if episode.enclosure:
         enc = episode.enclosure
         fe.enclosure(enc.url, str(enc.length), enc.type)
@@ -159,7 +185,11 @@ def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
         fe.pubDate(seg.published)
 
     itunes: ItunesEntryExtension = fe.podcast
-    itunes.itunes_title(title)
+    itunes.itunes_title(clean(seg.itunes_title) or title)
+    if seg.subtitle:
+        itunes.itunes_subtitle(clean(seg.subtitle))
+    if seg.block:
+        itunes.itunes_block(True)
     if episode.duration is not None:
         itunes.itunes_duration(str(round(episode.duration)))
     if seg.episode is not None:
@@ -181,4 +211,12 @@ def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
     ours.persons = [PersonTag(clean(p.name), p.role, p.group, p.href, p.img)
                     for p in seg.persons]
     ours.alternate_enclosures = episode.alternates
+    if seg.season is not None:
+        ours.season = (seg.season, clean(seg.season_name) or None)
+    if seg.episode is not None:
+        ours.episode = (seg.episode, clean(seg.episode_display) or None)
+    ours.soundbites, ours.locations, ours.images = seg.soundbites, seg.locations, seg.images
+    if seg.license:
+        ours.license = (clean(seg.license), seg.license_url)
+    ours.value, ours.verbatim = seg.value, seg.verbatim
     return fe

@@ -23,14 +23,18 @@ def _ours(parent, explicit: bool | None, image: str | None) -> None:
 
 
 class ItunesExtension(PodcastExtension):
-    """Channel-level iTunes tags; set `explicit` (bool) and `image` as attributes."""
+    """Channel-level iTunes tags; set `explicit` (bool), `image` and `title` (itunes:title,
+    which feedgen has only for items) as attributes."""
 
     explicit: bool | None = None
     image: str | None = None
+    title: str | None = None
 
     def extend_rss(self, rss_feed):
         rss_feed = super().extend_rss(rss_feed)
         _ours(rss_feed[0], self.explicit, self.image)
+        if self.title:
+            SubElement(rss_feed[0], f"{{{ITUNES_NS}}}title").text = self.title
         return rss_feed
 
 

@@ -151,14 +151,15 @@ class EpisodePlanner:
             if dirty:
                 self._find("SEG214", f"{name}: holds characters XML cannot carry (control "
                            "characters); the feed and pages leave them out", where)
-        ep.transcript_body = html_paragraphs(transcript)
-        self.files[f"transcripts/{sid}.txt"] = plain_text(transcript)
-        self.files[f"transcripts/{sid}.html"] = transcript_html(seg, self.show.title,
-                                                                ep.transcript_body)
-        ep.transcripts = [Transcript(f"{self.base}transcripts/{sid}.txt", TEXT_TYPE,
-                                     seg.language),
-                          Transcript(f"{self.base}transcripts/{sid}.html", HTML_TYPE,
-                                     seg.language)]
+        if transcript.strip():  # a migrated item may have only the feed's transcript files
+            ep.transcript_body = html_paragraphs(transcript)
+            self.files[f"transcripts/{sid}.txt"] = plain_text(transcript)
+            self.files[f"transcripts/{sid}.html"] = transcript_html(seg, self.show.title,
+                                                                    ep.transcript_body)
+            ep.transcripts = [Transcript(f"{self.base}transcripts/{sid}.txt", TEXT_TYPE,
+                                         seg.language),
+                              Transcript(f"{self.base}transcripts/{sid}.html", HTML_TYPE,
+                                         seg.language)]
         if seg.captions:
             found = self._local(seg.captions, where, "captions")
             if found:
@@ -175,11 +176,13 @@ class EpisodePlanner:
             ep.transcripts.append(Transcript(seg.transcript_url,
                                              TRANSCRIPT_TYPES.get(_suffix(seg.transcript_url),
                                                                   TEXT_TYPE), seg.language))
-        if seg.chapters:
+        ep.transcripts += [Transcript(t.url, t.type, t.language, t.rel)
+                           for t in seg.transcripts]
+        if seg.chapters_url:  # a migrated feed's own chapters file is what apps know
+            ep.chapters_url = seg.chapters_url
+        elif seg.chapters:
             self.files[f"chapters/{sid}.json"] = chapters_json(seg, self.show.title)
             ep.chapters_url = f"{self.base}chapters/{sid}.json"
-        elif seg.chapters_url:
-            ep.chapters_url = seg.chapters_url
         ep.image_url = self._segment_image(where, seg)
         self._audio(where, seg, ep)
         return ep
@@ -219,6 +222,12 @@ class EpisodePlanner:
         for url in audio.alternates:
             ep.alternates.append(AlternateEnclosure(type=guess_type(url) or "audio/mpeg",
                                                     sources=[url]))
+        for alt in audio.alternate_enclosures:
+            ep.alternates.append(AlternateEnclosure(
+                type=alt.type, length=alt.length, title=alt.title, default=alt.default,
+                sources=[(s.uri, s.content_type) for s in alt.sources], bitrate=alt.bitrate,
+                height=alt.height, lang=alt.lang, rel=alt.rel, codecs=alt.codecs,
+                integrity=alt.integrity))
 
 
 class Planner(EpisodePlanner):

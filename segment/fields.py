@@ -126,10 +126,13 @@ def _xml_element(value: str) -> str:
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        etree.fromstring(value.encode("utf-8"), parser)
+        root = etree.fromstring(value.encode("utf-8"), parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise PydanticCustomError("SEG207", "not one well-formed XML element: {why}",
                                   {"why": str(exc)}) from None
+    if any(el.tag in ("rss", "channel", "item") for el in root.iter()):
+        raise PydanticCustomError("SEG207", "verbatim XML may not hold an rss, channel or "
+                                  "item element")
     return value
 
 

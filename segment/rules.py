@@ -203,9 +203,11 @@ def _no_source_url(ctx: Context) -> Iterator[Finding]:
 @check("SEG208", "no-transcript", E, "the body (transcript) is empty")
 def _no_transcript(ctx: Context) -> Iterator[Finding]:
     """bad: nothing below the closing `---`  good: the transcript there. A segment migrated from
-    a feed may instead list the feed's `transcripts:` files, or have only show `notes`."""
+    a feed (it keeps the feed's `guid`) may have none: a feed item needs no text to be played;
+    its `transcripts:` files or show `notes`, if any, are published."""
     seg = ctx.segment
-    if not seg.transcript.strip() and not (seg.transcripts or seg.transcript_url or seg.notes):
+    if not seg.transcript.strip() and not (seg.transcripts or seg.transcript_url or seg.notes
+                                           or seg.guid):
         yield ctx.finding("SEG208", "no transcript: write it below the closing '---'",
                           "transcript")
 

@@ -435,6 +435,7 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
             show[name] = value
     kind = (_text(children, (ITUNES, "type")) or "").lower()
     put("type", kind if kind in ("episodic", "serial") else None)
+    itunes_block = show.get("block", False)
     for block in children.get((PODCAST, "block"), []):
         value = _flag(_text_of(block))
         service = (block.get("id") or "").strip()
@@ -444,6 +445,14 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
             show.setdefault("block_services", {})[service] = value
         elif value:
             show["block"] = True
+    plain_block = any(_flag(_text_of(b)) and not (b.get("id") or "").strip()
+                      for b in children.get((PODCAST, "block"), []))
+    if show.get("block") and not itunes_block:
+        report.change("itunes:block", None, "yes", "podcast:block says yes: published as "
+                      "itunes:block too")
+    if show.get("block") and not plain_block:
+        report.change("podcast:block", None, "yes", "itunes:block says yes: published as "
+                      "podcast:block too")
     guid = _text(children, (PODCAST, "guid"))
     if not guid and old_feed_url:
         bare = old_feed_url.split("://", 1)[-1].rstrip("/")
@@ -453,6 +462,9 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
                       "with the new URL")
     put("guid", guid)
     lock = _first(children, (PODCAST, "locked"))
+    if lock is None:
+        report.change("podcast:locked", None, "no", "the feed has none; the rebuilt feed says "
+                      "no, with the owner's email, as every segpack feed does")
     if lock is not None:
         locked = _flag(_text_of(lock))
         if locked is not None:
@@ -683,13 +695,29 @@ def _item(item, number: int, language: str | None,
     enclosure = enclosures[0]
     seg.put("audio", "direct_link", url)
     seg.put("audio", "length", _int(enclosure.get("length")))
+    if _int(enclosure.get("length")) is None:
+        report.change("enclosure length", enclosure.get("length"), 0, "not a byte count in "
+                      "the feed: the rebuilt enclosure says 0 (SEG307); add audio.length")
     kind = (enclosure.get("type") or "").strip()
     seg.put("audio", "type", kind if re.match(r"^[a-z]+/[a-zA-Z0-9.+-]+$", kind) else None)
+    if "type" not in seg.fields["audio"]:
+        from segment.models import AUDIO_TYPES
+
+        guess = next((t for suffix, t in AUDIO_TYPES.items()
+                      if url.lower().split("?")[0].endswith(suffix)), "audio/mpeg")
+        report.change("enclosure type", kind or None, guess, "no MIME type in the feed: the "
+                      "rebuilt enclosure guesses it from the URL (SEG307); add audio.type")
     alternates = _alternate_enclosures(children, enclosures[1:], report)
     seg.put("audio", "alternate_enclosures", alternates)
     link = _first(children, ("", "link"))
     seg.put("source", "url", _url(_resolved(link, _text_of(link), None))
             if link is not None else None)
+    guid_el = _first(children, ("", "guid"))
+    if link is None and guid_el is not None and _url(seg.fields.get("guid")) and \
+            (guid_el.get("isPermaLink") or "true").strip().lower() != "false":
+        seg.put("source", "url", seg.fields["guid"])
+        report.change("link", None, seg.fields["guid"], "no <link>: the permalink guid is the "
+                      "item's page, as feed readers take it")
     image = _first(children, (ITUNES, "image"))
     seg.put("image", "url", _url(_resolved(image, image.get("href"), None))
             if image is not None else None)
@@ -761,7 +789,16 @@ def _notes(seg: Imported, children: dict, label: str, report: Migration) -> None
     content = _raw(children, (CONTENT, "encoded"))
     description = _raw(children, ("", "description"))
     summary_text = _raw(children, (ITUNES, "summary"))
-    source = content or description
+    source = content or description or summary_text
+    if source and not (content or description):
+        report.change("description", None, plain_text(summary_text)[:200], "no description in "
+                      "the feed: its itunes:summary is the notes, published as description")
+    if source and not content:
+        report.change("content:encoded", None, "(the notes)", "the notes are published as "
+                      "content:encoded too (apps show the fuller of the two)")
+    if not source:
+        report.change("description", None, None, "none in the feed: the rebuilt description "
+                      "is the summary or title and links to the audio")
     if source:
         notes = sanitised_notes(source)
         seg.set("notes", notes)
@@ -808,16 +845,26 @@ def _numbers(seg: Imported, children: dict, report: Migration) -> None:
     p_episode = _number(_text_of(episode_el)) if episode_el is not None else None
     if season is None:
         season = p_season
+        if season is not None:
+            report.change("season", None, season, "no itunes:season: taken from podcast:season "
+                          "and published as both")
     elif p_season is not None and p_season != season:
         report.change("season", p_season, season, "podcast:season differs from itunes:season; "
                       "itunes:season kept for both")
     if episode is None and p_episode is not None and p_episode == int(p_episode):
         episode = int(p_episode)
+        report.change("episode", None, episode, "no itunes:episode: taken from podcast:episode "
+                      "and published as both")
     elif p_episode is not None and p_episode != episode:
         report.change("episode", p_episode, episode, "podcast:episode differs from "
                       "itunes:episode (or is not whole); itunes:episode kept for both")
     seg.set("season", season)
     seg.set("episode", episode)
+    for what, number, element in (("season", season, season_el), ("episode", episode,
+                                                                  episode_el)):
+        if number is not None and element is None:
+            report.change(f"podcast:{what}", None, number, f"published beside itunes:{what} "
+                          "(Podcasting 2.0 apps read it)")
     if season_el is not None:
         seg.set("season_name", clean(season_el.get("name"))[:128] or None)
     if episode_el is not None:
