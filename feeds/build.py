@@ -63,6 +63,8 @@ class BuildResult:
     """Episodes published as the last build rendered them (their manifests unchanged)."""
     findings: list[Finding] = field(default_factory=list)
     up_to_date: bool = False
+    cache_saved: bool = True
+    """False when the build was published but its cache could not be saved (a full disk)."""
     checked_only: bool = False
     refused: str | None = None
     working_set: Any = field(default=None, repr=False)
@@ -91,7 +93,8 @@ class BuildResult:
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.refused is None, "refused": self.refused, "output": str(self.output),
                 "feed": None if self.checked_only else str(self.feed),
-                "up_to_date": self.up_to_date, "check": self.checked_only, **self.counts(),
+                "up_to_date": self.up_to_date, "cache_saved": self.cache_saved,
+                "check": self.checked_only, **self.counts(),
                 "errors": len(self.errors), "warnings": len(self.warnings),
                 "findings": [f.as_dict() for f in self.findings]}
 
@@ -245,9 +248,13 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
         written.update(done.written)
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
-    planner.save_memo()  # overlapped with deleting the old files
-    _save_state(root, output, key, planner, result, written, loaded)
-    published.finish()
+    try:  # the output is live: from here on a failure only loses the cache
+        planner.save_memo()  # overlapped with deleting the old files
+        _save_state(root, output, key, planner, result, written, loaded)
+    except (OSError, SegpackError) as exc:
+        result.cache_saved = published.finish(exc)
+    else:
+        result.cache_saved = published.finish()
     return result
 
 
@@ -258,8 +265,6 @@ def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[
     from feeds.writing import write_files
 
     return write_files(files, str(staging), str(output), previous)
-
-
 
 
 def _save_state(root: Path, output: Path, key: str | None, planner: Any,

@@ -51,7 +51,7 @@ from pathlib import Path
 
 from feeds.cache import cache_dir_for, lock_path_for
 from segment.clikit import warn
-from segment.errors import PublishError, UsageError
+from segment.errors import PublishError, SegpackError, UsageError
 from segment.manifest import atomic_write, fsync_dir, sync_file_system
 
 GENERATOR_MARK = b"<generator>segpack"
@@ -399,15 +399,33 @@ class Published:
             self.failures.append(f"segpack: could not delete the old output {self.old} "
                                  f"({problem}); the next build tries again")
 
-    def finish(self) -> None:
+    def finish(self, cache_error: BaseException | None = None) -> bool:
+        """Wait for the old files' deletion, report, and mark the build's end; False (and one
+        warning) when the cache could not be saved (`cache_error`: saving its state failed).
+
+        The output is live by now, whatever happens to the cache: a full disk here is a
+        warning, not a failed build. The mark is removed then, so the next build trusts
+        nothing of this one's and builds in full."""
         if self.thread is not None:
             self.thread.join()
             self.thread = None
-        self.journal.prune()
         for line in self.failures:
             warn(line)
         self.failures.clear()
-        mark_published(self.output)
+        try:
+            self.journal.prune()
+            if cache_error is None:
+                mark_published(self.output)
+        except (OSError, SegpackError) as exc:
+            cache_error = exc
+        if cache_error is None:
+            return True
+        with suppress(OSError):
+            (cache_dir_for(self.output) / MARK_FILE).unlink(missing_ok=True)
+        why = getattr(cache_error, "strerror", None) or getattr(cache_error, "message", None)
+        warn(f"segpack: warning: {self.output} is published, but its build cache could not be "
+             f"saved ({why or cache_error}); the next build starts from scratch")
+        return False
 
 
 def mark_published(output: Path) -> None:
@@ -577,7 +595,8 @@ def _update(staging: Path, place: Path, before: set[str], now: set[str]) -> None
             except OSError:
                 break
             folder = os.path.dirname(folder)
-    write_record(place, now, sync=True)
+    with suppress(OSError):  # a full disk: the wider list stays, naming files that are gone
+        write_record(place, now, sync=True)
 
 
 def _lstat(path: str) -> os.stat_result | None:

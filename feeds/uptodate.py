@@ -2,6 +2,12 @@
 
 Kept free of pydantic, feedgen and lxml so that answering "nothing changed" costs a few stats
 (10,000 manifests: tens of milliseconds), not a parse of every manifest.
+
+"Still stands" covers both ends: every input (show.yaml, manifests, audio, artwork, captions) has
+the mtime and size the last build read, and every file it published is still there as published
+(`feeds.writing.still_published`: mtime, size, and no inode change since the build's mark), so a
+deleted `media/` file or `index.html`, or a published file edited in place, makes a full build
+that puts it back. 10,000 episodes publish ~20,000 files: ~40 ms of stats.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from feeds.cache import FORMAT, cache_dir_for, read_marshal, stat_key
+from feeds.output import published_mark, real_folder
+from feeds.writing import PUBLISHED_AT, still_published
 
 STATE_FILE = "state.marshal"
 FEED_FILE = "feed.xml"
@@ -50,7 +58,19 @@ def previous_state(root: Path, output: Path, key: str) -> dict[str, Any] | None:
         now = stat_key(Path(path))
         if now is None or list(now) != recorded:
             return None
+    if not published_as_recorded(output, state.get("files")):
+        return None
     return state
+
+
+def published_as_recorded(output: Path, files: Any) -> bool:
+    """Whether every file the last build published is still in `output` as it was."""
+    mark = published_mark(output)
+    if mark is None or not isinstance(files, dict) or FEED_FILE not in files:
+        return False
+    base = os.path.join(real_folder(output), "")
+    return all(still_published(base + rel, record, mark)
+               for rel, record in files.items() if rel != PUBLISHED_AT)
 
 
 def inputs_state(paths: list[Path]) -> dict[str, list[int]]:
