@@ -224,3 +224,31 @@ def test_message_helpers_doctests() -> None:
     import segment.messages
 
     assert doctest.testmod(segment.messages).failed == 0
+
+
+def test_import_groups_what_many_pages_lack_and_shows_progress(capsys, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """Five saved copies of one real page: each lacks the same things; said once with a
+    count (each with --verbose); progress lines in a log; --quiet prints nothing."""
+    page = Path(__file__).parent / "data" / "pages" / "generic-blog-article.html"
+    pages = []
+    for n in range(GROUP_FROM + 1):
+        copy = tmp_path / f"page-{n}.html"
+        copy.write_text(page.read_text(encoding="utf-8").replace("</title>", f" {n}</title>", 1),
+                        encoding="utf-8")
+        pages.append(copy)
+    monkeypatch.setattr(Steps, "LINE_EVERY", 0.0)
+    code, out, err = run(capsys, "import", "article", *pages, "-o", tmp_path / "a" / "segments",
+                         "--dry-run")
+    assert out.count("from ") == len(pages), out
+    grouped_lines = [line for line in err.splitlines() if line.startswith("not found in ")]
+    assert grouped_lines and all(f" of {len(pages)} inputs: " in line for line in grouped_lines)
+    assert "  not found: " not in err
+    assert "importing pages: 1/" in err
+    code, out, err = run(capsys, "import", "article", *pages, "-o", tmp_path / "b" / "segments",
+                         "--dry-run", "--verbose")
+    assert err.count("  not found: ") == len(grouped_lines) * len(pages)
+    code, out, err = run(capsys, "import", "article", *pages, "-o", tmp_path / "c" / "segments",
+                         "--quiet")
+    assert code == 0 and out == "" and err == ""
+    assert list((tmp_path / "c" / "segments").glob("*.md"))  # one page, imported then updated

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 
-from segment.clikit import print_json, warn
+from segment.clikit import Reporter, print_json, warn
 from segment.errors import SegpackError, UsageError
 from segment.importers.common import Imported
 from segment.importers.manifests import (
@@ -34,6 +35,10 @@ DRY_RUN = click.option("--dry-run", is_flag=True,
                        help="Print what would change (field by field); write nothing.")
 AS_JSON = click.option("--json", "as_json", is_flag=True,
                        help="Machine-readable report on stdout.")
+QUIET = click.option("--quiet", "-q", is_flag=True,
+                     help="Errors only: no line per input, no progress.")
+VERBOSE = click.option("--verbose", "-v", is_flag=True,
+                       help="List what each input lacks, also when many lack the same.")
 
 
 @click.group("import")
@@ -52,8 +57,11 @@ def import_group() -> None:
 @click.option("--language", help="BCP 47 language when the page does not say (e.g. en).")
 @DRY_RUN
 @AS_JSON
+@QUIET
+@VERBOSE
 def article(pages: tuple[Path, ...], output: Path, audio_file: Path | None,
-            publisher: str | None, language: str | None, dry_run: bool, as_json: bool) -> None:
+            publisher: str | None, language: str | None, dry_run: bool, as_json: bool,
+            quiet: bool, verbose: bool) -> None:
     """Saved article pages (HTML) or scraped page text -> segments/<id>.md.
 
     Re-importing a page changes a field only where the page changed since the last import
@@ -70,7 +78,9 @@ def article(pages: tuple[Path, ...], output: Path, audio_file: Path | None,
     _check_language(language)
     index = ManifestIndex(output)
     reports, failed = [], 0
-    for page in pages:
+    reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
+    for done, page in enumerate(pages):
+        reporter.progress("importing pages", done, len(pages))
         try:
             found = import_article(page, publisher=publisher, language=language)
         except SegpackError as exc:
@@ -80,7 +90,8 @@ def article(pages: tuple[Path, ...], output: Path, audio_file: Path | None,
         if audio_file is not None:
             attach_audio(found, audio_file, output)
         reports.append(save(found, index, ARTICLE_SKELETON, "page", dry_run=dry_run))
-    finish(index, reports, failed, as_json, dry_run)
+    reporter.stop()
+    finish(index, reports, failed, as_json, dry_run, quiet=quiet, verbose=verbose)
 
 
 def _check_language(language: str | None) -> None:
@@ -118,8 +129,11 @@ def attach_audio(found: Imported, audio_file: Path, output: Path) -> None:
               "saying you are that owner.")
 @DRY_RUN
 @AS_JSON
+@QUIET
+@VERBOSE
 def feed(feed: Path, show_dir: Path, feed_url: str | None, media_base_url: str | None,
-         owner_email: str | None, dry_run: bool, as_json: bool) -> None:
+         owner_email: str | None, dry_run: bool, as_json: bool, quiet: bool,
+         verbose: bool) -> None:
     """Migrate an existing podcast feed (RSS 2.0 + iTunes + Podcasting 2.0) to a show folder.
 
     Keeps each item's guid (subscribers see no duplicates), its enclosure as the direct link,
@@ -144,18 +158,23 @@ def feed(feed: Path, show_dir: Path, feed_url: str | None, media_base_url: str |
     reports = [plan_show(show_dir / "show.yaml", found.show, found.gaps, found.notes, index,
                          dry_run=dry_run)]
     reports[0]["migration"] = found.channel.as_dict()
-    for item, migration in zip(found.segments, found.migrations, strict=True):
-        report = save(item, index, REQUIRED_SKELETON, "feed", dry_run=dry_run)
-        report["migration"] = migration.as_dict()
-        reports.append(report)
-    migration_report(reports, found.urls_to_set, as_json)
+    with Reporter(quiet=quiet or as_json, verbose=verbose) as reporter:
+        for done, (item, migration) in enumerate(zip(found.segments, found.migrations,
+                                                     strict=True)):
+            reporter.progress("planning manifests", done, len(found.segments))
+            report = save(item, index, REQUIRED_SKELETON, "feed", dry_run=dry_run)
+            report["migration"] = migration.as_dict()
+            reports.append(report)
+    migration_report(reports, found.urls_to_set, as_json or quiet)
     finish(index, reports, 0, as_json, dry_run, skipped=found.skipped,
-           extra={"urls_to_set": found.urls_to_set})
+           extra={"urls_to_set": found.urls_to_set}, quiet=quiet, verbose=verbose)
 
 
 def migration_report(reports: list[dict[str, Any]], urls_to_set: list[str],
                      as_json: bool) -> None:
     """What was kept, changed and not carried over, per channel and per item (stderr)."""
+    from segment.messages import plain
+
     if as_json:
         return
     for report in reports:
@@ -167,7 +186,8 @@ def migration_report(reports: list[dict[str, Any]], urls_to_set: list[str],
                 if row["verbatim"] else ""))
         for change in row["changed"]:
             old, new = change["old"], change["new"]
-            what = " -> ".join(repr(v) for v in (old, new) if v is not None)
+            what = " -> ".join(repr(v) if isinstance(v, str) else plain(v)
+                               for v in (old, new) if v is not None)
             warn(f"  changed {change['field']}: {what + ' ' if what else ''}({change['why']})")
         for dropped in row["not_carried_over"]:
             warn(f"  not carried over: {dropped['element']} ({dropped['why']})")
@@ -182,13 +202,18 @@ def migration_report(reports: list[dict[str, Any]], urls_to_set: list[str],
               default=Path("segments"), show_default=True, help="Folder for the manifests.")
 @DRY_RUN
 @AS_JSON
-def audio(files: tuple[Path, ...], output: Path, dry_run: bool, as_json: bool) -> None:
+@QUIET
+@VERBOSE
+def audio(files: tuple[Path, ...], output: Path, dry_run: bool, as_json: bool, quiet: bool,
+          verbose: bool) -> None:
     """Tagged audio files -> manifests: title, transcript (USLT / lyrics), chapters, date."""
     from segment.importers.tags import segment_from_tags
 
     index = ManifestIndex(output)
     reports, failed = [], 0
-    for path in files:
+    reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
+    for done, path in enumerate(files):
+        reporter.progress("reading audio files", done, len(files))
         try:
             if not path.is_file():
                 raise SegpackError("no such audio file", path)
@@ -201,7 +226,8 @@ def audio(files: tuple[Path, ...], output: Path, dry_run: bool, as_json: bool) -
             continue
         attach_audio(found, path, output)
         reports.append(save(found, index, REQUIRED_SKELETON, "audio tags", dry_run=dry_run))
-    finish(index, reports, failed, as_json, dry_run)
+    reporter.stop()
+    finish(index, reports, failed, as_json, dry_run, quiet=quiet, verbose=verbose)
 
 
 def read_audio_tags(path: Path) -> dict[str, Any]:
@@ -223,8 +249,17 @@ def probe_seconds(path: Path) -> float | None:
 
 def finish(index: ManifestIndex, reports: list[dict[str, Any]], failed: int, as_json: bool,
            dry_run: bool, skipped: list[str] | None = None,
-           extra: dict[str, Any] | None = None) -> None:
-    """Write everything planned (unless dry), print the report, exit 0 or 1."""
+           extra: dict[str, Any] | None = None, quiet: bool = False,
+           verbose: bool = False) -> None:
+    """Write everything planned (unless dry), print the report, exit 0 or 1.
+
+    What many inputs lack alike (every page without a publication date) is said once at the
+    end with a count, unless `verbose`; `quiet` prints errors only."""
+    from segment.report import GROUP_FROM
+
+    shared = Counter(gap for r in reports for gap in set(r.get("gaps", [])))
+    common = set() if verbose or quiet else {gap for gap, n in shared.items()
+                                             if n >= GROUP_FROM}
     written = [r for r in reports if r.get("manifest") and r.get("input") != "channel"]
     failed = max(failed, sum("error" in r for r in reports))  # refused saves count too
     if not dry_run and written:
@@ -236,6 +271,8 @@ def finish(index: ManifestIndex, reports: list[dict[str, Any]], failed: int, as_
         if "error" in r:
             warn(f"segpack: {r['error']}")
             continue
+        if quiet:
+            continue
         if not as_json:
             click.echo(f"{r['manifest']}: {r['action']} from {r['input']}")
             if not r["action"].endswith("new"):
@@ -244,5 +281,9 @@ def finish(index: ManifestIndex, reports: list[dict[str, Any]], failed: int, as_
                 for change in r.get("changes", []):
                     click.echo("  " + Change(**change).line())
         for gap in r.get("gaps", []):
-            warn(f"  not found: {gap}")
+            if gap not in common:
+                warn(f"  not found: {gap}")
+    for gap in sorted(common, key=lambda g: (-shared[g], g)):
+        warn(f"not found in {shared[gap]} of {len(reports)} inputs: {gap} (--verbose lists "
+             "them by input)")
     raise SystemExit(1 if failed or not written else 0)
