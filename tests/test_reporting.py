@@ -252,3 +252,45 @@ def test_import_groups_what_many_pages_lack_and_shows_progress(capsys, tmp_path:
                          "--quiet")
     assert code == 0 and out == "" and err == ""
     assert list((tmp_path / "c" / "segments").glob("*.md"))  # one page, imported then updated
+
+
+def test_reading_many_manifests_in_workers_reports_progress(capsys, tmp_path: Path,
+                                                            monkeypatch) -> None:
+    from segment.parallel import PARALLEL_FROM
+
+    items = {f"s{n:03d}": manifest(f"s{n:03d}", audio=LINK,
+                                   extra="source: {url: 'https://n.example.org/a'}\n")
+             for n in range(PARALLEL_FROM + 10)}
+    show = write_show(tmp_path / "show", items)
+    monkeypatch.setattr(Steps, "LINE_EVERY", 0.0)
+    code, _, err = run(capsys, "build", show, "-o", tmp_path / "public", "--jobs", "2")
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("reading manifests: ")]
+    assert lines and re.fullmatch(rf"reading manifests: {len(items)}/{len(items)} in "
+                                  r"\d+\.\d s", lines[-1]), err
+
+
+def test_force_color_colours_codes_off_a_terminal(capsys, monkeypatch) -> None:
+    from tests.conftest import EXAMPLE
+
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    code, out, _ = run(capsys, "validate", EXAMPLE)
+    assert code == 0 and SGR_COLOUR.search(out)
+    monkeypatch.setenv("NO_COLOR", "1")  # NO_COLOR wins
+    code, out, _ = run(capsys, "validate", EXAMPLE)
+    assert not SGR_COLOUR.search(out)
+
+
+def test_validate_an_audio_file_checks_the_manifests_that_use_it(capsys,
+                                                                  example_show: Path) -> None:
+    audio = next((example_show / "media").glob("*.mp3"))
+    code, out, _ = run(capsys, "validate", "--json", audio)
+    report = json.loads(out)
+    assert code == 0 and report["files"] == 1
+    assert {f["path"] for f in report["findings"]} == {
+        str(next((example_show / "segments").glob("*.md")))}
+    spare = example_show / "media" / "spare.png"
+    spare.write_bytes(b"not used")
+    code, out, _ = run(capsys, "validate", "--json", spare)
+    assert code == 0 and json.loads(out)["files"] == 0
