@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,21 +78,31 @@ def article(pages: tuple[Path, ...], output: Path, audio_file: Path | None,
             raise UsageError(f"{audio_file}: no such audio file")
     _check_language(language)
     index = ManifestIndex(output)
-    reports, failed = [], 0
+    reports: list[dict[str, Any]] = []
     reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
-    for done, page in enumerate(pages):
-        reporter.progress("importing pages", done, len(pages))
-        try:
-            found = import_article(page, publisher=publisher, language=language)
-        except SegpackError as exc:
-            failed += 1
-            reports.append({"input": str(page), "error": str(exc)})
-            continue
+    for found in each_input(pages, "importing pages", reporter, reports,
+                            lambda page: import_article(page, publisher=publisher,
+                                                        language=language)):
         if audio_file is not None:
             attach_audio(found, audio_file, output)
         reports.append(save(found, index, ARTICLE_SKELETON, "page", dry_run=dry_run))
-    reporter.stop()
-    finish(index, reports, failed, as_json, dry_run, quiet=quiet, verbose=verbose)
+    finish(index, reports, 0, as_json, dry_run, quiet=quiet, verbose=verbose)
+
+
+def each_input(inputs: Sequence[Path], label: str, reporter: Reporter,
+               reports: list[dict[str, Any]], read: Callable[[Path], Imported]
+               ) -> Iterator[Imported]:
+    """What `read` makes of each input, in order, with progress; an input it cannot read is
+    an error in `reports` (the others go on)."""
+    with reporter:
+        for done, path in enumerate(inputs):
+            reporter.progress(label, done, len(inputs))
+            try:
+                found = read(path)
+            except SegpackError as exc:
+                reports.append({"input": str(path), "error": str(exc)})
+                continue
+            yield found
 
 
 def _check_language(language: str | None) -> None:
@@ -209,25 +220,21 @@ def audio(files: tuple[Path, ...], output: Path, dry_run: bool, as_json: bool, q
     """Tagged audio files -> manifests: title, transcript (USLT / lyrics), chapters, date."""
     from segment.importers.tags import segment_from_tags
 
-    index = ManifestIndex(output)
-    reports, failed = [], 0
-    reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
-    for done, path in enumerate(files):
-        reporter.progress("reading audio files", done, len(files))
-        try:
-            if not path.is_file():
-                raise SegpackError("no such audio file", path)
-            tags = dict(read_audio_tags(path))
-            tags.setdefault("duration", probe_seconds(path))
-            found = segment_from_tags(tags, path)
-        except SegpackError as exc:
-            failed += 1
-            reports.append({"input": str(path), "error": str(exc)})
-            continue
+    def read(path: Path) -> Imported:
+        if not path.is_file():
+            raise SegpackError("no such audio file", path)
+        tags = dict(read_audio_tags(path))
+        tags.setdefault("duration", probe_seconds(path))
+        found = segment_from_tags(tags, path)
         attach_audio(found, path, output)
+        return found
+
+    index = ManifestIndex(output)
+    reports: list[dict[str, Any]] = []
+    reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
+    for found in each_input(files, "reading audio files", reporter, reports, read):
         reports.append(save(found, index, REQUIRED_SKELETON, "audio tags", dry_run=dry_run))
-    reporter.stop()
-    finish(index, reports, failed, as_json, dry_run, quiet=quiet, verbose=verbose)
+    finish(index, reports, 0, as_json, dry_run, quiet=quiet, verbose=verbose)
 
 
 def read_audio_tags(path: Path) -> dict[str, Any]:
