@@ -29,16 +29,25 @@ from segment.importers.feedxml import (
 from segment.timecode import format_duration, parse_duration
 
 
+def attributes(el, names: dict[str, str] | tuple[str, ...]) -> dict[str, str]:
+    """The element's non-blank attributes among `names` (XML name -> field name), stripped."""
+    pairs = names.items() if isinstance(names, dict) else ((n, n) for n in names)
+    return {key: el.get(attr).strip() for attr, key in pairs if (el.get(attr) or "").strip()}
+
+
+def named(children: dict, tag: str):
+    """(element, its text) for each podcast:`tag` child that has text."""
+    for el in children.get((PODCAST, tag), []):
+        name = text_of(el)
+        if name:
+            yield el, name
+
+
 def locations(children: dict) -> list[dict[str, Any]]:
     out = []
-    for el in children.get((PODCAST, "location"), []):
-        name = text_of(el)
-        if not name:
-            continue
-        place: dict[str, Any] = {"name": name[:128]}
-        for key in ("rel", "geo", "osm", "country"):
-            if (el.get(key) or "").strip():
-                place[key] = el.get(key).strip()
+    for el, name in named(children, "location"):
+        place: dict[str, Any] = {"name": name[:128], **attributes(el, ("rel", "geo", "osm",
+                                                                        "country"))}
         if place.get("rel") not in (None, "subject", "creator"):
             place.pop("rel")
         out.append(place)
@@ -216,17 +225,10 @@ def alternate_enclosures(children: dict, extra_enclosures: list,
 
 def persons(children: dict) -> list[dict[str, Any]]:
     out = []
-    for el in children.get((PODCAST, "person"), []):
-        name = text_of(el)
-        if not name:
-            continue
+    for el, name in named(children, "person"):
         person: dict[str, Any] = {"name": name}
-        for key in ("role", "group"):
-            if el.get(key):
-                person[key] = el.get(key).strip().lower()
-        for key in ("href", "img"):
-            if http_url(el.get(key)):
-                person[key] = el.get(key).strip()
+        person.update({k: v.lower() for k, v in attributes(el, ("role", "group")).items()})
+        person.update({k: v for k, v in attributes(el, ("href", "img")).items() if http_url(v)})
         out.append(person)
     return out
 
