@@ -1,4 +1,5 @@
-"""Encode + loudness-normalise: a 3:41 item, a 3-hour programme, and N segments on all cores.
+"""Encode + loudness-normalise: a 3:41 item, N segments on all cores, a 14-minute 7.1 192 kHz
+item trimmed and given an intro, and a 3-hour programme.
 
 The floor for normalising a file is what the job cannot avoid: one ebur128 measurement plus one
 plain MP3 encode of the same file with ffmpeg, measured in the same run.
@@ -6,6 +7,7 @@ plain MP3 encode of the same file with ffmpeg, measured in the same run.
     python bench/run.py encode
     SEGPACK_BENCH_PROGRAMME_SECONDS=1800 python bench/run.py encode   # a shorter "programme"
     SEGPACK_BENCH_PROGRAMME_SECONDS=0 python bench/run.py encode      # skip it
+    SEGPACK_BENCH_SURROUND_SECONDS=0 python bench/run.py encode       # skip the surround edit
 
 The 3-hour row dominates the run time (about 6 minutes in all on a 2-core machine: 20 s to
 generate a 1.9 GB WAV programme in the temp dir, 2.5 minutes for the floor, 2.7 for segpack).
@@ -29,6 +31,7 @@ from segment.models import AudioSettings
 
 SPEECH = ROOT / "examples" / "momentum-against-isil" / "media" / "momentum-against-isil-builds.mp3"
 PROGRAMME_SECONDS = float(os.environ.get("SEGPACK_BENCH_PROGRAMME_SECONDS", 3 * 3600))
+SURROUND_SECONDS = float(os.environ.get("SEGPACK_BENCH_SURROUND_SECONDS", 14 * 60))
 SEGMENTS = 8
 SEGMENT_SECONDS = 60
 BITRATE = "96k"
@@ -73,8 +76,8 @@ sys.path.insert(0, sys.argv[3])
 from media.encode import prepare
 from segment.models import AudioSettings
 start = time.perf_counter()
-report = prepare(Path(sys.argv[1]), Path(sys.argv[2]),
-                 AudioSettings(encode="mp3", bitrate=sys.argv[4], normalise=True))
+report = prepare(Path(sys.argv[1]), Path(sys.argv[2]), AudioSettings(
+    encode="mp3", bitrate=sys.argv[4], normalise=True, **json.loads(sys.argv[5])))
 print(json.dumps({"seconds": time.perf_counter() - start,
                   "self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "child_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
@@ -106,6 +109,17 @@ def tree_rss_kb(root: int) -> int:
     return sum(rss.get(pid, 0) for pid in tree)
 
 
+def in_child(src: Path, dst: Path, **settings: object) -> tuple[dict, float]:
+    """`prepare` in a fresh process: its report and the peak RSS of its whole tree (MB)."""
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(src), str(dst), str(ROOT),
+                              BITRATE, json.dumps(settings)], stdout=subprocess.PIPE)
+    peak_tree = 0
+    while child.poll() is None:
+        peak_tree = max(peak_tree, tree_rss_kb(child.pid))
+        time.sleep(0.25)
+    return json.loads(child.stdout.read()), peak_tree / 1024
+
+
 def programme_row(work: Path) -> Row:
     hours = PROGRAMME_SECONDS / 3600
     made = time.perf_counter()
@@ -113,14 +127,7 @@ def programme_row(work: Path) -> Row:
     made = time.perf_counter() - made
     floor_time = floor(src, work / "floor.mp3")
     (work / "floor.mp3").unlink()
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(src), str(work / "prog.mp3"),
-                              str(ROOT), BITRATE], stdout=subprocess.PIPE)
-    peak_tree = 0
-    while child.poll() is None:
-        peak_tree = max(peak_tree, tree_rss_kb(child.pid))
-        time.sleep(0.25)
-    result = json.loads(child.stdout.read())
-    rss_mb = peak_tree / 1024
+    result, rss_mb = in_child(src, work / "prog.mp3")
     bound_mb = (result["self_kb"] + 2 * result["child_kb"]) / 1024
     return Row(f"normalise a {hours:g}-hour stereo programme (WAV -> MP3 96k)",
                result["seconds"], floor_time,
@@ -131,6 +138,29 @@ def programme_row(work: Path) -> Row:
                       "loudness": f"{result['before']} -> {result['after']} LUFS, true peak "
                                   f"{result['peak']} dBTP, passes {result['passes']}",
                       "generating the programme": f"{made:.0f} s"})
+
+
+def surround_edit_row(work: Path) -> Row:
+    """Issue 18 item 11: a 14-minute 7.1 192 kHz item trimmed, given an intro and normalised.
+    pydub, which edited items this short in memory, crashed on it after reaching 4.9 GB."""
+    channels = "".join(f"[{n}]" for n in range(8))
+    tones = [arg for n in range(8) for arg in
+             ("-f", "lavfi", "-i", f"sine=f={220 + 110 * n}:r=192000:d={SURROUND_SECONDS}")]
+    src = work / "surround.flac"  # silence at both ends for the trim to find
+    run_ffmpeg([*tones, "-filter_complex", f"{channels}amerge=inputs=8,volume=-20dB,"
+                "volume='between(t,2,{0})':eval=frame[a]".format(SURROUND_SECONDS - 2),
+                "-map", "[a]", "-c:a", "flac", str(src)])
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=f=220:d=2", "-ac", "2", str(work / "intro.wav")])
+    floor_time = floor(src, work / "floor.mp3")
+    result, rss_mb = in_child(src, work / "surround.mp3", trim_silence=True,
+                              intro=str(work / "intro.wav"))
+    return Row(f"trim + intro + normalise, {SURROUND_SECONDS / 60:g} min 7.1 192 kHz FLAC",
+               result["seconds"], floor_time,
+               "ebur128 measurement + plain libmp3lame encode, same file", target=2.5,
+               notes={"peak RSS, whole process tree (sampled /proc)":
+                      f"{rss_mb:.0f} MB (target < 200 MB: {'ok' if rss_mb < 200 else 'OVER'})",
+                      "loudness": f"{result['before']} -> {result['after']} LUFS, passes "
+                                  f"{result['passes']}"})
 
 
 def parallel_row(work: Path) -> Row:
@@ -151,6 +181,8 @@ def parallel_row(work: Path) -> Row:
 
 def rows(work: Path) -> list[Row]:
     found = [item_row(work), parallel_row(work)]
+    if SURROUND_SECONDS > 0:  # SEGPACK_BENCH_SURROUND_SECONDS=0 skips it
+        found.append(surround_edit_row(work))
     if PROGRAMME_SECONDS > 0:  # SEGPACK_BENCH_PROGRAMME_SECONDS=0 skips the long row
         found.append(programme_row(work))
     return found

@@ -183,3 +183,20 @@ def test_surround_input_is_downmixed_to_stereo_and_its_target(tmp_path):
     assert report.channels == 2 and report.target_lufs == -16.0
     assert mutagen.File(tmp_path / "out.m4a").info.channels == 2
     assert abs(report.after.integrated - -16.0) <= 1.0
+
+
+def test_surround_input_with_edits_streams_and_becomes_stereo(tone, tmp_path):
+    # issue 18 item 11: pydub's in-memory edit crashed on more than two channels
+    show = tmp_path / "show"
+    tone(".wav", seconds=1.0, name="show/intro.wav")  # mono sting: the body decides
+    src = tmp_path / "surround.wav"  # 7.1 at 96 kHz, silent first and last second
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=96000:duration=4",
+                "-af", "volume='between(t,1,3)*0.3':eval=frame", "-ac", "8", "-c:a",
+                "pcm_s16le", str(src)])
+    settings = AudioSettings(encode="mp3", bitrate="64k", normalise=True, trim_silence=True,
+                             intro="intro.wav")
+    report = prepare(src, tmp_path / "out.mp3", settings, show_dir=show)
+    assert report.channels == 2 and report.target_lufs == -16.0
+    info = mutagen.File(tmp_path / "out.mp3").info
+    assert info.channels == 2 and abs(info.length - (1.0 + 2.0)) < 0.2
+    assert abs(report.after.integrated - -16.0) <= 1.0
