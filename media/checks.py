@@ -1,4 +1,5 @@
-"""Validation rules that need the media files (`segpack validate --media`): SEG303-SEG306.
+"""Validation rules that need the media files (`segpack validate --media`): SEG303-SEG306,
+and SEG407/SEG408 for the show's artwork.
 
 The manifest-only checks already report a missing audio file or a path leaving the show folder
 (SEG301/SEG302); these look inside the files: is it audio, how long, which codec, and is the
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from segment.errors import SegpackError, ToolError
 from segment.loading import SegmentFile
-from segment.models import Segment
+from segment.models import Segment, Show
 from segment.rules import Finding, inside
 from segment.timecode import format_duration
 
@@ -109,3 +110,49 @@ def _artwork(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Fi
     problems = facts.problems()
     if problems:
         yield _finding(item, "SEG306", f"{rel} " + "; ".join(problems), "image", "file")
+
+
+def show_media_findings(show_path: Path, show: Show) -> list[Finding]:
+    """SEG407/SEG408 for show.yaml's `image.file`, opened as far as its header: directories
+    refuse show artwork that is not a 1400-3000 px square JPEG/PNG in RGB (missing files and
+    paths out of the folder are SEG301/SEG302, reported without --media)."""
+    from media.artwork import ADVISED_BYTES, MAX_BYTES, image_file_facts
+
+    rel = show.image.file
+    root = show_path.parent
+    if not rel or not inside(root / rel, root) or not (root / rel).is_file():
+        return []
+    path = root / rel
+    line, column = _show_positions(show_path).get(("image", "file"), (1, 1))
+
+    def finding(code: str, message: str) -> Finding:
+        return Finding(code, message, str(show_path), line, column, "image.file")
+
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        return [finding("SEG407", f"{rel} is {size / 1e6:.1f} MB; segpack publishes show "
+                        f"artwork up to {MAX_BYTES // 2**20} MB: save it as a compressed "
+                        "1400-3000 px JPEG/PNG")]
+    try:
+        facts = image_file_facts(path)
+    except SegpackError as exc:
+        return [finding("SEG407", f"{rel}: {exc.message}")]
+    found = []
+    if facts.problems():
+        found.append(finding("SEG407", f"{rel} " + "; ".join(facts.problems()) +
+                             ": Apple Podcasts refuses such show artwork"))
+    if size > ADVISED_BYTES:
+        found.append(finding("SEG408", f"{rel} is {size // 1024} KB; directories advise "
+                             f"at most {ADVISED_BYTES // 1024} KB (compress it)"))
+    return found
+
+
+@lru_cache(maxsize=16)
+def _show_positions(path: Path) -> dict[tuple[str, ...], tuple[int, int]]:
+    from segment.manifest import read_yaml_file
+
+    try:
+        meta = read_yaml_file(path)
+    except SegpackError:
+        return {}
+    return {("image", "file"): meta.position(("image", "file"))}

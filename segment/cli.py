@@ -87,16 +87,17 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     from segment.progress import Steps, default_mode
     from segment.report import FORMATS
     from segment.rules import Finding
-    from segment.validate import MediaHook, settings_folder, validate_paths
+    from segment.validate import MediaHook, ShowMediaHook, settings_folder, validate_paths
 
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder")
     hook: MediaHook | None = None
+    show_hook: ShowMediaHook | None = None
     if media:
-        from media.checks import media_findings  # composition root: see module doc
+        from media.checks import media_findings, show_media_findings  # composition root
 
-        hook = media_findings
+        hook, show_hook = media_findings, show_media_findings
     groups: dict[Path | None, list[Path]] = {}  # paths under the same settings, in order
     for path in paths:
         groups.setdefault(find_pyproject(settings_folder(path)), []).append(path)
@@ -110,7 +111,8 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
             settings = with_options(load_settings(settings_folder(group[0])), select, ignore,
                                     strict)
             report = validate_paths(group, settings, media_hook=hook, progress=steps,
-                                    jobs=jobs or os.cpu_count() or 1)
+                                    jobs=jobs or os.cpu_count() or 1,
+                                    show_media_hook=show_hook)
             kept = [f for f in report.findings if reports(settings, f.code)]
             findings.extend(kept)
             checked.extend(report.checked)

@@ -21,7 +21,7 @@ from segment.manifest import read_manifest, read_yaml_file
 from segment.messages import type_problem
 from segment.models import Segment, Show
 from segment.parallel import map_chunks, workers_wanted
-from segment.rules import CHECKS, RULES, Context, Finding, inside
+from segment.rules import CHECKS, RULES, SHOW_CHECKS, Context, Finding, ShowContext, inside
 from segment.yamlio import Located
 
 SHOW_FILE = "show.yaml"
@@ -209,7 +209,10 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
                        data if keep_data else None)
 
 
-def load_show_file(path: Path) -> tuple[Show | None, list[Finding]]:
+def load_show_file(path: Path, checks: bool = False,
+                   settings: dict[str, Any] | None = None) -> tuple[Show | None, list[Finding]]:
+    """Read and validate show.yaml; `checks` also runs the show rules (`SHOW_CHECKS`: what
+    directories require of the channel), each finding at its key's line."""
     try:
         meta = read_yaml_file(path)
     except ManifestError as exc:
@@ -218,7 +221,10 @@ def load_show_file(path: Path) -> tuple[Show | None, list[Finding]]:
         show = Show.model_validate(meta.data)
     except ValidationError as exc:
         return None, model_findings(exc, Show, path, meta)
-    found = []
+    found: list[Finding] = []
+    if checks:
+        ctx = ShowContext(path, show, meta, path.parent, settings or {})
+        found.extend(f for _, run in SHOW_CHECKS for f in run(ctx))
     if not show.feed_url:
         line, column = meta.position(("title",))
         found.append(Finding("SEG404", "no feed_url: the feed cannot point at itself "
@@ -243,7 +249,8 @@ def load_show_folder(root: Path, settings: dict[str, Any] | None = None, *,
 
     `jobs` > 1 reads big folders in that many processes (`load_segments`)."""
     show_path = root / SHOW_FILE
-    show, found = (load_show_file(show_path) if show_path.is_file() else (None, []))
+    show, found = (load_show_file(show_path, checks=True, settings=settings)
+                   if show_path.is_file() else (None, []))
     paths = manifests_in(root)
     if not show_path.is_file() and (root / SEGMENTS_DIR).is_dir():
         found.append(Finding("SEG403", f"no {SHOW_FILE} in {root}: the feed needs a title, "

@@ -9,9 +9,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from segment.fields import Duration, Language, Slug, Text, Timestamp, Url, XmlElement
@@ -76,11 +83,37 @@ class Chapter(Model):
 
 
 AUDIO_TYPES = {
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac",
+    ".mp3": "audio/mpeg", ".m4a": "audio/x-m4a", ".mp4": "audio/mp4", ".aac": "audio/aac",
     ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav",
     ".flac": "audio/flac",
 }
-"""MIME type of audio by file suffix, for links whose bytes we cannot look at (no network)."""
+"""MIME type of audio by file suffix, for links whose bytes we cannot look at (no network).
+`.m4a` is `audio/x-m4a`, the type Apple's RSS guide gives for M4A enclosures."""
+
+MIME_PATTERN = r"^[a-z]+/[a-zA-Z0-9.+-]+$"
+
+
+class Alternate(Model):
+    """Another rendition of the audio (`podcast:alternateEnclosure`): the namespace requires
+    its type and its length in bytes, and podcast apps drop one without them."""
+
+    url: Url
+    length: int | None = Field(None, ge=0, description="bytes")
+    type: str | None = Field(None, pattern=MIME_PATTERN, description="MIME type, e.g. "
+                             "audio/mpeg")
+    title: Text | None = Field(None, max_length=32)
+
+
+AlternateValue = Annotated[Alternate, BeforeValidator(
+    lambda value: {"url": value} if isinstance(value, str) else value), WithJsonSchema({
+        "anyOf": [{"type": "string", "format": "uri"},
+                  {"type": "object", "required": ["url"], "additionalProperties": False,
+                   "properties": {"url": {"type": "string", "format": "uri"},
+                                  "length": {"type": "integer", "minimum": 0},
+                                  "type": {"type": "string", "pattern": MIME_PATTERN},
+                                  "title": {"type": "string", "maxLength": 32}}}],
+        "description": "a URL, or {url, length, type, title}"})]
+"""An alternate as a bare URL (then its length and type are unknown) or a record."""
 
 
 class EnclosureSource(Model):
@@ -119,10 +152,10 @@ class Audio(Model):
     file: str | None = Field(None, description="path relative to the show folder")
     direct_link: Url | None = Field(None, description="the newsroom's own link to the audio")
     length: int | None = Field(None, ge=0, description="bytes behind direct_link, when known")
-    type: str | None = Field(None, pattern=r"^[a-z]+/[a-zA-Z0-9.+-]+$",
+    type: str | None = Field(None, pattern=MIME_PATTERN,
                              description="MIME type behind direct_link, e.g. audio/mpeg")
-    alternates: list[Url] = Field(default_factory=list,
-                                  description="other renditions (e.g. other bitrates)")
+    alternates: list[AlternateValue] = Field(
+        default_factory=list, description="other renditions (e.g. other bitrates)")
     alternate_enclosures: list[AlternateEnclosure] = Field(
         default_factory=list, description="podcast:alternateEnclosure, kept from a feed")
 

@@ -93,8 +93,26 @@ class Context:
                        ".".join(map(str, keys)) or None)
 
 
+@dataclass
+class ShowContext:
+    """What a show check sees: the valid show.yaml and where its keys are."""
+
+    path: Path
+    show: Show
+    meta: Located
+    show_dir: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def finding(self, code: str, message: str, *keys: str | int) -> Finding:
+        """A finding at the key's line (line 1 when the key is missing)."""
+        line, column = self.meta.position(tuple(keys))
+        return Finding(code, message, str(self.path), line, column,
+                       ".".join(map(str, keys)) or None)
+
+
 RULES: dict[str, Rule] = {}
 CHECKS: list[tuple[Rule, Callable[[Context], Iterator[Finding]]]] = []
+SHOW_CHECKS: list[tuple[Rule, Callable[[ShowContext], Iterator[Finding]]]] = []
 
 
 def declare(code: str, name: str, severity: Severity, summary: str, doc: str = "") -> Rule:
@@ -107,6 +125,16 @@ def check(code: str, name: str, severity: Severity, summary: str):
 
     def register(func: Callable[[Context], Iterator[Finding]]):
         CHECKS.append((declare(code, name, severity, summary, func.__doc__ or ""), func))
+        return func
+
+    return register
+
+
+def show_check(code: str, name: str, severity: Severity, summary: str):
+    """Register a function `(ShowContext) -> Iterator[Finding]` as rule `code`."""
+
+    def register(func: Callable[[ShowContext], Iterator[Finding]]):
+        SHOW_CHECKS.append((declare(code, name, severity, summary, func.__doc__ or ""), func))
         return func
 
     return register
@@ -349,3 +377,7 @@ def inside(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Rules for what podcast directories accept register themselves on import.
+from segment import directory_rules  # noqa: E402, F401

@@ -19,11 +19,13 @@ from segment.loading import (
     manifests_in,
     show_dir_for,
 )
-from segment.models import Segment
+from segment.models import Segment, Show
 from segment.progress import Steps
 from segment.rules import Finding
 
 MediaHook = Callable[[SegmentFile, Path], Iterable[Finding]]
+ShowMediaHook = Callable[[Path, Show], Iterable[Finding]]
+"""Checks on the files show.yaml names (its artwork), given show.yaml's path and the show."""
 
 REFERENCED = frozenset((".mp3", ".m4a", ".mp4", ".m4b", ".aac", ".ogg", ".oga", ".opus",
                         ".flac", ".wav", ".wave", ".jpg", ".jpeg", ".png", ".vtt", ".srt"))
@@ -46,7 +48,7 @@ class Report:
 def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None,
                    media_hook: MediaHook | None = None,
                    progress: Steps | None = None,
-                   jobs: int = 1) -> Report:
+                   jobs: int = 1, show_media_hook: ShowMediaHook | None = None) -> Report:
     """Validate manifests, show.yaml files, show folders, and the manifests that use the
     audio, artwork or captions files given; findings sorted by place.
 
@@ -65,6 +67,8 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
                 if is_show_folder(path) or not manifests_in(path):
                     folder = load_show_folder(path, settings, jobs=jobs, progress=bar)
                     report.findings.extend(folder.findings)
+                    if show_media_hook and folder.show is not None:
+                        report.findings.extend(show_media_hook(path / SHOW_FILE, folder.show))
                     items = folder.segments
                     if (path / SHOW_FILE).is_file():
                         report.checked.append(str(path / SHOW_FILE))
@@ -74,7 +78,10 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
                     loose.extend(items)
                 bar.stop()
             elif path.name == SHOW_FILE:
-                report.findings.extend(load_show_file(path)[1])
+                show, found = load_show_file(path, checks=True, settings=settings)
+                report.findings.extend(found)
+                if show_media_hook and show is not None:
+                    report.findings.extend(show_media_hook(path, show))
                 report.checked.append(str(path))
                 continue
             elif path.suffix.lower() in REFERENCED:

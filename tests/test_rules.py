@@ -1,5 +1,6 @@
-"""Rule cases are data: each tests/rules/*.yaml holds a manifest and the codes it must give
-(with, optionally, the lines they are on and words the message must hold)."""
+"""Rule cases are data: each tests/rules/*.yaml holds a manifest and/or a show.yaml and the
+codes they must give (with, optionally, the lines they are on and words the message must hold;
+with a show.yaml and a manifest, the show folder is validated)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,13 @@ def test_rule_case(case_file: Path, tmp_path: Path) -> None:
     case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
     (tmp_path / "segments").mkdir()
     manifest = tmp_path / "segments" / f"{case_file.stem}.md"
-    manifest.write_text(case["manifest"], encoding="utf-8")
-    report = validate_paths([manifest])
+    show = tmp_path / "show.yaml"
+    if "manifest" in case:
+        manifest.write_text(case["manifest"], encoding="utf-8")
+    if "show" in case:
+        show.write_text(case["show"], encoding="utf-8")
+    target = manifest if "show" not in case else tmp_path if "manifest" in case else show
+    report = validate_paths([target])
     codes = sorted({f.code for f in report.findings})
     assert codes == sorted(case["expect"]), [f"{f.line}: {f.code} {f.message}"
                                              for f in report.findings]
@@ -30,7 +36,7 @@ def test_rule_case(case_file: Path, tmp_path: Path) -> None:
         assert [f.message for f in report.findings if case["message"] in f.message], \
             [f.message for f in report.findings]
     for finding in report.findings:
-        assert finding.path == str(manifest)
+        assert finding.path in (str(manifest), str(show))
         assert "\n" not in finding.message
 
 
@@ -54,3 +60,23 @@ def test_a_finding_has_its_rules_severity_and_no_other() -> None:
         Finding("SEG303", "message", "where.md", severity="warning")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="not a rule"):
         Finding("SEG999", "message", "where.md")
+
+
+def test_every_rule_has_a_bad_and_a_good_example_or_says_what_it_checks() -> None:
+    """The docstring is the documentation (`segpack rules`): each directory rule shows both."""
+    from segment.rules import SHOW_CHECKS
+
+    codes = {rule.code for rule, _ in SHOW_CHECKS} | {
+        "SEG215", "SEG216", "SEG308", "SEG309", "SEG310", "SEG408", "SEG410", "SEG414"}
+    for code in sorted(codes):
+        doc = RULES[code].doc
+        assert "bad:" in doc and "good:" in doc, f"{code}: {doc!r}"
+
+
+def test_data_modules_doctests() -> None:
+    import doctest
+
+    from segment import categories, licences, taxonomy
+
+    for module in (categories, licences, taxonomy):
+        assert doctest.testmod(module).failed == 0, module.__name__
