@@ -36,7 +36,10 @@ _spec.loader.exec_module(programmes)
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                   reason="espeak-ng not installed (apt-get install espeak-ng)")
 SHOW = ("title: Show\ndescription: A show\nlanguage: {lang}\n"
-        "feed_url: https://example.org/feed.xml\n")
+        "feed_url: https://example.org/feed.xml\n"
+        # what directories require of a show (SEG407-SEG412)
+        "image: {{url: https://example.org/cover.png}}\ncategories: [News]\n"
+        "owner: {{name: A Newsroom, email: podcasts@example.org}}\nexplicit: false\n")
 SAMPLE = {"en": [[0], [1, 2]], "ru": [[0, 1], [2]], "es": [[0, 1], [2]], "fa": [[0], [1, 2]]}
 """Which sentences of each text the test programmes read (paragraphs of sentence indexes)."""
 
