@@ -1,4 +1,5 @@
-"""`segpack new SHOW_DIR`: a show folder to start from, that validates as it is.
+"""`segpack new SHOW_DIR`: a show folder to start from, that validates as it is but for the
+show artwork, which only the producer can supply (SEG407 says so).
 
 Every key of show.yaml and of a manifest is written out, the optional ones commented, each with
 what it is for: the files are the documentation a producer reads first. The example segment is
@@ -21,10 +22,11 @@ language: en  # BCP 47 tag of the spoken language: en, en-US, ar, fa, pt-BR ...
 # link: https://www.example.org/  # the newsroom's page for the show
 # author: Newsroom Name  # itunes:author
 # publisher: Newsroom Name
-# owner: {{name: Newsroom Name, email: podcasts@example.org}}  # podcast directories write here
-# image: {{file: artwork.jpg, caption: The show's logo}}  # square JPEG/PNG, 1400-3000 px; or url:
-# categories: [News, News/Politics]  # Apple Podcasts categories; a subcategory as Parent/Child
-# explicit: false
+owner: {{name: Newsroom Name, email: podcasts@example.org}}  # Spotify mails a code here
+# image: {{file: artwork.jpg, caption: The show's logo}}  # required by Apple: square JPEG/PNG,
+#   1400-3000 px, RGB (or url: https://...); until it is there, validate reports SEG407
+categories: [News]  # Apple Podcasts categories; a subcategory as Parent/Child: News/Daily News
+explicit: false  # Apple wants it said: true or false
 # type: episodic  # episodic (newest first) or serial (in order)
 # feed_url: https://media.example.org/{slug}/feed.xml  # where feed.xml is; podcast:guid follows it
 # media_base_url: https://media.example.org/{slug}/  # where the built folder (public/) is uploaded

