@@ -219,10 +219,10 @@ class EpisodePlanner:
                 self._find("SEG307", "audio.type: the direct link's type is unknown; the "
                            "enclosure says audio/mpeg (add audio.type)", where)
             ep.enclosure = Enclosure(audio.direct_link, audio.length or 0, mime or "audio/mpeg")
-        for alt in audio.alternates:
+        for other in audio.alternates:
             ep.alternates.append(AlternateEnclosure(
-                type=alt.type or guess_type(alt.url) or "audio/mpeg", length=alt.length,
-                sources=[alt.url], title=alt.title))
+                type=other.type or guess_type(other.url) or "audio/mpeg", length=other.length,
+                sources=[other.url], title=other.title))
         for alt in audio.alternate_enclosures:
             ep.alternates.append(AlternateEnclosure(
                 type=alt.type, length=alt.length, title=alt.title, default=alt.default,
