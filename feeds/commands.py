@@ -71,7 +71,8 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
                            wait=wait, overwrite=overwrite, settings=settings,
                            progress=reporter.progress)
     try:
-        result = run_build(options)
+        with reporter:  # the bar is taken down however the build ends (Ctrl-C too)
+            result = run_build(options)
     except BuildFailed as exc:
         reporter.findings(exc.result.findings)
         if as_json:

@@ -294,3 +294,48 @@ def test_validate_an_audio_file_checks_the_manifests_that_use_it(capsys,
     spare.write_bytes(b"not used")
     code, out, _ = run(capsys, "validate", "--json", spare)
     assert code == 0 and json.loads(out)["files"] == 0
+
+
+_THREADS_AT_FORK: list[set[int]] | None = None
+
+
+def _note_threads() -> None:
+    import threading
+
+    if _THREADS_AT_FORK is not None:
+        _THREADS_AT_FORK.append({t.ident for t in threading.enumerate()})
+
+
+os.register_at_fork(before=_note_threads)
+
+
+def test_the_build_bar_runs_no_thread_while_workers_fork(tmp_path: Path, monkeypatch) -> None:
+    """The bar is drawn from the build's own thread: at every fork of the manifest workers,
+    no thread started by the build (a bar's refresh thread, the syncer) is alive."""
+    global _THREADS_AT_FORK
+    import threading
+
+    from segment import clikit
+    from segment.parallel import PARALLEL_FROM
+
+    monkeypatch.setattr("segment.progress.default_mode", lambda quiet=False: "bar")
+    items = {f"s{n:03d}": manifest(f"s{n:03d}", audio=LINK) for n in range(PARALLEL_FROM + 10)}
+    show = write_show(tmp_path / "show", items)
+    before = {t.ident for t in threading.enumerate()}
+    drawn: list[str] = []
+    real = clikit.Reporter.progress
+
+    def spy(self, step, done, total):
+        real(self, step, done, total)
+        drawn.append(f"{step} {done}/{total} {self.steps.progress is not None}")
+
+    monkeypatch.setattr(clikit.Reporter, "progress", spy)
+    _THREADS_AT_FORK = []
+    try:
+        assert main(["build", str(show), "-o", str(tmp_path / "public"), "--jobs", "2"]) == 0
+        forks = list(_THREADS_AT_FORK)
+    finally:
+        _THREADS_AT_FORK = None
+    assert len(forks) >= 2
+    assert all(alive <= before for alive in forks), "a thread ran while workers forked"
+    assert drawn[0] == f"reading manifests 0/{len(items)} True"  # a real bar was up
