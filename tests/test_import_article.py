@@ -291,7 +291,7 @@ def test_folder_and_missing_page(tmp_path, run_import):
     code, _, err = run_import("article", str(tmp_path), str(tmp_path / "missing.html"),
                               "-o", str(tmp_path / "out"))
     assert code == 1
-    assert "is a folder" in err and "cannot read" in err
+    assert "is a directory" in err and "cannot read" in err
 
 
 def test_existing_manifest_that_is_broken_is_left_alone(seed, tmp_path, run_import):
@@ -380,7 +380,7 @@ def test_fifo_as_page_is_refused_without_blocking(tmp_path):
                            "-o", str(tmp_path / "out")], capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert done.returncode == 1
-    assert "page.html: is not a regular file (a FIFO, socket or device)" in done.stderr
+    assert "page.html: is a named pipe (FIFO), not an article page" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
 
 

@@ -8,9 +8,7 @@ transcript body, and the list of what could not be found). Nothing here writes f
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -63,32 +61,18 @@ class Imported:
 
 
 def read_input(path: Path, what: str, limit: int = MAX_PAGE_BYTES) -> bytes:
-    """The bytes of an input file, refusing folders, FIFOs, devices, empty and absurdly large
-    files. Opened without blocking and checked with fstat before any read: a FIFO named as a
-    page would otherwise wait for a writer forever."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    """The bytes of an input file, refusing folders, FIFOs, devices, symlink loops (through
+    `segment.userfiles`: nothing blocks or is read before the check), empty and absurdly large
+    files."""
+    from segment.userfiles import NotAFileError, TooLarge, read_regular
+
     try:
-        if path.is_dir():
-            raise ImportProblem(f"is a folder, not {what}", path)
-        fd = os.open(path, flags)
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ImportProblem(f"is not a regular file (a FIFO, socket or device), not "
-                                    f"{what}", path)
-            if info.st_size > limit:
-                raise ImportProblem(f"is {info.st_size / 1e6:.0f} MB; {what} over "
-                                    f"{limit / 1e6:.0f} MB is refused (save just the page or "
-                                    "feed itself)", path)
-            chunks, total = [], 0
-            while chunk := os.read(fd, 1 << 20):
-                total += len(chunk)
-                if total > limit:
-                    raise ImportProblem(f"grew past {limit / 1e6:.0f} MB while being read", path)
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        finally:
-            os.close(fd)
+        data = read_regular(path, limit, what=what)
+    except NotAFileError as exc:
+        raise ImportProblem(exc.message, path) from None
+    except TooLarge as exc:
+        raise ImportProblem(f"is {exc.size / 1e6:.0f} MB; {what} over {limit / 1e6:.0f} MB is "
+                            "refused (save just the page or feed itself)", path) from None
     except OSError as exc:
         raise ImportProblem(f"cannot read: {exc.strerror or exc}", path) from None
     if not data.strip():
