@@ -242,19 +242,21 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     if staging is None:
         return result
     from feeds.output import publish
+    from segment.parallel import ignoring_interrupts
 
     written = _publish(files, staging, output, previous)
     for done in prepared.values():
         written.update(done.written)
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
-    try:  # the output is live: from here on a failure only loses the cache
-        planner.save_memo()  # overlapped with deleting the old files
-        _save_state(root, output, key, planner, result, written, loaded)
-    except (OSError, SegpackError) as exc:
-        result.cache_saved = published.finish(exc)
-    else:
-        result.cache_saved = published.finish()
+    with ignoring_interrupts():  # the output is live: the build completes, Ctrl-C or not
+        try:  # and from here on a failure only loses the cache
+            planner.save_memo()  # overlapped with deleting the old files
+            _save_state(root, output, key, planner, result, written, loaded)
+        except (OSError, SegpackError) as exc:
+            result.cache_saved = published.finish(exc)
+        else:
+            result.cache_saved = published.finish()
     return result
 
 

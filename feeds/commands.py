@@ -83,6 +83,10 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
         reporter.stop()
         warn(f"segpack: build stopped: {exc.strerror or exc} ({exc.filename or output})")
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C: workers ignore it; one line here, nothing published
+        reporter.stop()
+        warn("segpack: interrupted")
+        sys.exit(130)
     if result.up_to_date and not verbose:
         reporter.stop()  # the last build's findings: counted below, not replayed
     else:

@@ -17,7 +17,7 @@ import multiprocessing.context
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,20 +200,40 @@ def run_jobs(jobs: list[MediaJob], workers: int,
     # Processes pay off for ffmpeg work (encode/normalise); copying and tagging take a few
     # milliseconds a file, less than handing the job to another process (measured in bench/).
     if workers > 1 and len(todo) > 1 and wants_processing(todo[0].show):
-        from concurrent.futures import ProcessPoolExecutor  # only here: ~4 ms to import
-
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                                 mp_context=_clean_process_context()) as pool:
-            for job, result in zip(todo, pool.map(_run_one, todo, chunksize=1), strict=True):
-                results[job.segment.id] = result
-                if progress:
-                    progress(len(results) - hits, len(todo))
+        for job, result in zip(todo, _in_workers(todo, workers), strict=True):
+            results[job.segment.id] = result
+            if progress:
+                progress(len(results) - hits, len(todo))
     else:
         for job in todo:
             results[job.segment.id] = _run_one(job)
             if progress:
                 progress(len(results) - hits, len(todo))
     return results
+
+
+def _in_workers(todo: list[MediaJob], workers: int) -> Iterator[MediaResult | SegpackError]:
+    """`_run_one` of each job in worker processes, in order. They die with this process
+    however it ends (`segment.parallel.worker_started`); when it stops early (Ctrl-C, an
+    error), the jobs not started are dropped and the running ones killed at once, ffmpeg and
+    all, instead of waiting for every job to finish."""
+    from concurrent.futures import ProcessPoolExecutor  # only here: ~4 ms to import
+
+    from segment.parallel import ignoring_interrupts, kill_workers, worker_started
+
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                               mp_context=_clean_process_context(),
+                               initializer=worker_started, initargs=(os.getpid(),))
+    try:
+        with ignoring_interrupts():  # the workers (and the forkserver) start here
+            done = pool.map(_run_one, todo, chunksize=1)
+        yield from done
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_workers(list(getattr(pool, "_processes", None) or ()))  # private; no public way
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _clean_process_context() -> multiprocessing.context.BaseContext:

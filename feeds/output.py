@@ -19,7 +19,7 @@ file by file instead, so the user's files are never moved: the list is first wid
 and new files, each new file is renamed into place (feed.xml last, so it never names a file not
 yet there), the files of the last build that this one does not write are deleted, and the list
 is narrowed to this build's. A crash in between leaves every file old or new, whole, and listed;
-the next build finishes the job. Ctrl-C waits for the swap to end.
+the next build finishes the job. From the swap on, Ctrl-C is ignored: the build completes.
 
 Links. `-o LINK` builds into the link's target, which stays a link; the build cache, lock and
 journal stay beside the link (the target may be a web root that must not serve the cache).
@@ -39,7 +39,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import stat
 import tempfile
 import threading
@@ -53,6 +52,7 @@ from feeds.cache import cache_dir_for, lock_path_for
 from segment.clikit import warn
 from segment.errors import PublishError, SegpackError, UsageError
 from segment.manifest import atomic_write, fsync_dir, sync_file_system
+from segment.parallel import ignoring_interrupts
 
 GENERATOR_MARK = b"<generator>segpack"
 RECORD = ".segpack-files"
@@ -495,12 +495,12 @@ def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Publishe
     if not foreign:
         write_record(staging, now, sync=False)
         sync_file_system(staging)
-        with deferred_interrupt():
+        with ignoring_interrupts():  # never stopped half way
             published.old = _swap_whole(staging, place, journal)
     else:
         _check_update(place, output, now, before, overwrite)
         sync_file_system(staging)
-        with deferred_interrupt():
+        with ignoring_interrupts():  # never stopped half way
             _update(staging, place, before, now)
         published.old = staging  # emptied of files; its folders remain
     published.start_deleting()
@@ -604,23 +604,6 @@ def _lstat(path: str) -> os.stat_result | None:
         return os.lstat(path)
     except FileNotFoundError:
         return None
-
-
-@contextmanager
-def deferred_interrupt() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt: a swap is never
-    stopped half way. Only the main thread can set handlers; elsewhere this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
 
 
 def remove_tree(path: Path | str) -> str | None:

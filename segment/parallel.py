@@ -6,12 +6,27 @@ so what they need (settings, the show, caches) is set in module globals by the c
 the call and inherited, never pickled; only the chunk of items goes to them, and their results
 come back pickled, so callers send plain tuples (unpickling dataclass trees costs ~35 us each,
 tuples ~5 us).
+
+Workers die with the process that started them, however it ends: multiprocessing's own workers
+wait on a queue whose writing end they hold themselves, so a SIGKILLed or SIGTERMed parent left
+them (and the forkserver and resource tracker they keep alive) running for good. Every worker
+segpack starts runs `worker_started` first: it leads a process group of its own (with whatever
+it runs, e.g. ffmpeg), ignores Ctrl-C (the parent alone answers it: one "interrupted" line, no
+worker tracebacks), asks Linux to kill it when its parent dies (PR_SET_PDEATHSIG), and watches
+the segpack process itself (a pidfd, else polling): when that is gone, it kills its group.
+`ignoring_interrupts` keeps Ctrl-C out of the moment workers are forked or the forkserver is
+started, so none starts with Python's KeyboardInterrupt handler; `kill_workers` ends them at once
+when the parent stops early.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -38,7 +53,10 @@ def map_chunks(work: Callable[[list[T]], list[Any]], items: list[T], jobs: int,
             yield items, work(items)
         return
     chunks = _chunks(items, jobs)
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    with ignoring_interrupts():
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=worker_started,
+                                                        initargs=(os.getpid(),))
+    with pool:
         if started is not None:
             started()
         yield from zip(chunks, pool.imap(work, chunks), strict=True)
@@ -54,3 +72,83 @@ def _chunks(items: list[T], jobs: int) -> list[list[T]]:
 def workers_wanted(jobs: int, items: int, minimum: int = PARALLEL_FROM) -> bool:
     """Whether `map_chunks` would fork for this many items."""
     return jobs > 1 and items >= minimum and "fork" in multiprocessing.get_all_start_methods()
+
+
+def worker_started(parent: int) -> None:
+    """Initializer of every worker process: see the module docstring. `parent` is the pid of
+    the segpack process the worker works for (for a forkserver's worker, not its parent)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with suppress(OSError):
+        os.setpgid(0, 0)
+    _kill_me_with_my_parent()
+    threading.Thread(target=_watch, args=(parent,), name="segpack-watch-parent",
+                     daemon=True).start()
+
+
+def _kill_me_with_my_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+
+def _watch(parent: int) -> None:
+    """Wait for `parent` to end, then end this worker's group (or this worker)."""
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        _end_group()
+    except (AttributeError, OSError):  # not Linux 5.3+: poll
+        while _alive(parent):
+            threading.Event().wait(0.5)
+        _end_group()
+    else:
+        import select
+
+        select.select([fd], [], [])
+        _end_group()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _end_group() -> None:
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)  # with ffmpeg or whatever else it started
+    os._exit(1)
+
+
+@contextmanager
+def ignoring_interrupts() -> Iterator[None]:
+    """Ctrl-C (SIGINT) ignored in this block, and lost: while workers (or the forkserver) are
+    started, so they start ignoring it (a forked child inherits it, and so does an exec'd
+    forkserver, which hands it to every worker); while a build swaps its output in and saves its
+    cache, so a live output is never reported as an interrupted build. Only the main thread can
+    set handlers: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def kill_workers(pids: Iterable[int]) -> None:
+    """End workers (and what they run) at once: each leads its own process group."""
+    for pid in pids:
+        with suppress(OSError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)

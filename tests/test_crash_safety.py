@@ -51,8 +51,10 @@ def manifest(sid: str, title: str, words: int, *, chapters: int = 0, seconds: in
 
 
 def segpack(*args: str | Path) -> subprocess.Popen:
+    """`segpack ARGS` in a session of its own, as from a terminal: its process group is what
+    Ctrl-C reaches, and what is left of it after a kill can be counted (`session`)."""
     return subprocess.Popen([*SEGPACK, *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def run_to_end(*args: str | Path) -> None:
@@ -61,15 +63,59 @@ def run_to_end(*args: str | Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
 
 
-def kill_after(process: subprocess.Popen, delay: float) -> bool:
-    """SIGKILL `process` after `delay` s; False when it had already finished by then."""
+KILLS = (("pid", signal.SIGKILL), ("pid", signal.SIGTERM), ("group", signal.SIGKILL),
+         ("group", signal.SIGINT))
+"""How a run is stopped: a signal to its PID alone (its workers must notice), or to its whole
+process group (SIGINT: Ctrl-C at a terminal)."""
+
+
+def kill_after(process: subprocess.Popen, delay: float,
+               how: tuple[str, int] = ("pid", signal.SIGKILL)) -> bool:
+    """Send `how` to `process` after `delay` s and wait for it to end; False when it had
+    already finished by then."""
     try:
         process.wait(timeout=delay)
         return False
     except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
+        target, signum = how
+        try:
+            if target == "group":
+                os.killpg(process.pid, signum)
+            else:
+                process.send_signal(signum)
+        except ProcessLookupError:
+            pass
         process.wait()
         return True
+
+
+def session(sid: int) -> list[tuple[int, str]]:
+    """(pid, command) of the live (not zombie) processes in session `sid` (Linux /proc; empty
+    elsewhere)."""
+    found = []
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read().decode(errors="replace")
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append((int(entry.name), command[:100]))
+    return found
+
+
+def left_after(process: subprocess.Popen, limit: float = 10.0) -> list[tuple[int, str]]:
+    """The processes left of `process`'s session once it ended (after up to `limit` s)."""
+    process.wait()
+    deadline = time.monotonic() + limit
+    while (left := session(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
 
 
 def kill_moment(rng: random.Random, duration: float, writes_from: float) -> float:
@@ -87,16 +133,16 @@ def timed(*args: str | Path) -> float:
 
 
 def kill_when_writing(process: subprocess.Popen, folder: Path, marker: str, extra: float,
-                      limit: float) -> bool:
+                      limit: float, how: tuple[str, int] = ("pid", signal.SIGKILL)) -> bool:
     """SIGKILL `process` `extra` s after a name containing `marker` (a journal, temp file or
     staging folder) appears in `folder`: aims at the few milliseconds where bytes change.
     False when the process finished first."""
     deadline = time.monotonic() + limit
     while process.poll() is None and time.monotonic() < deadline:
         if any(marker in entry.name for entry in os.scandir(folder)):
-            return kill_after(process, extra)
+            return kill_after(process, extra, how)
         time.sleep(0.0005)
-    return kill_after(process, 0.0)
+    return kill_after(process, 0.0, how)
 
 
 def audio_md5(path: Path) -> str:
@@ -118,6 +164,7 @@ class Figures:
     files_checked: int = 0
     files_new_bytes: int = 0  # neither the old nor the reference new bytes, yet valid
     feeds_checked: int = 0
+    leftovers: int = 0  # processes still running once a killed run ended (must stay 0)
     corruptions: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -125,7 +172,7 @@ class Figures:
                 f"kill {self.runs_finished_first}, "
                 f"files checked {self.files_checked} (valid but other bytes "
                 f"{self.files_new_bytes}), feeds checked {self.feeds_checked}, "
-                f"corruptions {len(self.corruptions)}")
+                f"processes left {self.leftovers}, corruptions {len(self.corruptions)}")
 
 
 # --- segpack tag -------------------------------------------------------------------------------
@@ -281,23 +328,32 @@ class BuildRig:
     version: str = "a"
     user_files: dict[str, bytes] = field(default_factory=dict)
     """Files of the user's in the output (a gh-pages CNAME, .git): kept through every kill."""
+    jobs: str = "1"
+    kills: tuple[tuple[str, int], ...] = (("pid", signal.SIGKILL),)
 
     @classmethod
-    def make(cls, folder: Path, count: int = 12, user_files: bool = False) -> BuildRig:
+    def make(cls, folder: Path, count: int = 12, user_files: bool = False,
+             workers: bool = False) -> BuildRig:
+        """`workers`: show.yaml asks to encode, so media work runs in 2 worker processes, and
+        the kills vary (`KILLS`)."""
         show = folder / "show"
         (show / "segments").mkdir(parents=True)
         (show / "media").mkdir()
-        (show / "show.yaml").write_text(SHOW_YAML, encoding="utf-8")
+        (show / "show.yaml").write_text(
+            SHOW_YAML + ("audio: {encode: mp3, bitrate: 64k}\n" if workers else ""),
+            encoding="utf-8")
         seed = folder / "seed.mp3"
         make_tone(seed, 1.0)
         for index in range(count):
             shutil.copyfile(seed, show / "media" / f"s{index:03d}.mp3")
         rig = cls(show, folder / "public", {}, {}, 0.0)
+        if workers:
+            rig.jobs, rig.kills = "2", KILLS
         for version in ("b", "a"):
             rig.write_version(version)
             reference = folder / f"reference-{version}"
             started = time.monotonic()
-            run_to_end("build", show, "-o", reference, "--jobs", "1")
+            run_to_end("build", show, "-o", reference, "--jobs", rig.jobs)
             rig.duration = max(rig.duration, time.monotonic() - started)
             rig.feeds[version] = (reference / "feed.xml").read_bytes()
         rig.sources = {p: digest(p.read_bytes()) for p in show.rglob("*") if p.is_file()}
@@ -307,8 +363,8 @@ class BuildRig:
             for rel, data in rig.user_files.items():
                 (rig.output / rel).parent.mkdir(parents=True, exist_ok=True)
                 (rig.output / rel).write_bytes(data)
-        run_to_end("build", show, "-o", rig.output, "--jobs", "1")
-        rig.planning = timed("build", show, "-o", rig.output, "--check", "--jobs", "1")
+        run_to_end("build", show, "-o", rig.output, "--jobs", rig.jobs)
+        rig.planning = timed("build", show, "-o", rig.output, "--check", "--jobs", rig.jobs)
         return rig
 
     def write_version(self, version: str) -> None:
@@ -325,21 +381,26 @@ class BuildRig:
         check; then the next build runs to the end and must publish the new version whole."""
         previous = (self.output / "feed.xml").read_bytes()
         self.write_version("b" if self.version == "a" else "a")
-        process = segpack("build", self.show, "-o", self.output, "--jobs", "1")
+        process = segpack("build", self.show, "-o", self.output, "--jobs", self.jobs)
+        how = rng.choice(self.kills)
         if rng.random() < 0.5:
             killed = kill_when_writing(process, self.output.parent, f".{self.output.name}.",
-                                       rng.uniform(0.0, 0.1), self.duration * 3)
+                                       rng.uniform(0.0, 0.1), self.duration * 3, how)
         else:
-            killed = kill_after(process, kill_moment(rng, self.duration, self.planning))
+            killed = kill_after(process, kill_moment(rng, self.duration, self.planning), how)
         if killed:
             figures.kills += 1
             if any(self.output.parent.glob(f".{self.output.name}.*-*")):
                 figures.kills_mid_write += 1
         else:
             figures.runs_finished_first += 1
+        left = left_after(process)
+        if left:
+            figures.leftovers += len(left)
+            figures.corruptions.append(f"processes left running after {how}: {left}")
         self.check_feed(figures, previous)
         started = time.monotonic()
-        run_to_end("build", self.show, "-o", self.output, "--jobs", "1")
+        run_to_end("build", self.show, "-o", self.output, "--jobs", self.jobs)
         self.duration = 0.7 * self.duration + 0.3 * (time.monotonic() - started)
         self.check_feed(figures, previous, must_be_new=True)
         leftovers = list(self.output.parent.glob(f".{self.output.name}.*-*"))
