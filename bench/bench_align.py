@@ -67,6 +67,7 @@ def _worker(text_file: str, lang: str, audio: str) -> int:
     for c in result.cues:
         firsts.setdefault(c.cue.sentence, c.start)
     print(json.dumps({"firsts": firsts, "match": result.score, "cues": len(result.cues),
+                      "verdict": result.problem or "; ".join(result.warnings) or "published",
                       "audio": result.audio_seconds,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     return 0
@@ -85,7 +86,7 @@ def _accuracy(firsts: dict[str, float], truth: list) -> dict[str, str]:
 
 def _row(work: str, seconds: float, floor: float, result: dict, notes: dict) -> Row:
     notes = {**notes, "real time": f"{seconds / result['audio']:.4f}x of {result['audio']:.0f} s "
-             f"audio on one core", "match": f"{result['match']:.2f}",
+             f"audio on one core", "match": f"{result['match']:.2f} ({result['verdict']})",
              "peak RSS (aligner process)": f"{result['rss_mb']:.0f} MB"}
     return Row(work, seconds, floor, "ffmpeg decode to 16 kHz mono, one core", notes=notes)
 

@@ -292,3 +292,35 @@ def test_one_refusal_does_not_stop_the_others(made, tmp_path, capsys):
     assert status == 1
     assert [r["status"] for r in reports] == ["refused", "aligned"]
     assert good.with_suffix(".vtt").is_file() and not wrong.with_suffix(".vtt").exists()
+
+
+@pytest.fixture(scope="session")
+def long_es(tmp_path_factory):
+    """The whole Spanish text read (15 sentences, ~110 s): long enough to judge 20 s stretches."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed")
+    out = tmp_path_factory.mktemp("programme-es-long") / "es.mp3"
+    return out, programmes.make_programme("es", out)
+
+
+@needs_espeak
+@pytest.mark.parametrize("order", ["extra-last", "extra-first"])
+def test_a_paragraph_the_audio_does_not_read_is_refused(order, long_es, tmp_path, capsys):
+    """The whole matches well enough; the part the audio lacks is found and named."""
+    audio, _ = long_es
+    every, extra = programmes.read_text("es"), programmes.read_text("es-other")
+    paragraphs = every + extra if order == "extra-last" else extra + every
+    manifest = show_with(tmp_path, "es", programmes.transcript(paragraphs), audio)
+    assert "from about" in _refused(capsys, manifest)
+
+
+@needs_espeak
+def test_a_paragraph_the_text_lacks_is_a_warning_naming_the_place(long_es, tmp_path, capsys):
+    """The audio reads a paragraph the text does not have: the sentences after it may be
+    timed onto it; align warns where (exit 0: a music bed would look alike)."""
+    audio, _ = long_es
+    every = programmes.read_text("es")
+    manifest = show_with(tmp_path, "es", programmes.transcript(every[:2] + every[3:]), audio)
+    status, report = run_json(capsys, str(manifest))
+    assert status == 0 and report["warnings"]
+    assert "La oposición criticó" in report["warnings"][0]

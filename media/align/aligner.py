@@ -8,6 +8,12 @@ wrong order: the cost an unrelated text of this language would reach. The true t
 it clearly. On the test programmes a right text costs 6-21% less than its scramble; wrong audio,
 another language or an untranslated text cost within 1% of theirs.
 
+Parts are judged too, over 20 s stretches of the text: a stretch that fits no better than the
+scramble (a paragraph the audio does not read) or is crammed into under half the time its
+length asks for (text past the end of the reading) refuses the captions, naming the place; a
+10 s stretch below the scramble, or a stretch spread over 1.6 times its time (music, or speech
+the text lacks), is a warning naming the place.
+
 Per cue, the confidence combines how much cheaper its frames are than the scramble's average
 and whether its pace stays near the programme's (a cue squeezed into a fraction of its length,
 or stretched over a long stretch, is a cue the audio does not have).
@@ -16,7 +22,7 @@ or stretched over a long stretch, is a cue the audio does not have).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,26 +64,17 @@ class Alignment:
     """Share of cues below MIN_CUE_CONFIDENCE."""
     audio_seconds: float
     voice: str
+    problem: str = ""
+    """Why the captions must not be published ('' when they may)."""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def acceptable(self) -> bool:
-        return self.score >= MIN_SCORE
+        return not self.problem
 
     def verdict(self) -> str:
         """Why the captions are refused, in a few words ('' when they are not)."""
-        if self.score < MIN_SCORE:
-            return (f"the text does not match the audio (match {self.score:.2f}, needs "
-                    f"{MIN_SCORE:.2f}): wrong audio, a different reading or an untranslated text?")
-        return ""
-
-    def doubts(self) -> str:
-        """A warning when many cues match poorly though the whole does ('' otherwise)."""
-        if self.unmatched <= MAX_UNMATCHED or len(self.cues) < 20:
-            return ""
-        first = next(c for c in self.cues if c.confidence < MIN_CUE_CONFIDENCE)
-        return (f"{self.unmatched:.0%} of the cues match the audio poorly (the first at "
-                f"{first.start:.1f} s: {first.cue.spoken[:40]!r}): check that the audio reads "
-                "the whole text")
+        return self.problem
 
 
 Progress = Callable[[str, float], None]
@@ -125,7 +122,84 @@ def align_transcript(transcript: str, language: str, audio: Path, *, voice: str 
         timed[-1].end = round(min(timed[-1].end + HANG, seconds), 3)
     score = float(np.clip(gain / MATCH_FULL, 0.0, 1.0))
     unmatched = float(np.mean(confidences < MIN_CUE_CONFIDENCE)) if len(confidences) else 1.0
-    return Alignment(timed, round(score, 3), round(unmatched, 3), round(seconds, 3), chosen)
+    result = Alignment(timed, round(score, 3), round(unmatched, 3), round(seconds, 3), chosen)
+    _judge(result, mapping, local, scrambled, ref.starts, len(prog_mfcc) / max(len(ref_n), 1))
+    return result
+
+
+STRETCH = 500
+"""Reference frames (20 s) over which parts of the text are judged on their own."""
+MIN_STRETCH_PACE = 0.5
+"""A stretch of text squeezed into less than half the audio its length asks for is not read
+in this audio (its cues would be crammed together at wrong times): refused."""
+MAX_STRETCH_PACE = 1.6
+"""A stretch spread over 1.6 times the audio its length asks for: the audio holds something the
+text does not (music, an interview): a warning, since the cues around it may still be right."""
+
+
+def _judge(result: Alignment, mapping: np.ndarray, local: np.ndarray, scrambled: np.ndarray,
+           starts: list[int], pace: float) -> None:
+    """Fill in `problem` and `warnings`: the whole first, then 20 s stretches of the text
+    (a paragraph the audio lacks or has on its own does not sink the whole's score), then
+    10 s stretches (a warning: on the test programmes right texts never fall below the
+    shuffled text's fit over 10 s, but only by a small margin)."""
+    if result.score < MIN_SCORE:
+        result.problem = (f"the text does not match the audio (match {result.score:.2f}, needs "
+                          f"{MIN_SCORE:.2f}): wrong audio, a different reading or an "
+                          "untranslated text?")
+        return
+    n = len(mapping)
+    if n >= 2 * STRETCH:
+        for a in _window_starts(n, STRETCH):
+            b = a + STRETCH
+            where = _cue_at(result.cues, starts, a)
+            if 1.0 - local[a:b].mean() / max(float(scrambled[a:b].mean()), 1e-9) < 0:
+                result.problem = (f"part of the text does not match the audio: from about {where} "
+                                  "on, it fits no better than shuffled text (a paragraph this "
+                                  "audio does not read, or reads differently?)")
+                return
+            stretch = (mapping[b - 1] - mapping[a]) / (b - 1 - a) / pace
+            if stretch < MIN_STRETCH_PACE:
+                result.problem = (f"the audio does not read all of the text: from about {where} on, "
+                                  f"the text is crammed into {stretch:.0%} of the time it needs")
+                return
+            if stretch > MAX_STRETCH_PACE and not result.warnings:
+                result.warnings.append(f"around {where} the audio runs {stretch:.1f} times "
+                                       "longer than the text there: music, or speech the text "
+                                       "lacks? check those captions")
+    half = STRETCH // 2
+    if n >= 2 * half and not result.warnings:
+        for a in _window_starts(n, half):
+            b = a + half
+            if 1.0 - local[a:b].mean() / max(float(scrambled[a:b].mean()), 1e-9) < 0:
+                result.warnings.append(f"around {_cue_at(result.cues, starts, a)} ten seconds "
+                                       "of the text fit the audio no better than shuffled text: "
+                                       "does the audio read something else there? check those "
+                                       "captions")
+                break
+    if result.unmatched > MAX_UNMATCHED and len(result.cues) >= 20:
+        first = next(c for c in result.cues if c.confidence < MIN_CUE_CONFIDENCE)
+        result.warnings.append(f"{result.unmatched:.0%} of the cues match the audio poorly (the "
+                               f"first at {first.start:.1f} s: {first.cue.spoken[:40]!r})")
+
+
+def _window_starts(n: int, size: int) -> list[int]:
+    """Starts of windows of `size` frames a quarter apart, the last one flush with the end
+    (text the audio lacks is most often at the end)."""
+    starts = list(range(0, n - size + 1, size // 4))
+    if starts[-1] != n - size:
+        starts.append(n - size)
+    return starts
+
+
+def _cue_at(cues: list[TimedCue], starts: list[int], frame: int) -> str:
+    """'1:23.4 ("first words of the cue")' for the first cue starting at or after `frame`."""
+    from bisect import bisect_left
+
+    k = min(bisect_left(starts, frame), len(cues) - 1)
+    cue = cues[k]
+    minutes, seconds = divmod(cue.start, 60)
+    return f"{int(minutes)}:{seconds:04.1f} ({cue.cue.spoken[:40]!r})"
 
 
 SNAP_FORWARD = 15

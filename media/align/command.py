@@ -113,9 +113,9 @@ def run_job(job: Job, *, voice: str | None, want_srt: bool, force: bool,
         if want_srt:
             atomic_write(srt, captions.srt_text(alignment.cues))
         report.update(status="aligned")
-        if alignment.doubts():
-            report["warning"] = alignment.doubts()
-            warn(f"{job.manifest}: {alignment.doubts()}")
+        report["warnings"] = alignment.warnings
+        for line in alignment.warnings:
+            warn(f"{job.manifest}: {line}")
         cue_times = {c.cue.start: c.start for c in alignment.cues}
     if want_srt:
         report["srt"] = str(srt)
