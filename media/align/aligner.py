@@ -154,14 +154,15 @@ def _judge(result: Alignment, mapping: np.ndarray, local: np.ndarray, scrambled:
             b = a + STRETCH
             where = _cue_at(result.cues, starts, a)
             if 1.0 - local[a:b].mean() / max(float(scrambled[a:b].mean()), 1e-9) < 0:
-                result.problem = (f"part of the text does not match the audio: from about {where} "
-                                  "on, it fits no better than shuffled text (a paragraph this "
-                                  "audio does not read, or reads differently?)")
+                result.problem = (f"part of the text does not match the audio: from about "
+                                  f"{where} on, it fits no better than shuffled text (a "
+                                  "paragraph this audio does not read, or reads differently?)")
                 return
             stretch = (mapping[b - 1] - mapping[a]) / (b - 1 - a) / pace
             if stretch < MIN_STRETCH_PACE:
-                result.problem = (f"the audio does not read all of the text: from about {where} on, "
-                                  f"the text is crammed into {stretch:.0%} of the time it needs")
+                result.problem = (f"the audio does not read all of the text: from about "
+                                  f"{where} on, the text is crammed into {stretch:.0%} of the "
+                                  "time it needs")
                 return
             if stretch > MAX_STRETCH_PACE and not result.warnings:
                 result.warnings.append(f"around {where} the audio runs {stretch:.1f} times "
