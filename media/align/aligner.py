@@ -8,11 +8,12 @@ wrong order: the cost an unrelated text of this language would reach. The true t
 it clearly. On the test programmes a right text costs 6-21% less than its scramble; wrong audio,
 another language or an untranslated text cost within 1% of theirs.
 
-Parts are judged too, over 20 s stretches of the text: a stretch that fits no better than the
-scramble (a paragraph the audio does not read) or is crammed into under half the time its
-length asks for (text past the end of the reading) refuses the captions, naming the place; a
-10 s stretch below the scramble, or a stretch spread over 1.6 times its time (music, or speech
-the text lacks), is a warning naming the place.
+Parts are judged too, over 20 s stretches of the text: 30 s of text that fit no better than the
+scramble (a paragraph the audio does not read) or a stretch crammed into under half the time
+its length asks for (text past the end of the reading) refuse the captions, naming the place;
+a stretch spread over 1.6 times its time (music, or speech the text lacks) is a warning naming
+the place. Not caught: a short paragraph only the audio has (under ~20 s) may pull the next
+sentence onto it.
 
 Per cue, the confidence combines how much cheaper its frames are than the scramble's average
 and whether its pace stays near the programme's (a cue squeezed into a fraction of its length,
@@ -129,6 +130,10 @@ def align_transcript(transcript: str, language: str, audio: Path, *, voice: str 
 
 STRETCH = 500
 """Reference frames (20 s) over which parts of the text are judged on their own."""
+MIN_BELOW_RUN = 3
+"""Stretches in a row (20 s each, 5 s apart: 30 s of text) that fit no better than the
+scramble before the captions are refused. One alone happens on a right text (once in 1,723 on
+the 3-hour test programme); an unread paragraph gives a run (6 on the test programmes)."""
 MIN_STRETCH_PACE = 0.5
 """A stretch of text squeezed into less than half the audio its length asks for is not read
 in this audio (its cues would be crammed together at wrong times): refused."""
@@ -140,9 +145,7 @@ text does not (music, an interview): a warning, since the cues around it may sti
 def _judge(result: Alignment, mapping: np.ndarray, local: np.ndarray, scrambled: np.ndarray,
            starts: list[int], pace: float) -> None:
     """Fill in `problem` and `warnings`: the whole first, then 20 s stretches of the text
-    (a paragraph the audio lacks or has on its own does not sink the whole's score), then
-    10 s stretches (a warning: on the test programmes right texts never fall below the
-    shuffled text's fit over 10 s, but only by a small margin)."""
+    (a paragraph the audio lacks or has on its own does not sink the whole's score)."""
     if result.score < MIN_SCORE:
         result.problem = (f"the text does not match the audio (match {result.score:.2f}, needs "
                           f"{MIN_SCORE:.2f}): wrong audio, a different reading or an "
@@ -150,34 +153,29 @@ def _judge(result: Alignment, mapping: np.ndarray, local: np.ndarray, scrambled:
         return
     n = len(mapping)
     if n >= 2 * STRETCH:
+        below = 0
         for a in _window_starts(n, STRETCH):
             b = a + STRETCH
-            where = _cue_at(result.cues, starts, a)
-            if 1.0 - local[a:b].mean() / max(float(scrambled[a:b].mean()), 1e-9) < 0:
+            gain = 1.0 - local[a:b].mean() / max(float(scrambled[a:b].mean()), 1e-9)
+            below = below + 1 if gain < 0 else 0
+            if below == 1:
+                first_below = a
+            if below == MIN_BELOW_RUN:
                 result.problem = (f"part of the text does not match the audio: from about "
-                                  f"{where} on, it fits no better than shuffled text (a "
-                                  "paragraph this audio does not read, or reads differently?)")
+                                  f"{_cue_at(result.cues, starts, first_below)} on, it fits no "
+                                  "better than shuffled text (a paragraph this audio does not "
+                                  "read, or reads differently?)")
                 return
             stretch = (mapping[b - 1] - mapping[a]) / (b - 1 - a) / pace
             if stretch < MIN_STRETCH_PACE:
                 result.problem = (f"the audio does not read all of the text: from about "
-                                  f"{where} on, the text is crammed into {stretch:.0%} of the "
-                                  "time it needs")
+                                  f"{_cue_at(result.cues, starts, a)} on, the text is crammed "
+                                  f"into {stretch:.0%} of the time it needs")
                 return
             if stretch > MAX_STRETCH_PACE and not result.warnings:
-                result.warnings.append(f"around {where} the audio runs {stretch:.1f} times "
-                                       "longer than the text there: music, or speech the text "
-                                       "lacks? check those captions")
-    half = STRETCH // 2
-    if n >= 2 * half and not result.warnings:
-        for a in _window_starts(n, half):
-            b = a + half
-            if 1.0 - local[a:b].mean() / max(float(scrambled[a:b].mean()), 1e-9) < 0:
-                result.warnings.append(f"around {_cue_at(result.cues, starts, a)} ten seconds "
-                                       "of the text fit the audio no better than shuffled text: "
-                                       "does the audio read something else there? check those "
-                                       "captions")
-                break
+                result.warnings.append(f"around {_cue_at(result.cues, starts, a)} the audio "
+                                       f"runs {stretch:.1f} times longer than the text there: "
+                                       "music, or speech the text lacks? check those captions")
     if result.unmatched > MAX_UNMATCHED and len(result.cues) >= 20:
         first = next(c for c in result.cues if c.confidence < MIN_CUE_CONFIDENCE)
         result.warnings.append(f"{result.unmatched:.0%} of the cues match the audio poorly (the "
