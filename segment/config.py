@@ -21,11 +21,6 @@ from typing import Any
 
 from segment.errors import UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 KNOWN: dict[str, str] = {
     "select": "a list of rule code prefixes, e.g. [\"SEG\"]",
     "ignore": "a list of rule code prefixes, e.g. [\"SEG212\"]",
@@ -71,6 +66,10 @@ def _parsed(path: Path, mtime_ns: int, size: int) -> dict[str, Any] | None:
         raise UsageError(f"cannot read settings: {exc}", path) from None
     if "segpack" not in text:  # not ours: an unrelated (even broken) file is passed by
         return None
+    if sys.version_info >= (3, 11):  # imported here: most shows have no settings (~2 ms)
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
