@@ -144,8 +144,10 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
 @cli.command()
 @click.argument("show_dir", type=click.Path(path_type=Path))
 def new(show_dir: Path) -> None:
-    """Start a show in SHOW_DIR: show.yaml with every key explained, segments/ with an example
-    (a draft), a pyproject.toml [tool.segpack] block and a .gitignore. Never overwrites."""
+    """Start a show folder in SHOW_DIR; never overwrites a file.
+
+    Writes show.yaml with every key explained, segments/ with an example (a draft), a
+    pyproject.toml [tool.segpack] block and a .gitignore for what builds make."""
     from segment.scaffold import create
 
     for path in create(show_dir):
