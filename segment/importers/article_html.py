@@ -132,7 +132,8 @@ def decode_html(data: bytes, notes: list[str]) -> tuple[str, str]:
 
 
 def parse_tree(data: bytes, path: Path, notes: list[str] | None = None):
-    """(lxml root, codec) of an HTML page; refuses elements with absurd attribute counts."""
+    """(lxml root, codec, whether the text holds format characters) of an HTML page; refuses
+    pages with absurd attribute or element counts."""
     import lxml.html
     from lxml import etree
 
@@ -149,7 +150,7 @@ def parse_tree(data: bytes, path: Path, notes: list[str] | None = None):
         if count > MAX_ELEMENTS:
             raise ImportProblem(f"has {count:,} elements; an article page has a few thousand "
                                 f"(the limit is {MAX_ELEMENTS:,}): refused", path)
-    return root, charset
+    return root, charset, _FORMAT_CHARS.search(text) is not None
 
 
 def check_attributes(text: str, path: Path) -> None:
@@ -175,7 +176,7 @@ def check_attributes(text: str, path: Path) -> None:
 def parse_html(data: bytes, path: Path) -> Imported:
     """A saved HTML page: metadata, the newsroom parts, then the main text."""
     result = Imported(source=str(path))
-    root, _ = parse_tree(data, path, result.notes)
+    root, _, format_chars = parse_tree(data, path, result.notes)
     for el in [e for e in root.iter("script", "style", "noscript", "template")
                if e.getparent() is not None and e.get("type") != "application/ld+json"]:
         el.drop_tree()
@@ -218,11 +219,12 @@ def parse_html(data: bytes, path: Path) -> Imported:
     for el in players + [f.element for f in figures]:
         if el.getparent() is not None:
             el.drop_tree()
-    extracted = _main_text(root, canonical)
+    authors = _authors(meta, ld, publisher)
+    extracted = _main_text(root, canonical, mask=format_chars,
+                           metadata=not (summary and authors))
     summary = summary or clean(extracted.get("description"))
     result.set("summary", summary, "summary: not in page")
-    authors = _authors(meta, ld, publisher) or _split_authors(extracted.get("author"),
-                                                              publisher)
+    authors = authors or _split_authors(extracted.get("author"), publisher)
     result.set("authors", authors, "authors: not in page")
     paragraphs = [p for p in extracted["paragraphs"] if p not in (title, caption)]
     result.body = "\n\n".join(paragraphs)
@@ -231,12 +233,14 @@ def parse_html(data: bytes, path: Path) -> Imported:
     return result
 
 
-def _main_text(root, url: str | None) -> dict[str, Any]:
-    """trafilatura's main text (paragraphs, author, description), format characters kept."""
+def _main_text(root, url: str | None, *, mask: bool, metadata: bool) -> dict[str, Any]:
+    """trafilatura's main text (paragraphs; the byline and description only when `metadata`:
+    its metadata pass is half its time and the page's own metadata usually says more), format
+    characters kept (`mask`: the page holds some)."""
     import trafilatura
 
     masked = False
-    for el in root.iter():
+    for el in root.iter() if mask else ():
         for attr in ("text", "tail"):
             value = getattr(el, attr)
             if value and _FORMAT_CHARS.search(value):
@@ -244,7 +248,7 @@ def _main_text(root, url: str | None) -> dict[str, Any]:
                     lambda m: f"\ufffc{ord(m.group()):04x}\ufffc", value))
                 masked = True
     found = trafilatura.bare_extraction(
-        root, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        root, url=url, with_metadata=metadata, include_comments=False, include_tables=True,
         include_images=False, include_formatting=False, deduplicate=False,
         output_format="python")
     data: dict[str, Any] = {}
