@@ -174,8 +174,9 @@ def big_show_rows(work: Path) -> list[Row]:
     ]
 
 
-def audio_show(work: Path, name: str, audio_yaml: str) -> Path:
-    """AUDIO_COUNT segments, each with its own copy of a 3-second MP3 tone."""
+def audio_show(work: Path, name: str, audio_yaml: str, seconds: int = 3,
+               bitrate: str = "64k") -> Path:
+    """AUDIO_COUNT segments, each with its own copy of a `seconds` MP3 tone."""
     from media.ffmpeg import run_ffmpeg
 
     show = work / name
@@ -184,15 +185,15 @@ def audio_show(work: Path, name: str, audio_yaml: str) -> Path:
     (show / "show.yaml").write_text(
         "title: Audio bench\ndescription: Generated\nlanguage: en\n"
         f"feed_url: https://example.org/feed.xml\n{audio_yaml}", encoding="utf-8")
-    tone = work / "tone.mp3"
+    tone = work / f"tone-{seconds}-{bitrate}.mp3"
     if not tone.exists():
-        run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a",
-                    "libmp3lame", "-b:a", "64k", str(tone)])
+        run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a",
+                    "libmp3lame", "-b:a", bitrate, str(tone)])
     for n in range(AUDIO_COUNT):
         sid = f"audio-{n:03d}"
         shutil.copyfile(tone, show / "media" / f"{sid}.mp3")
         (show / "segments" / f"{sid}.md").write_text(
-            f"---\nid: {sid}\ntitle: Audio segment {n}\nduration: 3\nlanguage: en\n"
+            f"---\nid: {sid}\ntitle: Audio segment {n}\nduration: {seconds}\nlanguage: en\n"
             f"published: 2024-01-01T09:00:00Z\naudio: {{file: media/{sid}.mp3}}\n---\n"
             "A few words.\n", encoding="utf-8")
     return show

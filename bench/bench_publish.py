@@ -18,40 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_build import AUDIO_COUNT as COUNT
+from bench_build import audio_show
 from common import ROOT, Row
 
-COUNT = 200
 FLOOR = "hard links into the cache (unsafe)"
 SECONDS = 180
-
-
-def make_show(work: Path) -> Path:
-    from media.ffmpeg import run_ffmpeg
-
-    show = work / "show"
-    (show / "media").mkdir(parents=True)
-    (show / "segments").mkdir()
-    (show / "show.yaml").write_text("title: Publish bench\ndescription: Generated\n"
-                                    "language: en\nfeed_url: https://example.org/feed.xml\n",
-                                    encoding="utf-8")
-    tone = work / "tone.mp3"
-    run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency=440:duration={SECONDS}", "-c:a",
-                "libmp3lame", "-b:a", "128k", str(tone)])
-    for n in range(COUNT):
-        sid = f"ep-{n:03d}"
-        shutil.copyfile(tone, show / "media" / f"{sid}.mp3")
-        (show / "segments" / f"{sid}.md").write_text(
-            f"---\nid: {sid}\ntitle: Episode {n}\nduration: '3:00'\nlanguage: en\n"
-            f"published: 2024-01-01T09:00:00Z\naudio: {{file: media/{sid}.mp3}}\n---\n"
-            "A few words.\n", encoding="utf-8")
-    return show
 
 
 def build(show: Path, out: Path) -> float:
@@ -85,12 +63,12 @@ def rows(work: Path) -> list[Row]:
     from feeds.output import mark_published, published_mark
     from feeds.writing import copy_file, still_published
 
-    show = make_show(work)
+    show = audio_show(work, "show", "", seconds=SECONDS, bitrate="128k")
     out = work / "public"
     cold = build(show, out)
-    (show / "segments" / "ep-007.md").write_text(
-        (show / "segments" / "ep-007.md").read_text(encoding="utf-8").replace(
-            "Episode 7", "Episode 7 (ed.)"), encoding="utf-8")
+    edited = show / "segments" / "audio-007.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("segment 7", "segment 7 (ed.)"),
+                      encoding="utf-8")
     one_edit = build(show, out)
     newest: dict[str, Path] = {}  # the edited episode has an old entry too
     for entry in sorted((work / ".segpack-cache" / "public" / "media").glob("*/*.mp3"),

@@ -52,7 +52,6 @@ from feeds.cache import cache_dir_for, lock_path_for
 from segment.clikit import warn
 from segment.errors import PublishError, SegpackError, UsageError
 from segment.manifest import atomic_write, fsync_dir, sync_file_system
-from segment.parallel import ignoring_interrupts
 
 GENERATOR_MARK = b"<generator>segpack"
 RECORD = ".segpack-files"
@@ -491,6 +490,8 @@ def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Publishe
     if os.path.lexists(place):
         before = owned_files(place)
         foreign = foreign_entries(place, before)
+    from segment.parallel import ignoring_interrupts  # not on the no-change path
+
     published = Published(output, journal)
     if not foreign:
         write_record(staging, now, sync=False)
