@@ -39,8 +39,10 @@ from segment.loading import (
     duplicate_findings,
     load_show_file,
 )
+from segment.manifest import MAX_MANIFEST_BYTES
 from segment.models import Segment
 from segment.rules import Finding
+from segment.userfiles import read_regular
 
 if TYPE_CHECKING:
     from feeds.prepare import Rendered
@@ -57,7 +59,7 @@ _UNCACHEABLE = {"SEG301", "SEG302"}
 def _header(root: Path, settings: dict[str, Any]) -> str:
     show = root / SHOW_FILE
     try:
-        show_bytes = show.read_bytes()
+        show_bytes = read_regular(show, MAX_MANIFEST_BYTES)  # a FIFO must not block
     except OSError:
         show_bytes = b""
     text = json.dumps({"format": FORMAT, "version": __version__, "code": code_key(),
@@ -98,7 +100,7 @@ def load_show_cached(root: Path, settings: dict[str, Any], cache: Path | None,
     show_path = root / SHOW_FILE
     found: list[Finding] = []
     show = None
-    if show_path.is_file():
+    if os.path.lexists(show_path):  # a FIFO or a symlink loop is reported, not skipped
         show, found = load_show_file(show_path)
     else:
         found.append(Finding("SEG403", f"no {SHOW_FILE} in {root}: the feed needs a title, "

@@ -39,7 +39,7 @@ from feeds.transcripts import (
 from feeds.xmltext import clean, has_invalid
 from segment.errors import SegpackError, ToolError
 from segment.models import AUDIO_TYPES, Segment, Show
-from segment.rules import Finding, inside
+from segment.rules import Finding, local_file_problem
 from segment.timecode import format_duration
 
 if TYPE_CHECKING:
@@ -103,15 +103,11 @@ class EpisodePlanner:
 
     def _local(self, rel: str, where: str, field: str) -> Path | None:
         """A file named in a manifest, when it exists inside the show folder."""
+        problem = local_file_problem(self.root, rel)  # the rule validate applies
+        if problem is not None:
+            self._find(problem[0], f"{field}: {problem[1]}", where)
+            return None
         target = self.root / rel
-        if not inside(target, self.root):
-            self._find("SEG302", f"{field}: {rel!r} leaves the show folder; keep files "
-                        "inside it", where)
-            return None
-        if not target.is_file():
-            self._find("SEG301", f"{field}: {rel!r} not found (relative to {self.root})",
-                        where)
-            return None
         self.input_files.append(target)
         return target
 

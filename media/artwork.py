@@ -14,6 +14,7 @@ from typing import IO
 
 from media.oserrors import as_media_errors
 from segment.errors import MediaError
+from segment.userfiles import TooLarge, open_regular, read_regular
 
 MAX_SIDE = 3000
 MIN_SIDE = 1400
@@ -73,7 +74,7 @@ def image_file_facts(path: Path) -> ImageFacts:
     with as_media_errors(path, missing="artwork file not found",
                          directory="artwork is a directory, not an image file",
                          denied="artwork file cannot be read (permission denied)"), \
-            path.open("rb") as handle:
+            open_regular(path, what="an image file") as handle:
         head = handle.read(16)
         handle.seek(0)
         return _facts(handle, head, path)
@@ -105,12 +106,12 @@ def load_artwork(path: Path) -> bytes:
     with as_media_errors(path, missing="artwork file not found",
                          directory="artwork is a directory, not an image file",
                          denied="artwork file cannot be read (permission denied)"):
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise MediaError(f"artwork is {size / 1e6:.1f} MB; keep it under "
+        try:
+            data = read_regular(path, MAX_BYTES, what="an image file")
+        except TooLarge as exc:
+            raise MediaError(f"artwork is {exc.size / 1e6:.1f} MB; keep it under "
                              f"{MAX_BYTES // 2**20} MB (podcast apps want 1400-3000 px JPEG/PNG)",
-                             path)
-        data = path.read_bytes()
+                             path) from None
     facts = image_facts(data, path)
     if facts.format not in ("JPEG", "PNG"):
         raise MediaError(f"artwork is {facts.format}; embed JPEG or PNG", path)

@@ -21,6 +21,7 @@ from pathlib import Path
 from media.ffmpeg import run_ffmpeg
 from segment.errors import MediaError
 from segment.models import AudioSettings
+from segment.userfiles import file_problem
 
 #: What counts as silence at the ends (dBFS) and the shortest stretch worth trimming (s).
 SILENCE_DB = -50.0
@@ -72,8 +73,9 @@ def resolve_sting(name: str | None, show_dir: Path | None) -> Path | None:
     path = Path(name)
     if not path.is_absolute():
         path = (show_dir or Path.cwd()) / path
-    if not path.is_file():
-        raise MediaError("sting not found (paths are relative to the show folder)", path=path)
+    problem = file_problem(path, "an audio file")
+    if problem is not None:
+        raise MediaError(f"sting {problem} (paths are relative to the show folder)", path=path)
     return path
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from segment.errors import SegpackError, ToolError
 from segment.loading import SegmentFile
 from segment.models import Segment, Show
-from segment.rules import Finding, inside
+from segment.rules import Finding, local_file_problem
 from segment.timecode import format_duration
+from segment.userfiles import TooLarge, read_regular
 
 PLAYABLE = {"mp3", "aac", "aac-he", "aac-he-v2"}
 """Codecs every major podcast app plays (Apple, Spotify, Google, Overcast, Pocket Casts...)."""
@@ -63,7 +64,7 @@ def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Find
     if not rel:
         return
     path = show_dir / rel
-    if not inside(path, show_dir) or not path.is_file():
+    if local_file_problem(show_dir, rel):
         return  # SEG301 / SEG302 already say so
     note = pending(path)
     if note is not None:  # reading never replays a journal; `segpack tag` does
@@ -96,16 +97,17 @@ def _artwork(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Fi
     if not rel:
         return
     path = show_dir / rel
-    if not inside(path, show_dir) or not path.is_file():
-        return
-    if path.stat().st_size > MAX_BYTES:
-        yield _finding(item, "SEG306", f"{rel} is {path.stat().st_size / 1e6:.1f} MB; "
+    if local_file_problem(show_dir, rel):
+        return  # SEG301 / SEG302 already say so
+    try:
+        facts = image_facts(read_regular(path, MAX_BYTES, what="an image file"), path)
+    except TooLarge as exc:
+        yield _finding(item, "SEG306", f"{rel} is {exc.size / 1e6:.1f} MB; "
                        "podcast apps want small JPEG/PNG artwork", "image", "file")
         return
-    try:
-        facts = image_facts(path.read_bytes(), path)
-    except SegpackError as exc:
-        yield _finding(item, "SEG306", f"{rel}: {exc.message}", "image", "file")
+    except (SegpackError, OSError) as exc:  # not an image, or unreadable since the check
+        yield _finding(item, "SEG306", f"{rel}: {getattr(exc, 'message', None) or exc}",
+                       "image", "file")
         return
     problems = facts.problems()
     if problems:
@@ -120,8 +122,8 @@ def show_media_findings(show_path: Path, show: Show) -> list[Finding]:
 
     rel = show.image.file
     root = show_path.parent
-    if not rel or not inside(root / rel, root) or not (root / rel).is_file():
-        return []
+    if not rel or local_file_problem(root, rel):
+        return []  # SEG301 / SEG302 already say so
     path = root / rel
     line, column = _show_positions(show_path).get(("image", "file"), (1, 1))
 

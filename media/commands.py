@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +24,20 @@ NAMES = {"mp3": "MP3", "mp4": "MP4/M4A", "ogg-vorbis": "Ogg Vorbis", "ogg-opus":
 def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show | None, Path]:
     """The segment (must be valid), its show (explicit, else show.yaml of its show folder)."""
     from segment.loading import SHOW_FILE, load_segment, load_show_file, show_dir_for
+    from segment.userfiles import file_problem
 
     show_dir = show_file.parent if show_file else show_dir_for(manifest)
     show = None
     path = show_file or show_dir / SHOW_FILE
-    if show_file is not None and not show_file.is_file():
+    if show_file is not None and file_problem(show_file) == "not found":
         raise UsageError(f"{show_file}: no such show file")
-    if path.is_file():
+    if os.path.lexists(path):  # a FIFO or a symlink loop is reported by load_show_file
         show, found = load_show_file(path)
         if show is None:
             first = found[0]
             raise ManifestError(f"{first.message} ({first.code}); fix show.yaml first",
                                 first.path, first.line, first.field)
-    if not manifest.is_file():
+    if file_problem(manifest) == "not found":
         raise UsageError(f"{manifest}: no such manifest")
     from segment.config import load_settings
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from media.oserrors import as_media_errors
 from segment.errors import MediaError
+from segment.userfiles import open_regular
 
 MIMES = {"mp3": "audio/mpeg", "mp4": "audio/mp4", "ogg-vorbis": "audio/ogg",
          "ogg-opus": "audio/ogg", "flac": "audio/flac", "wav": "audio/wav"}
@@ -70,7 +71,7 @@ def _mpeg_sync(data: bytes) -> bool:
 
 def sniff(path: Path) -> str:
     """The container by its first bytes; MediaError for anything segpack does not handle."""
-    with as_media_errors(path), open(path, "rb") as handle:
+    with as_media_errors(path), open_regular(path, what="an audio file") as handle:
         head = handle.read(4096)
         skip = _id3_size(head)
         after = head[skip:skip + 64] if skip < len(head) else b""

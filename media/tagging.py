@@ -292,6 +292,19 @@ def _plan_mp3(loaded: _Loaded, handle: BinaryIO) -> journal.Write | None:
     return journal.Write(loaded.path, handle, rewrite=rewrite)
 
 
+def check_riff_size(path: Path, handle: BinaryIO) -> None:
+    """Refuse a WAV whose RIFF header claims more bytes than the file holds (a tool that wrote
+    it to a pipe leaves 0xFFFFFFFF there): mutagen would have to write a size past 4 GB."""
+    fd = handle.fileno()
+    head = os.pread(fd, 8, 0)
+    size = os.fstat(fd).st_size
+    claimed = int.from_bytes(head[4:8], "little") + 8 if len(head) == 8 else 0
+    if claimed > size + 1:  # RIFF pads an odd-sized last chunk with one byte
+        raise MediaError(f"WAV header says {claimed:,} bytes but the file holds {size:,} (a "
+                         "WAV written to a pipe never gets its sizes filled in); rewrite it "
+                         "with ffmpeg -i IN.wav -c copy OUT.wav, then tag OUT.wav", path)
+
+
 def _changed_span(old: bytes, new: bytes) -> journal.Patch:
     """The smallest (offset, bytes) that turns `old` into `new` (same length): coarse steps
     first, so a 10 KB tag is compared in a few dozen slices, not byte by byte."""
@@ -453,6 +466,8 @@ def _plan_open(path: Path, handle: BinaryIO, container: str, values: dict[str, A
             fast = _plan_mp3_fast(path, handle, values, renderer, dry_run)
             if fast is not None:
                 return fast
+        if container == "wav":
+            check_riff_size(path, handle)
         loaded = _load(path, handle, container)
         old = loaded.read()
         family = loaded.family

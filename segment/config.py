@@ -5,7 +5,8 @@ pyproject.toml that has a `[tool.segpack]` table (as ruff skips pyproject files 
 `[tool.ruff]`), so `segpack build shows/a` run from anywhere reads what `shows/a` says.
 
 Keys: `select`/`ignore` (rule code prefixes), `strict`, `max-title-length`,
-`max-summary-length`, `words-per-minute` ([low, high]).
+`max-summary-length`, `words-per-minute` ([low, high]), `max-duration` (the longest segment,
+"H:MM:SS" or seconds; default 24 h).
 
 Light on purpose (no pydantic): a no-change `segpack build` reads its settings before
 deciding there is nothing to do.
@@ -28,8 +29,11 @@ KNOWN: dict[str, str] = {
     "max-title-length": "a whole number of characters, e.g. 120",
     "max-summary-length": "a whole number of characters, e.g. 4000",
     "words-per-minute": "two whole numbers [low, high], e.g. [90, 220]",
+    "max-duration": "a duration up to 1000:00:00 (H:MM:SS, or seconds), e.g. \"48:00:00\"",
 }
 """Each setting and what its value must be (the message when it is not)."""
+DURATION_CEILING = 1000 * 3600.0
+"""The largest max-duration accepted: tags store chapter times in 32-bit milliseconds."""
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -85,9 +89,25 @@ def _parsed(path: Path, mtime_ns: int, size: int) -> dict[str, Any] | None:
         raise UsageError(f"unknown setting(s) in [tool.segpack]: {', '.join(sorted(unknown))}; "
                          f"known: {', '.join(sorted(KNOWN))}", path)
     for key, value in settings.items():
-        if not _valid(key, value):
+        if key == "max-duration":
+            settings[key] = _duration(value, path)
+        elif not _valid(key, value):
             raise UsageError(f"[tool.segpack] {key} = {value!r}: expected {KNOWN[key]}", path)
     return settings
+
+
+def _duration(value: Any, path: Path) -> float:
+    """max-duration in seconds ("48:00:00" or a number), within DURATION_CEILING."""
+    from segment.timecode import parse_duration
+
+    try:
+        seconds = parse_duration(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds <= DURATION_CEILING:
+        raise UsageError(f"[tool.segpack] max-duration = {value!r}: expected "
+                         f"{KNOWN['max-duration']}", path)
+    return seconds
 
 
 def _valid(key: str, value: Any) -> bool:

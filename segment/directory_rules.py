@@ -41,7 +41,6 @@ from segment.rules import (
     W,
     check,
     declare,
-    inside,
     show_check,
 )
 from segment.taxonomy import person_problem
@@ -70,14 +69,8 @@ def _show_artwork(ctx: ShowContext) -> Iterator[Finding]:
                           "refuses a feed without itunes:image; add a 1400-3000 px square "
                           "JPEG/PNG", "image")
         return
-    if image.file:
-        target = ctx.show_dir / image.file
-        if not inside(target, ctx.show_dir):
-            yield ctx.finding("SEG302", f"{image.file!r} leaves the show folder; keep the "
-                              "artwork inside it", "image", "file")
-        elif not target.is_file():
-            yield ctx.finding("SEG301", f"{image.file!r} not found (relative to "
-                              f"{ctx.show_dir})", "image", "file")
+    # a missing, looped or escaping image.file is SEG301/SEG302 from load_show_file, the path
+    # rule every file a manifest or show.yaml names follows (`local_file_problem`)
 
 
 declare("SEG408", "show-artwork-bytes", W, "show artwork file larger than directories advise",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
@@ -21,6 +21,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HTTP_URL = re.compile(r"^https?://(?:[^/?#\s@]*@)?[^/?#\s:@]", re.I)
 _URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+MAX_OFFSET = timedelta(hours=14)
+"""Real time zones lie between UTC-12:00 and UTC+14:00 (Kiribati), in whole minutes."""
 MIN_YEAR, MAX_YEAR = 1900, 9998
 """Dates feeds can carry: RFC 2822 wants a 4-digit year from 1900; a year-9999 date with a
 negative offset overflows Python's datetime when converted to UTC, so 9998 is the last."""
@@ -53,9 +55,16 @@ def _timestamp(value: object) -> datetime:
                                       "{value}T09:00:00Z", {"value": value})
     else:
         raise PydanticCustomError("SEG203", "expected an ISO 8601 date-time in quotes")
-    if stamp.tzinfo is None or stamp.utcoffset() is None:
+    offset = stamp.utcoffset()
+    if offset is None:
         raise PydanticCustomError("SEG203", "'{value}' has no timezone; add Z or an offset "
                                   "such as +00:00", {"value": str(value)})
+    if offset % timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
+        # RFC 822 dates carry +HHMM only: seconds would be dropped or printed unparseably,
+        # and an offset of a day moves the date readers show
+        raise PydanticCustomError("SEG203", "'{value}' has a UTC offset no time zone uses; "
+                                  "write whole minutes from -14:00 to +14:00, e.g. "
+                                  "2016-03-28T14:00:00-04:00", {"value": str(value)})
     try:
         year = stamp.astimezone(timezone.utc).year  # tags and feeds store UTC or compare in it
     except OverflowError:

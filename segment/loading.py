@@ -21,7 +21,16 @@ from segment.manifest import read_manifest, read_yaml_file
 from segment.messages import type_problem
 from segment.models import Segment, Show
 from segment.parallel import map_chunks, workers_wanted
-from segment.rules import CHECKS, RULES, SHOW_CHECKS, Context, Finding, ShowContext, inside
+from segment.rules import (
+    CHECKS,
+    RULES,
+    SHOW_CHECKS,
+    Context,
+    Finding,
+    ShowContext,
+    inside,
+    local_file_problem,
+)
 from segment.yamlio import Located
 
 SHOW_FILE = "show.yaml"
@@ -230,6 +239,12 @@ def load_show_file(path: Path, checks: bool = False,
         found.append(Finding("SEG404", "no feed_url: the feed cannot point at itself "
                              "(atom:link rel=self) nor derive podcast:guid", str(path), line,
                              column, "feed_url"))
+    for keys, rel in ((("image", "file"), show.image.file), (("audio", "intro"), show.audio.intro),
+                      (("audio", "outro"), show.audio.outro)):
+        problem = local_file_problem(path.parent, rel) if rel else None
+        if problem is not None:  # the rule manifests' paths follow, and build applies
+            line, column = meta.position(keys)
+            found.append(Finding(problem[0], problem[1], str(path), line, column, ".".join(keys)))
     return show, found
 
 
@@ -249,10 +264,11 @@ def load_show_folder(root: Path, settings: dict[str, Any] | None = None, *,
 
     `jobs` > 1 reads big folders in that many processes (`load_segments`)."""
     show_path = root / SHOW_FILE
+    there = os.path.lexists(show_path)  # a FIFO or a symlink loop is reported, not skipped
     show, found = (load_show_file(show_path, checks=True, settings=settings)
-                   if show_path.is_file() else (None, []))
+                   if there else (None, []))
     paths = manifests_in(root)
-    if not show_path.is_file() and (root / SEGMENTS_DIR).is_dir():
+    if not there and (root / SEGMENTS_DIR).is_dir():
         found.append(Finding("SEG403", f"no {SHOW_FILE} in {root}: the feed needs a title, "
                              "description and language", str(root)))
     if not paths:

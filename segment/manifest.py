@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 import io
 import os
-import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from segment.errors import ManifestError, SegpackError
+from segment.userfiles import NotAFileError, open_fd
 from segment.yamlio import Located, YamlProblem, load_located
 
 MAX_MANIFEST_BYTES = 8_000_000
@@ -43,10 +43,6 @@ def read_text(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest
     return read_text_stat(path, limit, what)[0]
 
 
-_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-"""O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore the flag."""
-
-
 def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "manifest"
                    ) -> tuple[str, tuple[int, int]]:
     """`read_text`, plus the file's (mtime_ns, size) as seen before reading it.
@@ -54,13 +50,11 @@ def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "man
     One open, one fstat and (for a manifest) one read: builds read thousands of manifests,
     and Python's buffered open adds an isatty ioctl, an lseek and a second fstat per file.
     The stat is what a cache compares later: taken before the read, an edit made while
-    reading counts as a change."""
+    reading counts as a change. A FIFO, folder or symlink loop is refused before any read
+    (`segment.userfiles`)."""
     try:
-        fd = os.open(path, _READ_FLAGS)
+        fd, info = open_fd(path, what=f"a {what} file")
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ManifestError(f"not a regular file, so not a {what}", path, code="SEG104")
             size = info.st_size
             if size > limit:
                 raise ManifestError(f"{what} is {size / 1e6:.1f} MB; the limit is "
@@ -68,10 +62,9 @@ def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "man
             data = _read_all(fd, size, limit, path, what)
         finally:
             os.close(fd)
+    except NotAFileError as exc:
+        raise ManifestError(exc.message, path, code="SEG104") from None
     except OSError as exc:
-        if _exists_not_regular(path):  # a socket or device refuses the open itself
-            raise ManifestError(f"not a regular file, so not a {what}", path,
-                                code="SEG104") from None
         raise ManifestError(f"cannot read: {exc.strerror or exc}", path, code="SEG104") from None
     if not data or data.isspace():
         raise ManifestError(f"empty file; a {what} needs YAML metadata", path, code="SEG104")
@@ -90,13 +83,6 @@ def read_text_stat(path: Path, limit: int = MAX_MANIFEST_BYTES, what: str = "man
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     return text, (info.st_mtime_ns, size)
-
-
-def _exists_not_regular(path: Path) -> bool:
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _read_all(fd: int, size: int, limit: int, path: Path, what: str) -> bytes:

@@ -12,10 +12,13 @@ SEG5xx editorial quality.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from segment.userfiles import file_problem
 
 if TYPE_CHECKING:
     from segment.models import Segment, Show
@@ -158,8 +161,10 @@ declare("SEG109", "no-manifests", E, "a folder given to validate holds no manife
 # SEG2xx: fields missing or malformed -----------------------------------------------------------
 declare("SEG201", "missing-field", E, "a required field is missing",
         "required: id, title and language")
-declare("SEG202", "bad-duration", E, "duration is not SS, M:SS or H:MM:SS",
-        "bad: `duration: 3m41s`  good: `duration: \"3:41\"`")
+declare("SEG202", "bad-duration", E, "duration is not SS, M:SS or H:MM:SS, or longer than "
+        "max-duration (24 h)",
+        "bad: `duration: 3m41s`, `duration: 99999999:00:00`  good: `duration: \"3:41\"`; "
+        "a longer limit: `max-duration = \"48:00:00\"` in [tool.segpack]")
 declare("SEG203", "bad-date", E, "date is not ISO 8601 with a timezone",
         "bad: `published: 2016-03-28`  good: `published: 2016-03-28T14:00:00Z`")
 declare("SEG204", "bad-language", E, "language is not a BCP 47 tag",
@@ -250,18 +255,58 @@ def _no_duration(ctx: Context) -> Iterator[Finding]:
 
 
 @check("SEG301", "audio-missing", E, "audio.file does not exist")
-def _audio_file(ctx: Context) -> Iterator[Finding]:
-    """audio.file is relative to the show folder and must stay inside it."""
-    for keys, rel in (("audio", "file"), ctx.segment.audio.file), (("image", "file"),
-                                                                  ctx.segment.image.file):
+def _local_files(ctx: Context) -> Iterator[Finding]:
+    """audio.file, image.file and captions are relative to the show folder and must stay inside
+    it (SEG302) and be regular files there (SEG301). `segpack build` plans with the same
+    `local_file_problem`, so validate and build agree on every path."""
+    segment = ctx.segment
+    for keys, rel in ((("audio", "file"), segment.audio.file),
+                      (("image", "file"), segment.image.file), (("captions",), segment.captions)):
         if not rel:
             continue
-        target = ctx.show_dir / rel
-        if not inside(target, ctx.show_dir):
-            yield ctx.finding("SEG302", f"{rel!r} leaves the show folder; keep media inside it",
-                              *keys)
-        elif not target.is_file():
-            yield ctx.finding("SEG301", f"{rel!r} not found (relative to {ctx.show_dir})", *keys)
+        problem = local_file_problem(ctx.show_dir, rel)
+        if problem is not None:
+            code, message = problem
+            yield ctx.finding(code, message, *keys)
+
+
+def local_file_problem(show_dir: Path, rel: str) -> tuple[str, str] | None:
+    """(code, message) when the file a manifest or show.yaml names (`rel`, relative to the show
+    folder) leaves the folder (SEG302: `..`, or a symlink out) or is not a regular file there
+    (SEG301: missing, a FIFO, a folder, a symlink loop); None when it is usable."""
+    target = show_dir / rel
+    if not inside(target, show_dir):
+        return "SEG302", f"{rel!r} leaves the show folder; keep files inside it"
+    problem = file_problem(target)
+    if problem is None:
+        return None
+    if problem == "not found":
+        return "SEG301", f"{rel!r} not found (relative to {show_dir})"
+    return "SEG301", f"{rel!r} {problem}"
+
+
+MAX_DURATION = 24 * 3600.0
+"""Longest segment accepted unless `max-duration` says otherwise: a news item, even a long
+programme, is hours; 99999999:00:00 is a typo, and would be published as such."""
+
+
+def max_duration(ctx: Context) -> float:
+    """The longest segment these settings accept (seconds)."""
+    return float(ctx.settings.get("max-duration", MAX_DURATION))
+
+
+def _duration_bound(ctx: Context) -> Iterator[Finding]:
+    """bad: `duration: 99999999:00:00`  good: `duration: 3:41`"""
+    limit = max_duration(ctx)
+    if ctx.segment.duration is not None and ctx.segment.duration > limit:
+        from segment.timecode import format_duration
+
+        yield ctx.finding("SEG202", f"duration {format_duration(ctx.segment.duration)} is "
+                          f"longer than {format_duration(limit)} (max-duration in "
+                          "[tool.segpack]); fix the typo or raise the limit", "duration")
+
+
+CHECKS.append((RULES["SEG202"], _duration_bound))
 
 
 @check("SEG501", "title-empty", E, "title is empty")
@@ -317,15 +362,23 @@ def word_count(text: str) -> int:
 
 @check("SEG505", "chapters", E, "chapters out of order or past the end of the audio")
 def _chapters(ctx: Context) -> Iterator[Finding]:
-    """Chapter starts must increase and fall within the duration."""
+    """Chapter starts must increase and fall within the duration; an end, when given, must
+    come after its start and no later than the end of the audio. Without a duration, within
+    max-duration (tags store chapter times in 32-bit milliseconds)."""
     previous = -1.0
+    duration = ctx.segment.duration
+    end = max_duration(ctx) if duration is None else duration
     for index, chapter in enumerate(ctx.segment.chapters):
         if chapter.start <= previous:
             yield ctx.finding("SEG505", "chapter starts before or with the previous one",
                               "chapters", index, "start")
-        elif ctx.segment.duration is not None and chapter.start >= ctx.segment.duration:
-            yield ctx.finding("SEG505", "chapter starts after the end of the audio",
+        elif chapter.start >= end:
+            yield ctx.finding("SEG505", "chapter starts after the end of the audio"
+                              + (" (max-duration)" if duration is None else ""),
                               "chapters", index, "start")
+        if chapter.end is not None and not chapter.start < chapter.end <= end + 1:
+            yield ctx.finding("SEG505", "chapter ends before its start or after the end of "
+                              "the audio", "chapters", index, "end")
         previous = chapter.start
 
 
@@ -371,12 +424,11 @@ def _captions_stale(ctx: Context) -> Iterator[Finding]:
 
 
 def inside(path: Path, folder: Path) -> bool:
-    """True when `path` (symlinks resolved) is inside `folder`."""
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+    """True when `path` (symlinks resolved) is inside `folder`. `os.path.realpath`, not
+    `Path.resolve()`: on Python 3.10-3.12 that raises RuntimeError on a symlink loop; a loop
+    inside the folder counts as inside, and reading it reports the loop."""
+    real, base = os.path.realpath(path), os.path.realpath(folder)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
 # Rules for what podcast directories accept register themselves on import.

@@ -12,6 +12,9 @@
 '3:41'
 >>> format_duration(3723.5)
 '1:02:03.500'
+>>> parse_duration(10 ** 400)
+Traceback (most recent call last):
+ValueError: 10000000000000000000... (401 characters) is not a duration: far too long
 """
 
 from __future__ import annotations
@@ -29,19 +32,29 @@ def parse_duration(text: str | int | float) -> float:
     """
     if isinstance(text, bool):
         raise ValueError("expected a duration like 3:41, not a boolean")
-    if isinstance(text, (int, float)):
-        seconds = float(text)
-    else:
-        match = _TIME.match(text.strip())
-        if not match:
-            raise ValueError(f"{text!r} is not a duration; write SS, M:SS or H:MM:SS (e.g. 3:41)")
-        hours, minutes, secs = match.groups()
-        if (hours is not None or minutes is not None) and float(secs) >= 60:
-            raise ValueError(f"{text!r}: seconds must be under 60 when minutes are given")
-        seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs)
+    try:
+        if isinstance(text, (int, float)):
+            seconds = float(text)
+        else:
+            match = _TIME.match(text.strip())
+            if not match:
+                raise ValueError(f"{text!r} is not a duration; write SS, M:SS or H:MM:SS "
+                                 "(e.g. 3:41)")
+            hours, minutes, secs = match.groups()
+            if (hours is not None or minutes is not None) and float(secs) >= 60:
+                raise ValueError(f"{text!r}: seconds must be under 60 when minutes are given")
+            seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs)
+    except OverflowError:  # an integer past the largest float (1.8e308)
+        raise ValueError(f"{_short(text)} is not a duration: far too long") from None
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{text!r} is not a duration: it must be zero or more seconds")
+        raise ValueError(f"{_short(text)} is not a duration: it must be zero or more seconds")
     return seconds
+
+
+def _short(value: object) -> str:
+    """`repr` cut to 40 characters: a 400-digit number is shown by its start and length."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
 
 
 def format_duration(seconds: float) -> str:

@@ -84,7 +84,7 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path: Path, capsys) -> None:
     path = tmp_path / "pipe.md"
     os.mkfifo(path)
     assert main(["validate", str(path)]) == 1
-    assert "SEG104 not a regular file" in capsys.readouterr().out
+    assert "SEG104 is a named pipe (FIFO), not a manifest file" in capsys.readouterr().out
 
 
 def test_installed_command_prints_no_traceback(tmp_path: Path) -> None:

@@ -65,7 +65,8 @@ def test_every_key_is_written_out_and_each_commented_example_is_valid(
     path.write_text(COMMENTED_KEY.sub(r"\1", text), encoding="utf-8")
     if file == "show.yaml":
         show_model, found = load_show_file(path)
-        assert show_model is not None and not found, found
+        assert show_model is not None, found
+        assert {f.code for f in found} <= {"SEG301"}, found  # example files not made
         assert show_model.audio.intro == "stings/intro.wav"
     else:
         item = load_segment(path)
