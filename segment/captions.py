@@ -23,6 +23,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from segment.userfiles import open_regular
+
 FORMAT = 2
 """Bumped when the aligner changes what it writes for the same inputs."""
 _NOTE = re.compile(r"^NOTE segpack align (\d+): text (\w+), audio (\w+), voice (\S+?),", re.M)
@@ -48,7 +50,7 @@ def parse_note(head: str) -> tuple[str, str, str] | None:
 
 def read_note(path: Path) -> tuple[str, str, str] | None:
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:  # a FIFO must not block (NotAFileError: None)
             head = handle.read(4096).decode("utf-8", "replace")
     except OSError:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,11 @@ from segment.loading import (
     manifests_in,
     show_dir_for,
 )
+from segment.manifest import MAX_MANIFEST_BYTES
 from segment.models import Segment, Show
 from segment.progress import Steps
 from segment.rules import Finding
+from segment.userfiles import read_regular
 
 MediaHook = Callable[[SegmentFile, Path], Iterable[Finding]]
 ShowMediaHook = Callable[[Path, Show], Iterable[Finding]]
@@ -131,7 +134,7 @@ def manifests_using(files: list[Path]) -> list[Path]:
         names = {p.name.encode() for p in wanted}
         for manifest in manifests_in(root):
             try:
-                text = manifest.read_bytes()
+                text = read_regular(manifest, MAX_MANIFEST_BYTES)  # a FIFO must not block
             except OSError:
                 continue
             if any(name in text for name in names) and _uses(manifest, root, wanted):
@@ -144,7 +147,7 @@ def _uses(manifest: Path, root: Path, wanted: set[Path]) -> bool:
     seg = item.segment
     if not isinstance(seg, Segment):
         return True  # cannot tell: check it, its findings say what is wrong
-    return any((root / rel).resolve() in wanted
+    return any(Path(os.path.realpath(root / rel)) in wanted  # resolve() raises on a loop
                for rel in (seg.audio.file, seg.image.file, seg.captions) if rel)
 
 
