@@ -5,10 +5,11 @@
 - An existing manifest for the same input (same feed guid or source URL, else the same id) is
   updated through `segment.manifest.updated_text` (ruamel round trip: comments, key order and
   quoting kept); its id never changes (the item GUID derives from it).
-- **Re-import keeps the producer's edits.** Each import leaves a small record of the values it
-  imported, `.segpack-import/<hash of the input's key>.json` beside the manifests (keyed by the
-  feed guid or page URL, so renaming a manifest loses nothing; one file per input, so two
-  branches importing different pages never conflict in git). On the next import, a field
+- **Re-import keeps the producer's edits.** Each import records the values it imported in
+  `.segpack-import/records.jsonl` beside the manifests: one line per input, keyed by the feed
+  guid or page URL (so renaming a manifest loses nothing), sorted by key (so two branches
+  importing different pages add lines git merges on its own), one file (a 1,000-item feed
+  writes one record file, not a thousand). On the next import, a field
   changes only where the input changed since that record *and* the manifest still holds the
   imported value; a value the producer edited is kept and reported ("kept your edit; the page
   now says ..."). Without a record (a manifest from before records, or the record deleted) a
@@ -33,6 +34,7 @@ from segment.importers.common import Imported
 
 RECORDS = ".segpack-import"
 """Folder, beside the manifests, holding what each input last imported."""
+RECORD_FILE = "records.jsonl"
 RESERVED_NAMES = frozenset({"readme"})
 """Manifest names the loaders skip (segments/README.md explains a folder): never an id."""
 
@@ -130,6 +132,8 @@ class ManifestIndex:
         self.origin: dict[Path, tuple[Any, Any]] = {}
         self.pending: dict[Path, str] = {}
         self.new_paths: set[Path] = set()
+        self.records: dict[str, dict[str, Any]] | None = None
+        self.records_changed = False
         for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
             try:
                 data = read_manifest(path).meta.data
@@ -179,17 +183,34 @@ class ManifestIndex:
             candidate, n = f"{sid}-{n}", n + 1
         return candidate
 
-    def record_path(self, key: str) -> Path:
-        name = hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
-        return self.folder / RECORDS / f"{name}.json"
+    def _records(self) -> dict[str, dict[str, Any]]:
+        """Every input's last import, read once per run (unreadable lines are skipped: an input
+        without a record keeps whatever differs, as when none was ever made)."""
+        if self.records is None:
+            self.records = {}
+            try:
+                lines = (self.folder / RECORDS / RECORD_FILE).read_text("utf-8").splitlines()
+            except OSError:
+                lines = []
+            for line in lines:
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and isinstance(data.get("key"), str):
+                    self.records[data["key"]] = data
+        return self.records
 
     def record(self, key: str) -> dict[str, Any] | None:
-        """What this input imported last time, or None (no record, or an unreadable one)."""
-        try:
-            data = json.loads(self.record_path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) and data.get("key") == key else None
+        """What this input imported last time, or None."""
+        return self._records().get(key)
+
+    def remember(self, record: dict[str, Any]) -> None:
+        """Record this import of one input (written by `flush` with the manifests)."""
+        records = self._records()
+        if records.get(record["key"]) != record:
+            records[record["key"]] = record
+            self.records_changed = True
 
     def flush(self) -> None:
         """Write this run's files: temp files, one sync, renames, one sync of each folder.
@@ -201,6 +222,11 @@ class ManifestIndex:
 
         from segment.manifest import fsync_dir, sync_file_system
 
+        if self.records_changed and self.records is not None:
+            lines = [json.dumps(self.records[k], ensure_ascii=False, sort_keys=True)
+                     for k in sorted(self.records)]
+            self.pending[self.folder / RECORDS / RECORD_FILE] = "\n".join(lines) + "\n"
+            self.records_changed = False
         temps: list[tuple[str, Path]] = []
         try:
             for path, text in self.pending.items():
@@ -255,10 +281,9 @@ def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any], what: 
     except ManifestError as exc:
         report.update(error=f"{exc}; left as it is", action="refused")
         return report
-    index.pending[index.record_path(key)] = json.dumps(
-        {"key": key, "manifest": path.name,
-         "fields": flatten(_plain({k: v for k, v in found.fields.items() if k != "id"})),
-         "body": body_hash(found.body)}, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    index.remember({"key": key, "manifest": path.name, "body": body_hash(found.body),
+                    "fields": flatten(_plain({k: v for k, v in found.fields.items()
+                                              if k != "id"}))})
     index.add(path, found.fields)
     report["manifest"] = str(path)
     report["changes"] = [c.as_dict() for c in changes]
