@@ -8,7 +8,7 @@ Every edit streams through ffmpeg (`atrim` + `concat`, the ends found by one str
 Items up to 15 minutes used to be assembled in memory with pydub, which crashed on surround
 input (it converts only mono to many channels and back) and held the whole decoded item: a
 14-minute 7.1 192 kHz file reached 4.9 GB before that crash; streamed, the same edit peaks at
-a few tens of MB (issue 18, item 11; `bench/bench_encode.py` measures it).
+about 110 MB for the whole process tree (issue 18, item 11; `bench/bench_encode.py` measures it).
 """
 
 from __future__ import annotations
