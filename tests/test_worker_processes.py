@@ -36,14 +36,15 @@ def start(*args: str | Path) -> subprocess.Popen:
 
 def wait_for(process: subprocess.Popen, what: str, count: int = 1,
              limit: float = 60.0) -> None:
-    """Until the `count`-th process whose command holds `what` runs in the build's session."""
+    """Until the `count`-th process whose command holds `what` runs in the build's session
+    (the venv's and the checkout's own paths left out: they may hold 'ffmpeg' too)."""
     seen: set[int] = set()
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the build ended before {what} ran: {process.stderr.read().decode()}")
-        seen.update(pid for pid, command in session(process.pid)
-                    if pid != process.pid and what in command)
+        seen.update(pid for pid, command in session(process.pid) if pid != process.pid and
+                    what in command.replace(sys.prefix, "").replace(str(ROOT), ""))
         if len(seen) >= count:
             return
         time.sleep(0.002)
