@@ -4,30 +4,40 @@
                                                      chapters/, images/, index.html
 
 Steps: take the output's lock; if no input changed since the last build, replay its report
-(`feeds.uptodate`); else create a temp folder beside the output and load the show (changed
-manifests only, `feeds.load`): worker processes (`feeds.prepare`) parse the manifests and plan,
-write and render every self-contained (direct-link) segment. Refuse on errors (and on warnings
-with --strict), plan the other episodes here (local files: enclosure, transcripts, chapters),
-make tagged copies of local audio (`feeds.media_step`, cached by content), render feed.xml and
-index.html around the workers' fragments, write the rest and swap the temp folder in whole once
-it is on disk (`feeds.output`).
+(`feeds.uptodate`). Else, in a temp folder beside the output: compile every episode
+(`feeds.compile_all`: worker processes, the store for what did not change); refuse on errors
+(and on warnings with --strict); make the tagged copies of local audio (`feeds.media_step`,
+cached by content) and compile those episodes again with them; assemble feed.xml and index.html
+from the episodes' items and articles in feed order; sync the folder once and swap it in whole
+(`feeds.output`); save the state for the next build's no-change test.
 This module imports heavy libraries only inside `full_build`, so the no-change path stays cheap.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feeds import uptodate
-from feeds.cache import cache_dir_for, code_key
+from feeds.cache import cache_dir_for, code_key, stat_key
 from feeds.output import build_lock, check_output
+from feeds.writing import write_files
 from segment import __version__
 from segment.config import reports
-from segment.errors import SegpackError, UsageError
+from segment.errors import PublishError, SegpackError, ToolError, UsageError
 from segment.rules import Finding, Severity
+
+if TYPE_CHECKING:
+    from feeds.compile_all import Compiled, Run
+    from feeds.compiler import Audio, Context, EpisodeBuild, MediaNeed
+    from segment.models import Show
+
+MEMO = "hashes.json"
+"""Each audio source's SHA-256 by path + mtime + size (`feeds.media_step.file_sha256`)."""
 
 
 @dataclass
@@ -168,10 +178,11 @@ def _finding(data: dict[str, Any]) -> Finding:
 
 
 def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
-    """Load, plan, make media, render; write and swap in unless `options.check`.
+    """Compile, make media, assemble; write and swap in unless `options.check`.
 
     Files are written into the staging folder as they are made (most by the worker processes
-    of `feeds.prepare`); a failed or refused build removes it, leaving the output as it was."""
+    of `feeds.compile_all`); a failed or refused build removes it, leaving the output as it
+    was."""
     from feeds.cache import read_marshal
     from feeds.output import new_staging, previous_files, remove_staging
 
@@ -190,69 +201,60 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
 
 def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
                 previous: dict[str, list]) -> BuildResult:
-    from feeds.load import load_show_cached
-    from segment.models import Segment
-
-    root, output = options.show_dir, options.output
-    loaded = load_show_cached(root, options.settings, cache_dir_for(output), jobs=options.jobs,
-                              staging=None if staging is None else str(staging),
-                              old_output=str(output), previous=previous,
-                              progress=options.progress)
-    folder, counts, save_manifests = loaded.folder, loaded.counts, loaded.save
-    result = BuildResult(output, checked_only=options.check, manifests_parsed=counts["parsed"],
-                         manifests_cached=counts["cached"], episodes_reused=counts["reused"],
-                         working_set=loaded)
-    result.findings.extend(folder.findings)
-    segments = []
-    for item in folder.segments:
-        if item.segment is not None and item.segment.draft:
-            result.drafts += 1  # unpublished work: its findings do not block publishing
-            continue
-        result.findings.extend(item.findings)
-        if isinstance(item.segment, Segment):
-            segments.append((item.path, item.segment))
-    if not options.check:
-        save_manifests()  # whatever comes next: the next try re-parses only what changed
-    return _publish_show(options, key, staging, previous, loaded, result, segments)
-
-
-def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
-                  previous: dict[str, list], loaded: Any, result: BuildResult,
-                  segments: list) -> BuildResult:
-    """Plan, make media, render, write and swap in (the part of a build after loading)."""
-    from feeds.plan import Planner
-
-    root, output, folder, prepared = (options.show_dir, options.output, loaded.folder,
-                                      loaded.rendered)
-    if result.errors or folder.show is None:
-        return _finish(result, options)
-
-    planner = Planner(root, folder.show, cache_dir_for(output), check=options.check)
-    planner.plan(segments)
-    result.findings.extend(planner.findings)
-    for done in prepared.values():
-        result.findings.extend(done.findings)
-    _finish(result, options)  # refuse before any media work
-    planner.make_media(options.jobs, options.progress)
-    result.findings.extend(planner.media_findings)
-    result.media_made, result.media_cached = planner.media_made, planner.media_cached
-    result.episodes = len(planner.episodes) + len(prepared)
-    _finish(result, options)
-    files = planner.render(list(prepared.values()))
-    if staging is None:
-        return result
+    from feeds.compile_all import compile_all, publish_compiled
+    from feeds.compiler import show_context
     from feeds.output import publish
+    from segment.loading import duplicate_findings, load_show_file
     from segment.parallel import ignoring_interrupts
 
-    written = _publish(files, staging, output, previous)
-    for done in prepared.values():
-        written.update(done.written)
+    root, output = options.show_dir, options.output
+    found: list[Finding] = []
+    show = None
+    if os.path.lexists(root / "show.yaml"):  # a FIFO or a symlink loop is reported
+        show, found = load_show_file(root / "show.yaml")
+    else:
+        found.append(Finding("SEG403", f"no show.yaml in {root}: the feed needs a title, "
+                             "description and language; create it", str(root)))
+    paths = uptodate.list_manifests(root)
+    if not paths:
+        found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
+    context = None if show is None else show_context(root, show)
+    run = _new_run(options, show, context, staging, previous)
+    try:
+        done = compile_all(run, paths, options.jobs, options.progress)
+    except BaseException:
+        _drop_shards(run)
+        raise
+    _save_store(run, cache_dir_for(output))  # whatever comes next: the next try reuses it
+    found.extend(duplicate_findings([b.summary() for b in done.builds]))
+    found.extend(() if context is None else context.findings)
+    result = BuildResult(output, checked_only=options.check, manifests_parsed=len(done.parsed),
+                         manifests_cached=len(paths) - len(done.parsed),
+                         drafts=sum(b.draft for b in done.builds), working_set=done)
+    result.findings = found + _findings(done.builds)
+    _finish(result, options)  # refuse before any media work
+    if context is None:  # show.yaml is missing or invalid: its findings are errors
+        return result
+    builds, media_findings = _with_media(options, context, done, result)
+    result.findings = found + media_findings + _findings(builds)
+    _finish(result, options)
+    episodes = sorted((b for b in builds if b.published_episode), key=lambda b: b.sort_key)
+    result.episodes = len(episodes)
+    result.episodes_reused = sum(b.path not in done.parsed for b in episodes)
+    feed = _feed(context, episodes)
+    if staging is None:  # --check: rendered, never written
+        return result
+    written = dict(done.written)
+    written.update(publish_compiled(run, [b for b in builds if b.path in done.waiting],
+                                    done.stats))
+    written.update(write_files({"feed.xml": feed, "index.html": _preview(context, episodes,
+                                                                          staging),
+                                **context.files}, str(staging), str(output), previous))
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
     with ignoring_interrupts():  # the output is live: the build completes, Ctrl-C or not
         try:  # and from here on a failure only loses the cache
-            planner.save_memo()  # overlapped with deleting the old files
-            _save_state(root, output, key, planner, result, written, loaded)
+            _save_state(root, output, key, result, written, done, builds, context)
         except (OSError, SegpackError) as exc:
             result.cache_saved = published.finish(exc)
         else:
@@ -260,31 +262,181 @@ def _publish_show(options: BuildOptions, key: str | None, staging: Path | None,
     return result
 
 
-def _publish(files: dict[str, Any], staging: Path, output: Path, previous: dict[str, list]
-             ) -> dict[str, list]:
-    """Write the files the build process made (feed.xml, index.html, files of the segments it
-    planned, links to media copies) into `staging`; see `feeds.writing`."""
-    from feeds.writing import write_files
-
-    return write_files(files, str(staging), str(output), previous)
+def _findings(builds: list[EpisodeBuild]) -> list[Finding]:
+    """The episodes' findings; a draft's are not reported (unpublished work)."""
+    return [f for build in builds if not build.draft for f in build.findings]
 
 
-def _save_state(root: Path, output: Path, key: str | None, planner: Any,
-                result: BuildResult, written: dict[str, list], loaded: Any) -> None:
-    """What the next build's no-change test compares: the manifests' stats as the workers
-    took them before reading (a manifest edited during the build then counts as changed).
+def _new_run(options: BuildOptions, show: Show | None, context: Context | None,
+             staging: Path | None, previous: dict[str, list]) -> Run:
+    """What the workers compile with: the store the last build left, when made under this
+    build's context key, and a new folder for this build's shards (none under --check)."""
+    from feeds.cache import context_key, new_store, read_store
+    from feeds.compile_all import Run
+
+    root, cache = options.show_dir, cache_dir_for(options.output)
+    key = None if context is None else context_key(root, options.settings, context.inputs)
+    shards = None if key is None or staging is None else str(new_store(cache))
+    return Run(root, show, options.settings, context, key,
+               {} if key is None else read_store(cache, key),
+               None if staging is None else str(staging), str(options.output), previous,
+               shards)
+
+
+def _drop_shards(run: Run) -> None:
+    if run.shards is not None:
+        shutil.rmtree(run.shards, ignore_errors=True)
+
+
+def _save_store(run: Run, cache: Path) -> None:
+    """Swap this build's shards in as the store, whole; media episodes, compiled later, add
+    a shard of their own (`feeds.compile_all.publish_compiled`)."""
+    from feeds.cache import LEGACY_STORE, STORE
+    from feeds.output import swap_in
+
+    if run.shards is None:
+        return
+    replaced = swap_in(Path(run.shards), cache / STORE)
+    if replaced is not None:
+        shutil.rmtree(replaced, ignore_errors=True)
+    (cache / LEGACY_STORE).unlink(missing_ok=True)
+    run.shards = str(cache / STORE)
+
+
+def _with_media(options: BuildOptions, context: Context, done: Compiled, result: BuildResult
+                ) -> tuple[list[EpisodeBuild], list[Finding]]:
+    """The builds, those waiting for media compiled again with it: our tagged copies (made
+    or taken from the media cache, `feeds.media_step`), or under --check the source audio as
+    it is; and the media step's findings."""
+    from feeds.compiler import compile_episode
+
+    waiting = {path: manifest.segment for path, manifest in done.waiting.items()}
+    needs = {b.path: b.media for b in done.builds if b.path in waiting and b.media}
+    result.media_cached = sum(b.media is not None and b.path not in done.parsed
+                              for b in done.builds)  # taken from the store, copy and all
+    make = _probe_sources if options.check else _make_copies
+    audio, found = make(needs, waiting, context, options, result)
+    return [compile_episode(done.waiting[b.path], context, audio[b.path])
+            if b.path in audio else b for b in done.builds], found
+
+
+def _make_copies(needs: dict[str, MediaNeed], segments: dict[str, Any], context: Context,
+                 options: BuildOptions, result: BuildResult
+                 ) -> tuple[dict[str, Audio], list[Finding]]:
+    """Tagged copies of the sources, made or from the media cache (by content key)."""
+    from feeds.cache import read_json, write_json
+    from feeds.compiler import Audio
+    from feeds.media_step import MediaJob, file_sha256, job_key, published_suffix, run_jobs
+
+    cache, show = cache_dir_for(options.output), context.show
+    memo = read_json(cache / MEMO)
+    memo = memo if isinstance(memo, dict) else {}
+    found: list[Finding] = []
+    jobs: dict[str, MediaJob] = {}
+    for path, need in needs.items():
+        segment, suffix = segments[path], published_suffix(show, need.source)
+        try:
+            stings = {name: file_sha256(sting, memo) for name, sting in context.stings.items()}
+            key = job_key(segment, show, file_sha256(need.source, memo),
+                          file_sha256(need.artwork, memo) if need.artwork else None, suffix,
+                          stings)
+        except OSError as exc:
+            found.append(Finding("SEG304", f"audio.file: cannot read {exc.filename}: "
+                                 f"{exc.strerror}", str(need.source)))
+            continue
+        jobs[path] = MediaJob(segment, show, context.root, need.source, need.artwork, key,
+                              cache / "media" / key, f"{segment.id}{suffix}")
+    progress = options.progress
+    results = run_jobs(list(jobs.values()), options.jobs, None if progress is None else
+                       lambda done, total: progress("making audio", done, total))
+    audio = {}
+    for path, job in jobs.items():
+        outcome = results[job.segment.id]
+        if isinstance(outcome, ToolError):
+            raise outcome  # ffmpeg itself falls short: one line, not one per episode
+        if isinstance(outcome, SegpackError):
+            found.append(Finding("SEG304", f"audio.file: {outcome}", str(job.source)))
+            continue
+        if outcome.cached:
+            result.media_cached += 1
+        else:
+            result.media_made += 1
+        audio[path] = Audio(f"media/{job.name}", outcome.path, outcome.size, outcome.mime,
+                            outcome.duration)
+    if memo:
+        write_json(cache / MEMO, memo)
+    return audio, found
+
+
+def _probe_sources(needs: dict[str, MediaNeed], segments: dict[str, Any], context: Context,
+                   options: BuildOptions, result: BuildResult
+                   ) -> tuple[dict[str, Audio], list[Finding]]:
+    """--check: each source described as it is (no copy is made)."""
+    from feeds.compiler import Audio
+    from media.probe import probe
+
+    audio, found = {}, []
+    for path, need in needs.items():
+        try:
+            info = probe(need.source)
+        except SegpackError as exc:
+            found.append(Finding("SEG304", f"audio.file: {exc}", str(need.source)))
+            continue
+        audio[path] = Audio(f"media/{segments[path].id}{need.source.suffix}", None, info.size,
+                            info.mime, float(info.duration))
+    return audio, found
+
+
+def _feed(context: Context, episodes: list[EpisodeBuild]) -> bytes:
+    """feed.xml: the channel around the episodes' items, in feed order (newest first)."""
+    from datetime import datetime
+
+    from feeds.feed import feed_document
+
+    newest = next((b.published for b in episodes if b.published), None)
+    return feed_document(context.show, [b.item for b in episodes],
+                         None if newest is None else datetime.fromisoformat(newest),
+                         context.base or None, context.image_url)
+
+
+def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path) -> str:
+    """index.html: the episodes' articles in feed order, the newest with their transcript,
+    read back from the transcript pages just written (or linked) into `staging`."""
+    from feeds.preview import PREVIEW_TRANSCRIPTS, preview_page, with_transcript
+    from feeds.transcripts import body_of_page
+
+    articles = [b.article for b in episodes]
+    for n, build in enumerate(episodes[:PREVIEW_TRANSCRIPTS]):
+        page, body = f"transcripts/{build.id}.html", ""  # none: an empty transcript
+        try:
+            if page in build.files:
+                body = body_of_page((staging / page).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # edited by hand, keeping its size and mtime
+            raise PublishError(f"{page} in the last output changed in place ({exc}); delete "
+                               "the .segpack-cache folder beside the output and build again",
+                               page) from None
+        articles[n] = with_transcript(articles[n], body)
+    return preview_page(context.show, articles, context.image_src)
+
+
+def _save_state(root: Path, output: Path, key: str | None, result: BuildResult,
+                written: dict[str, list], done: Compiled, builds: list[EpisodeBuild],
+                context: Context) -> None:
+    """What the next build's no-change test compares: every file the build read, with its
+    stat as compiling took it (a file edited during the build then counts as changed).
 
     Not fsynced: a state lost in a crash only costs the next build its shortcuts (no state, or
     an older one whose feed stat no longer matches, means building in full)."""
-    from feeds.cache import stat_key, write_marshal
+    from feeds.cache import write_marshal
 
     if key is None:
         return
-    inputs = uptodate.inputs_state([root / "show.yaml", *planner.input_files])
-    inputs.update(loaded.stats)
+    inputs = uptodate.inputs_state([root / "show.yaml"])
+    for recorded in (context.inputs, *(b.inputs for b in builds)):
+        inputs.update((path, list(stat[:2])) for path, stat in recorded.items() if stat)
+    inputs.update(done.stats)
     feed = stat_key(output / uptodate.FEED_FILE)
-    (cache_dir_for(output) / "state.json").unlink(missing_ok=True)  # before FORMAT 3
     write_marshal(cache_dir_for(output) / uptodate.STATE_FILE, {
-        "key": key, "manifests": loaded.manifests, "inputs": inputs,
+        "key": key, "manifests": [b.path for b in done.builds], "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
         "findings": [f.as_dict() for f in result.findings]}, sync=False)

@@ -1,20 +1,20 @@
-"""The build cache: where it lives, and the three things it remembers.
+"""The build cache: where it lives, what it remembers, and the keys that say it still holds.
 
 Location: `<output parent>/.segpack-cache/<output name>/` (beside the output folder, never
 inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds:
 
 * `state.marshal` - what the last successful build read (every input file's mtime and size) and
   reported; when nothing changed, `build` replays the report without loading anything.
-* `manifests/` - parsed segments keyed by path + mtime + size, so a rebuild re-parses only
-  the manifests that changed; a direct-link episode is kept as the build rendered it
-  (`feeds.fragments`), so it is not rendered again either. One shard per chunk of manifests,
-  written by the process that prepared it (`feeds.load.STORE`).
+* `manifests/` - the store: every manifest's `EpisodeBuild` (`feeds.compiler`), valid while
+  the manifest's stat, the stats of the files it read, and the build's context key (the code,
+  show.yaml, settings, the show's own files: `context_key`) are what they were. One shard per
+  chunk of manifests, written by the process that compiled it.
 * `media/<content hash>/` - tagged (and encoded) copies keyed by the source audio's SHA-256 and
   everything written into the file; unchanged segments skip all media work. `hashes.json`
   remembers each source's SHA-256 by path + mtime + size, so sources are hashed once.
 
 Everything here is disposable: deleting the folder only costs a full rebuild. Files are written
-atomically (the manifest shards as a folder, swapped in whole, and not fsynced), and an
+atomically (the store's shards as a folder, swapped in whole, and not fsynced), and an
 unreadable cache file counts as empty.
 """
 
@@ -22,17 +22,59 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
+import marshal
 import os
+import shutil
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from segment.manifest import atomic_write
+from segment import __version__
+from segment.manifest import MAX_MANIFEST_BYTES, atomic_write
+from segment.userfiles import read_regular
 
 CACHE_DIR = ".segpack-cache"
-FORMAT = 6
+FORMAT = 7
 """Bump when what the cache stores changes shape; older caches are then ignored."""
 PACKAGES = ("segment", "media", "feeds")
+STORE = "manifests"
+LEGACY_STORE = "manifests.marshal"
+"""The single-file store of cache FORMAT 5 and before: removed when a build saves."""
+UNCACHEABLE = frozenset(("SEG301", "SEG302"))
+"""Findings about files missing or outside the show folder: an episode with one is compiled
+again each time, since they change with files it did not read."""
+_SHARD_NUMBERS = itertools.count()
+
+
+def cache_dir_for(output: Path) -> Path:
+    return output.parent / CACHE_DIR / output.name
+
+
+def lock_path_for(output: Path) -> Path:
+    return output.parent / CACHE_DIR / f"{output.name}.lock"
+
+
+def stat_key(path: Path | str) -> tuple[int, int] | None:
+    """(mtime in ns, size) or None when the file is gone: the cheap "did it change" test."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def stamp(path: Path | str) -> tuple[int, int, int] | None:
+    """(mtime in ns, size, ctime in ns) or None: whether a file an episode was compiled from
+    is unchanged. The inode change time catches an edit that put the mtime back, and a hard
+    link made to the file (through which it could be edited in place)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
 
 @functools.cache
@@ -56,21 +98,51 @@ def code_key() -> str:
     return digest.hexdigest()
 
 
-def cache_dir_for(output: Path) -> Path:
-    return output.parent / CACHE_DIR / output.name
-
-
-def lock_path_for(output: Path) -> Path:
-    return output.parent / CACHE_DIR / f"{output.name}.lock"
-
-
-def stat_key(path: Path) -> tuple[int, int] | None:
-    """(mtime in ns, size) or None when the file is gone: the cheap "did it change" test."""
+def context_key(root: Path, settings: dict[str, Any],
+                inputs: Mapping[str, tuple[int, ...] | None]) -> str:
+    """What every episode of a build is compiled under: the code, show.yaml's bytes, the
+    settings, the show folder and the show's own files (artwork, stings) as they are now."""
     try:
-        st = os.stat(path)
+        show_bytes = read_regular(root / "show.yaml", MAX_MANIFEST_BYTES)  # a FIFO: no wait
     except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size)
+        show_bytes = b""
+    text = json.dumps({"format": FORMAT, "version": __version__, "code": code_key(),
+                       "root": str(root.resolve()), "settings": settings, "inputs": inputs},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode() + b"\0" + show_bytes).hexdigest()
+
+
+def read_store(cache: Path, key: str) -> dict[str, tuple]:
+    """{manifest path: (its stat, its EpisodeBuild as data)} from every shard made under
+    `key`; a shard that cannot be read is left out (its manifests are compiled again)."""
+    try:
+        names = sorted(os.listdir(cache / STORE))
+    except OSError:
+        return {}
+    entries: dict[str, tuple] = {}
+    for name in names:
+        stored = read_marshal(cache / STORE / name)
+        if isinstance(stored, dict) and stored.get("key") == key and \
+                isinstance(stored.get("entries"), dict):
+            entries.update(stored["entries"])
+    return entries
+
+
+def new_store(cache: Path) -> Path:
+    """An empty folder for this build's shards, beside the store; ones a killed build left
+    are removed first (the build's lock is held, so no other build is writing them)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for stale in [*cache.glob(f"{STORE}.new-*"), *cache.glob(f".{STORE}.old-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{STORE}.new-", dir=cache))
+
+
+def write_shard(folder: Path | str, key: str, entries: dict[str, tuple]) -> None:
+    """One shard of the store, written by the process that compiled its entries. Not synced:
+    entries are checked one by one when read, and a lost shard costs a few compilations."""
+    name = os.path.join(folder, f"{os.getpid()}-{next(_SHARD_NUMBERS)}.marshal")
+    with open(name, "xb") as handle:
+        handle.write(marshal.dumps({"key": key, "entries": entries}))
 
 
 def read_json(path: Path) -> Any:
@@ -83,8 +155,6 @@ def read_json(path: Path) -> Any:
 
 def read_marshal(path: Path) -> Any:
     """Plain data written by `write_marshal`, or None when missing or unreadable."""
-    import marshal
-
     try:
         with open(path, "rb") as handle:
             return marshal.loads(handle.read())
@@ -96,8 +166,6 @@ def write_marshal(path: Path, data: Any, *, sync: bool = True) -> None:
     """Like `write_json`, for the big records a build reads back at once: marshal writes and
     reads plain data 5x faster than json, and only segpack reads them (`sync`: as in
     `atomic_write`)."""
-    import marshal
-
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, marshal.dumps(data), sync=sync)
 

@@ -54,6 +54,13 @@ def transcript_html(segment: Segment, show_title: str, body: str | None = None) 
     )
 
 
+def body_of_page(page: str) -> str:
+    """The HTML paragraphs of a `transcript_html` page (what the preview folds in): '<' is
+    escaped in them, so the last '</article>' ends them. ValueError when not such a page."""
+    start = page.index("<article>\n") + len("<article>\n")
+    return page[start:page.rindex("\n</article>")]
+
+
 def timed_files(path: Path) -> dict[str, tuple[str, str]]:
     """{suffix: (MIME type, text)} to publish for a captions file; PublishError when unreadable."""
     try:

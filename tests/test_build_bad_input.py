@@ -194,15 +194,15 @@ def test_a_failed_build_leaves_no_thread_running_and_the_collector_on(built, cap
     import gc
     import threading
 
-    from feeds import prepare
+    from feeds import compile_all
 
-    real = prepare.prepare
+    real = compile_all.compile_all
 
-    def fill_the_disk(work, paths, jobs, progress=None):
-        real(work, paths[:1], jobs, progress)
+    def fill_the_disk(run, paths, jobs, progress=None):
+        real(run, paths[:1], jobs, progress)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(prepare, "prepare", fill_the_disk)
+    monkeypatch.setattr(compile_all, "compile_all", fill_the_disk)
     show, out, before = built
     (show / "segments" / "a.md").touch()
     cache = out.parent / ".segpack-cache" / out.name

@@ -1,9 +1,9 @@
-"""Segments prepared in worker processes give the same bytes as segments planned by the build.
+"""Episodes compiled in worker processes give the same bytes as episodes compiled by the build.
 
-`feeds.prepare` plans, writes and renders self-contained (direct-link) segments in forked
-workers, and the build splices their feed items and preview articles in; a show mixing those
-with a local-audio segment, a draft, chapters and control characters must come out byte for byte
-as when every segment goes through the build process's own planner.
+`feeds.compile_all` compiles, writes and renders episodes in forked workers, and the build
+splices their feed items and preview articles in; a show mixing direct-link segments with a
+local-audio segment, a draft, chapters and control characters must come out byte for byte as
+when every segment is compiled in the build process, and as a cold build after any rebuild.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds import prepare
+from feeds import compile_all
 from feeds.build import BuildFailed, BuildOptions, build
 
 DIRECT = """---
@@ -65,22 +65,20 @@ def mixed_show(example_show: Path) -> Path:
 
 
 def test_workers_and_build_process_give_the_same_bytes(mixed_show, tmp_path, monkeypatch):
-    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
     parallel = run(mixed_show, tmp_path / "parallel" / "public", jobs=2)
     serial = run(mixed_show, tmp_path / "serial" / "public", jobs=1)
-    monkeypatch.setattr(prepare, "self_contained", lambda segment: False)
-    planned = run(mixed_show, tmp_path / "planned" / "public", jobs=1)
-    assert parallel.episodes == serial.episodes == planned.episodes == 12
+    assert parallel.episodes == serial.episodes == 12
     assert parallel.drafts == 1
-    assert sorted(f.code for f in parallel.findings) == sorted(f.code for f in planned.findings)
+    assert sorted(f.code for f in parallel.findings) == sorted(f.code for f in serial.findings)
     built = tree(tmp_path / "parallel" / "public")
     assert "chapters/direct-00.json" in built and "transcripts/direct-11.html" in built
     assert "transcripts/direct-05.txt" not in built  # the draft
-    assert built == tree(tmp_path / "serial" / "public") == tree(tmp_path / "planned" / "public")
+    assert built == tree(tmp_path / "serial" / "public")
 
 
 def test_rebuild_from_the_cache_in_workers_is_identical(mixed_show, tmp_path, monkeypatch):
-    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
     out = tmp_path / "public"
     run(mixed_show, out, jobs=2)
     first = tree(out)
@@ -98,7 +96,7 @@ def test_rebuild_from_the_cache_in_workers_is_identical(mixed_show, tmp_path, mo
 
 def test_a_refused_build_leaves_no_worker_files_and_the_old_output(mixed_show, tmp_path,
                                                                    monkeypatch):
-    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
     out = tmp_path / "public"
     run(mixed_show, out, jobs=2)
     before = tree(out)
@@ -112,8 +110,8 @@ def test_a_refused_build_leaves_no_worker_files_and_the_old_output(mixed_show, t
 
 
 def test_preview_embeds_the_newest_transcripts_only(example_show, tmp_path, monkeypatch):
-    """Workers send a transcript back only for their chunk's newest episodes; the page still
-    shows exactly the newest PREVIEW_TRANSCRIPTS, as when the build plans every segment."""
+    """The page shows the transcripts of exactly the newest PREVIEW_TRANSCRIPTS episodes,
+    whichever process compiled them, as when the build compiles every segment itself."""
     from lxml import html
 
     from feeds import preview
@@ -123,12 +121,11 @@ def test_preview_embeds_the_newest_transcripts_only(example_show, tmp_path, monk
         (example_show / "segments" / f"{sid}.md").write_text(DIRECT.format(
             sid=sid, n=n, day=(n * 7) % 28 + 1, length=1000 + n, extra=""), encoding="utf-8")
     monkeypatch.setattr(preview, "PREVIEW_TRANSCRIPTS", 4)
-    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
     run(example_show, tmp_path / "parallel" / "public", jobs=2)
-    monkeypatch.setattr(prepare, "self_contained", lambda segment: False)
-    run(example_show, tmp_path / "planned" / "public", jobs=1)
+    run(example_show, tmp_path / "serial" / "public", jobs=1)
     page = (tmp_path / "parallel" / "public" / "index.html").read_bytes()
-    assert page == (tmp_path / "planned" / "public" / "index.html").read_bytes()
+    assert page == (tmp_path / "serial" / "public" / "index.html").read_bytes()
     articles = html.fromstring(page).xpath("//article")
     embedded = [a.get("id") for a in articles if a.xpath("details[@class='transcript']")]
     assert embedded == [a.get("id") for a in articles[:4]]
@@ -138,9 +135,9 @@ def test_preview_embeds_the_newest_transcripts_only(example_show, tmp_path, monk
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_rebuild_reuses_unchanged_episodes_and_equals_a_cold_build(mixed_show, tmp_path,
                                                                      monkeypatch, jobs):
-    """After one manifest changes, the others are published as the last build rendered them
-    (feeds.fragments), and the output is byte for byte a fresh build's."""
-    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    """After one manifest changes, the others are published as the last build compiled them
+    (the store, `feeds.cache`), and the output is byte for byte a fresh build's."""
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
     out = tmp_path / "public"
     first = run(mixed_show, out, jobs)
     assert first.episodes_reused == 0
@@ -151,7 +148,7 @@ def test_a_rebuild_reuses_unchanged_episodes_and_equals_a_cold_build(mixed_show,
     again = run(mixed_show, out, jobs)
     cold = run(mixed_show, tmp_path / "cold" / "public", jobs)
     assert again.episodes == cold.episodes == 12
-    assert again.episodes_reused == 12 - 1 - 1  # the edited one, the local-audio one
+    assert again.episodes_reused == 12 - 1  # the edited one (local audio is reused too)
     assert sorted(f.code for f in again.findings) == sorted(f.code for f in cold.findings)
     assert tree(out) == tree(tmp_path / "cold" / "public")
     assert b"Number four, edited" in (out / "feed.xml").read_bytes()
@@ -167,7 +164,7 @@ def test_changed_files_in_the_last_output_are_written_anew(mixed_show, tmp_path)
                     encoding="utf-8")
     (mixed_show / "segments" / "direct-01.md").touch()
     again = run(mixed_show, out, 1)
-    assert again.episodes_reused == 12 - 1 - 1 - 1  # touched, local audio, tampered
+    assert again.episodes_reused == 12 - 1 - 1  # touched, tampered (local audio reused)
     assert b"Tampered" not in page.read_bytes()
     show_yaml = mixed_show / "show.yaml"
     show_yaml.write_text(show_yaml.read_text(encoding="utf-8") + "\n# a comment\n",
@@ -182,7 +179,7 @@ def test_changed_files_in_the_last_output_are_written_anew(mixed_show, tmp_path)
 def test_check_after_a_build_uses_the_reused_episodes(mixed_show, tmp_path, monkeypatch, jobs):
     """--check reads the cache the last build left (rendered episodes included) and writes
     nothing; it must report what a fresh check reports."""
-    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
     out = tmp_path / "public"
     run(mixed_show, out, jobs)
     before = tree(out)
@@ -201,7 +198,7 @@ def test_a_worker_failing_midway_leaves_the_cache_and_output_as_they_were(mixed_
     error reaches the build, the new shards are removed, the last good cache and output stay."""
     import errno
 
-    monkeypatch.setattr(prepare, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
     out = tmp_path / "public"
     run(mixed_show, out, jobs=2)
     before = tree(out)
@@ -210,14 +207,14 @@ def test_a_worker_failing_midway_leaves_the_cache_and_output_as_they_were(mixed_
     for path in (mixed_show / "segments").glob("direct-*.md"):
         path.write_text(path.read_text(encoding="utf-8").replace("Summary", "Summed up"),
                         encoding="utf-8")
-    real = prepare.write_files
+    real = compile_all.write_files
 
     def full_disk(files, staging, *args):
         if any("direct-10" in name for name in files):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(files, staging, *args)
 
-    monkeypatch.setattr(prepare, "write_files", full_disk)  # the forked workers inherit it
+    monkeypatch.setattr(compile_all, "write_files", full_disk)  # forked workers inherit it
     with pytest.raises(OSError, match="No space left"):
         run(mixed_show, out, jobs=2)
     assert tree(out) == before

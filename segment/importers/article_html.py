@@ -132,8 +132,7 @@ def decode_html(data: bytes, notes: list[str]) -> tuple[str, str]:
 
 
 def parse_tree(data: bytes, path: Path, notes: list[str] | None = None):
-    """(lxml root, codec, whether the text holds format characters) of an HTML page; refuses
-    pages with absurd attribute or element counts."""
+    """(lxml root, codec) of an HTML page; refuses elements with absurd attribute counts."""
     import lxml.html
     from lxml import etree
 
@@ -150,7 +149,7 @@ def parse_tree(data: bytes, path: Path, notes: list[str] | None = None):
         if count > MAX_ELEMENTS:
             raise ImportProblem(f"has {count:,} elements; an article page has a few thousand "
                                 f"(the limit is {MAX_ELEMENTS:,}): refused", path)
-    return root, charset, _FORMAT_CHARS.search(text) is not None
+    return root, charset
 
 
 def check_attributes(text: str, path: Path) -> None:
@@ -176,7 +175,7 @@ def check_attributes(text: str, path: Path) -> None:
 def parse_html(data: bytes, path: Path) -> Imported:
     """A saved HTML page: metadata, the newsroom parts, then the main text."""
     result = Imported(source=str(path))
-    root, _, format_chars = parse_tree(data, path, result.notes)
+    root, _ = parse_tree(data, path, result.notes)
     for el in [e for e in root.iter("script", "style", "noscript", "template")
                if e.getparent() is not None and e.get("type") != "application/ld+json"]:
         el.drop_tree()
@@ -219,12 +218,11 @@ def parse_html(data: bytes, path: Path) -> Imported:
     for el in players + [f.element for f in figures]:
         if el.getparent() is not None:
             el.drop_tree()
-    authors = _authors(meta, ld, publisher)
-    extracted = _main_text(root, canonical, mask=format_chars,
-                           metadata=not (summary and authors))
+    extracted = _main_text(root, canonical)
     summary = summary or clean(extracted.get("description"))
     result.set("summary", summary, "summary: not in page")
-    authors = authors or _split_authors(extracted.get("author"), publisher)
+    authors = _authors(meta, ld, publisher) or _split_authors(extracted.get("author"),
+                                                              publisher)
     result.set("authors", authors, "authors: not in page")
     paragraphs = [p for p in extracted["paragraphs"] if p not in (title, caption)]
     result.body = "\n\n".join(paragraphs)
@@ -233,14 +231,12 @@ def parse_html(data: bytes, path: Path) -> Imported:
     return result
 
 
-def _main_text(root, url: str | None, *, mask: bool, metadata: bool) -> dict[str, Any]:
-    """trafilatura's main text (paragraphs; the byline and description only when `metadata`:
-    its metadata pass is half its time and the page's own metadata usually says more), format
-    characters kept (`mask`: the page holds some)."""
+def _main_text(root, url: str | None) -> dict[str, Any]:
+    """trafilatura's main text (paragraphs, author, description), format characters kept."""
     import trafilatura
 
     masked = False
-    for el in root.iter() if mask else ():
+    for el in root.iter():
         for attr in ("text", "tail"):
             value = getattr(el, attr)
             if value and _FORMAT_CHARS.search(value):
@@ -248,7 +244,7 @@ def _main_text(root, url: str | None, *, mask: bool, metadata: bool) -> dict[str
                     lambda m: f"\ufffc{ord(m.group()):04x}\ufffc", value))
                 masked = True
     found = trafilatura.bare_extraction(
-        root, url=url, with_metadata=metadata, include_comments=False, include_tables=True,
+        root, url=url, with_metadata=True, include_comments=False, include_tables=True,
         include_images=False, include_formatting=False, deduplicate=False,
         output_format="python")
     data: dict[str, Any] = {}

@@ -1,5 +1,6 @@
-"""The build cache is keyed by segpack's code too: output that other code rendered is never
-published as this code's, neither by the no-change shortcut nor episode by episode."""
+"""The store of compiled episodes: an episode is taken from it only while everything it was
+compiled from is unchanged, segpack's own code included (output that other code rendered is
+never published as this code's, neither by the no-change shortcut nor episode by episode)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.test_build import audio_show, build_json  # noqa: F401  (audio_show: a fixture)
 from tests.test_build_parallel import add_segments, tree
 
 
@@ -51,4 +53,29 @@ def test_a_changed_renderer_re_renders_every_episode(example_show, tmp_path) -> 
     assert "&gt;Transcript&lt;" not in feed
     cold = tmp_path / "cold" / "public"
     build_with(code, example_show, cold)
+    assert tree(out) == tree(cold)
+
+
+def test_an_episode_is_compiled_again_when_a_file_it_read_changes(
+        audio_show, tmp_path, capsys) -> None:  # noqa: F811 (the fixture imported above)
+    """Episodes are reused while their manifest and the files they read (audio, captions,
+    images) are unchanged; show artwork is read for every episode with local audio."""
+    out = tmp_path / "public"
+    first = build_json(audio_show, out, capsys)
+    assert first["media_made"] == 2
+    captions = audio_show / "media" / "two.srt"
+    captions.write_text(captions.read_text(encoding="utf-8").replace("Goodbye", "Farewell"),
+                        encoding="utf-8")
+    again = build_json(audio_show, out, capsys)
+    assert again["manifests_parsed"] == 1 and again["episodes_reused"] == 2
+    assert again["media_made"] == 0 and again["media_cached"] == 2
+    assert "Farewell" in (out / "transcripts" / "two.vtt").read_text(encoding="utf-8")
+    shutil.copyfile(audio_show / "media" / "two.m4a", audio_show / "media" / "one.mp3")
+    manifest = audio_show / "segments" / "one.md"  # the new audio lasts 0:03
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"0:02"', '"0:03"'),
+                        encoding="utf-8")
+    third = build_json(audio_show, out, capsys)
+    assert third["media_made"] == 1 and third["episodes_reused"] == 2
+    cold = tmp_path / "cold" / "public"
+    build_json(audio_show, cold, capsys)
     assert tree(out) == tree(cold)
