@@ -454,6 +454,9 @@ def _item(item, position: int, language: str | None,
     _numbers(seg, children, report)
     kind = (child_text(children, (ITUNES, "episodeType")) or "").lower()
     seg.set("episode_type", kind if kind in ("full", "trailer", "bonus") else None)
+    if "episode_type" not in seg.fields:
+        report.change("itunes:episodeType", kind or None, "full", "Apple's default for an item "
+                      "without one, written out")
     for name, tag in (("explicit", (ITUNES, "explicit")), ("block", (ITUNES, "block"))):
         value = flag(child_text(children, tag))
         if value is not None and (name == "explicit" or value):
@@ -462,6 +465,11 @@ def _item(item, position: int, language: str | None,
     seg.set("keywords", [k for k in keywords if k])
     seg.set("transcripts", transcripts(children, label, seg, report))
     chapters = first_child(children, (PODCAST, "chapters"))
+    if chapters is not None and (chapters.get("type") or "").strip() not in (
+            "", "application/json+chapters"):
+        report.change("podcast:chapters type", chapters.get("type").strip(),
+                      "application/json+chapters", "the type the namespace specifies for a "
+                      "chapters file")
     seg.set("chapters_url", http_url(resolved(chapters, chapters.get("url"), None))
             if chapters is not None else None)
     seg.set("persons", persons(children))
@@ -541,6 +549,9 @@ def _notes(seg: Imported, children: dict, label: str, report: Migration) -> None
     if not summary and subtitle:
         summary = subtitle
     seg.set("summary", summary, f"{label}: summary: not in feed")
+    if summary and not summary_text:
+        report.change("itunes:summary", None, summary[:200], "the feed has none: the summary "
+                      "(its longest text) is published there")
 
 
 def _duration(seg: Imported, children: dict, label: str) -> None:
