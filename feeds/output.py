@@ -26,11 +26,13 @@ journal stay beside the link (the target may be a web root that must not serve t
 
 Leftovers. The folders a build makes beside the output (`.NAME.build-*`, `.NAME.old-*`) are named
 in a journal in the cache (`.segpack-cache/NAME.swap`) before they exist. Only folders named
-there, in the output's own parent, with segpack's name pattern, are ever deleted or restored, and
-only by a build that publishes: a refused build changes nothing beside or in the output. An
-`.old-*` folder is put back as the output only when the journal says a swap was interrupted
-between its two renames and there is no output. Old output that cannot be deleted (read-only
-folders are made writable first) is reported in one line, and tried again by the next build.
+there, in the output's own parent, with segpack's name pattern, are ever deleted or restored (no
+glob: `-o 'p*'` touches no other output's folders). The next build of the output, whatever its
+outcome, deletes the temp folders and replaced outputs named there; an `.old-*` folder is put
+back as the output only by a build that publishes, when the journal says a swap was cut short
+between its two renames and there is no output. So a refused build leaves the output, and any
+previous output set aside, as they were. Old output that cannot be deleted (read-only folders
+are made writable first) is reported in one line, and tried again by the next build.
 """
 
 from __future__ import annotations
@@ -340,7 +342,7 @@ def new_staging(output: Path) -> Path:
 
 
 def remove_staging(staging: Path) -> None:
-    """A failed or refused build's staging folder (its journal line goes at the next publish)."""
+    """A failed or refused build's staging folder (its journal line goes with the next build)."""
     remove_tree(staging)
 
 
