@@ -312,3 +312,13 @@ def test_a_paragraph_the_audio_does_not_read_is_refused(order, long_es, tmp_path
     paragraphs = every + extra if order == "extra-last" else extra + every
     manifest = show_with(tmp_path, "es", programmes.transcript(paragraphs), audio)
     assert "from about" in _refused(capsys, manifest)
+
+
+def test_without_the_extra_is_one_clear_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sentencex", None)  # as if not installed
+    manifest = tmp_path / "item.md"
+    manifest.write_text("---\nid: item\n---\nWords.\n", encoding="utf-8")
+    assert main(["align", str(manifest)]) == 1
+    err = capsys.readouterr().err
+    assert err == ("segpack: segpack align needs the align extra (sentencex is missing): "
+                   "pip install 'segpack[align]'\n")

@@ -212,7 +212,9 @@ def align(manifests: tuple[Path, ...], audio: Path | None, want_srt: bool, voice
     """
     if audio is not None and len(manifests) != 1:
         raise UsageError("--audio goes with a single manifest")
-    from media.align.espeak import AlignerMissing
+    from media.align import AlignerMissing, check_installed
+
+    check_installed()
     reports = []
     failed = 0
     for manifest in manifests:

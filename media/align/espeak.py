@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from media.align import AlignerMissing
 from media.align.features import FeatureStream
 from segment.errors import SegpackError
 
@@ -35,10 +36,6 @@ KEEP = 0.3
 """Seconds of the break kept: a pause between sentences, as a reader makes."""
 BATCH_CHARS = 6000
 """Text per espeak-ng process (~6 minutes of speech, ~16 MB of samples at most in memory)."""
-
-
-class AlignerMissing(SegpackError, OSError):
-    """What the aligner needs is not installed."""
 
 
 @functools.lru_cache(maxsize=1)
