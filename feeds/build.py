@@ -327,6 +327,7 @@ def _make_copies(needs: dict[str, MediaNeed], segments: dict[str, Any], context:
     from feeds.cache import read_json, write_json
     from feeds.compiler import Audio
     from feeds.media_step import MediaJob, file_sha256, job_key, published_suffix, run_jobs
+    from media.journal import pending_problem
 
     cache, show = cache_dir_for(options.output), context.show
     memo = read_json(cache / MEMO)
@@ -335,6 +336,9 @@ def _make_copies(needs: dict[str, MediaNeed], segments: dict[str, Any], context:
     jobs: dict[str, MediaJob] = {}
     for path, need in needs.items():
         segment, suffix = segments[path], published_suffix(show, need.source)
+        if problem := pending_problem(need.source):  # never publish a half-written file
+            found.append(Finding("SEG304", f"audio.file: {problem}", str(need.source)))
+            continue
         try:
             stings = {name: file_sha256(sting, memo) for name, sting in context.stings.items()}
             key = job_key(segment, show, file_sha256(need.source, memo),

@@ -57,7 +57,7 @@ def _finding(item: SegmentFile, code: str, message: str, *keys: str) -> Finding:
 
 
 def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Finding]:
-    from media.journal import pending
+    from media.journal import pending_problem
     from media.probe import probe
 
     rel = segment.audio.file
@@ -66,11 +66,9 @@ def _audio(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Find
     path = show_dir / rel
     if local_file_problem(show_dir, rel):
         return  # SEG301 / SEG302 already say so
-    note = pending(path)
-    if note is not None:  # reading never replays a journal; `segpack tag` does
-        yield _finding(item, "SEG304", f"{rel}: a rollback journal from an interrupted write "
-                       f"is pending ({note.name}); run segpack tag on the file to finish it",
-                       "audio", "file")
+    problem = pending_problem(path)
+    if problem is not None:  # reading never replays a journal; `segpack tag` does
+        yield _finding(item, "SEG304", f"{rel}: {problem}", "audio", "file")
         return
     try:
         info = probe(path, accurate=True, hash=False)

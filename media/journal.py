@@ -138,6 +138,16 @@ def pending(path: Path) -> Path | None:
     return jpath if os.path.lexists(jpath) else None
 
 
+def pending_problem(path: Path) -> str | None:
+    """Why `path` must not be published or checked as it is: an interrupted write's journal
+    is pending beside it (None when there is none)."""
+    jpath = pending(path)
+    if jpath is None:
+        return None
+    return (f"a rollback journal from an interrupted write is pending ({jpath.name}); run "
+            "segpack tag on the file to finish it")
+
+
 def pending_note(path: Path) -> str | None:
     """One line for a reading command that found a pending journal beside `path`."""
     jpath = pending(path)

@@ -447,6 +447,8 @@ def _plan(path: Path, values: dict[str, Any], clean: bool, dry_run: bool,
         containers[path] = container
     if not dry_run:
         journal.check_writable(path)
+    elif note := journal.pending_note(path):  # a dry run writes nothing, a replay included
+        warn(f"segpack: warning: {note}")
     handle = journal.open_locked(path, write=not dry_run)
     handles.append(handle)
     seen = journal.identity(os.fstat(handle.fileno()))  # before any byte is read
