@@ -263,3 +263,32 @@ def test_podcast_partytime_reads_the_same_show(shared_fixtures, tmp_path, capsys
             if old.get(key) != item.get(key):
                 assert PARTYTIME_SAME_OR_REPORTED.get(key) in reported, (key, old.get(key),
                                                                          item.get(key))
+
+
+@pytest.mark.parametrize("name", ["podcastindex-example.xml", "jbierfeldt-bc-sample.xml",
+                                  "lukaswhite-serial.rss"])
+def test_w3c_finds_nothing_the_original_did_not_have(shared_fixtures, tmp_path, name):
+    """The W3C Feed Validation Service's checks (offline): the rebuilt feed has no kind of error
+    the original did not have (what is kept as written, such as an over-long subtitle or an old
+    category, keeps its error; nothing new is broken)."""
+    import re as regex
+
+    from click.testing import CliRunner
+
+    from feeds.commands import build
+    from segment.cli import main
+    from tests.readers import w3c_check
+
+    original = shared_fixtures / "feeds" / name
+    before = w3c_check(original)
+    show = tmp_path / "show"
+    args = ["import", "feed", str(original), "-o", str(show), "--feed-url", NEW_FEED, "-q"]
+    assert main(args + (["--owner-email", OWNERS[name]] if name in OWNERS else [])) == 0
+    assert CliRunner().invoke(build, [str(show), "-o", str(tmp_path / "p")]).exit_code == 0
+    after = w3c_check(tmp_path / "p" / "feed.xml")
+
+    def kinds(errors: list[str]) -> set[str]:  # where and how long aside: what kind
+        return {regex.sub(r"\d+", "N", regex.sub(r"^line \d+, column \d+: ", "", e))
+                for e in errors}
+
+    assert kinds(after["errors"]) <= kinds(before["errors"]), after["errors"]
