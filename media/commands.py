@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,69 @@ def content_note(path: Path, container: str) -> str | None:
             f"{NAMES[container]} (rename it to *{sorted(SUFFIXES[container])[0]})")
 
 
+@dataclass(frozen=True)
+class TagWork:
+    """Files to tag with one segment's metadata: a job for `tag_files`, wherever it runs."""
+
+    paths: tuple[str, ...]
+    segment: Segment
+    show: Show | None
+    artwork: bytes | None
+    clean: bool
+    dry_run: bool
+    on_done: Any = field(default=None, compare=False)
+    """Called with each file as it is done, where the job runs in this process (a bar)."""
+
+    def key(self) -> str:
+        """Content hash: the metadata, the options, and each file as it is now."""
+        import json
+
+        digest = hashlib.sha256(json.dumps([
+            self.segment.model_dump(mode="json"),
+            self.show.model_dump(mode="json") if self.show else None,
+            hashlib.sha256(self.artwork).hexdigest() if self.artwork else None,
+            self.clean, self.dry_run], sort_keys=True).encode())
+        for path in self.paths:
+            try:
+                st = os.stat(path)
+                digest.update(f"{path}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+            except OSError:
+                digest.update(f"{path}\0-\0".encode())
+        return digest.hexdigest()[:32]
+
+
+def tag_files(work: TagWork) -> list[tuple[Any, str | None]]:
+    """`write_many` over `work.paths`: per file, its changes (or its error) and its container.
+    Runs where the executor puts it: the files are tagged in place where they are, under the
+    same rollback journal and lock as always, so a killed worker leaves each old or new."""
+    from media.tagging import write_many
+
+    paths = [Path(p) for p in work.paths]
+    containers: dict[Path, str] = {}
+    results = write_many(paths, work.segment, work.show, clean=work.clean,
+                         dry_run=work.dry_run, artwork=work.artwork, containers=containers,
+                         on_done=work.on_done)
+    return [(result, containers.get(path)) for path, result in zip(paths, results, strict=True)]
+
+
+TAG_CHUNK = 64
+"""Files per job on a cluster: each job is one `write_many` (one group commit)."""
+
+
+def tag_chunks(paths: list[Path]) -> list[list[int]]:
+    """Positions of `paths` in jobs of about `TAG_CHUNK` files, a file named twice (or through
+    a symlink) always in the same job, where `write_many` tags it once."""
+    groups: dict[str, list[int]] = {}
+    for index, path in enumerate(paths):
+        groups.setdefault(os.path.realpath(path), []).append(index)
+    chunks: list[list[int]] = [[]]
+    for real in sorted(groups):
+        if len(chunks[-1]) >= TAG_CHUNK:
+            chunks.append([])
+        chunks[-1].extend(groups[real])
+    return [chunk for chunk in chunks if chunk]
+
+
 @click.command()
 @click.argument("audio", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--from", "manifest", required=True, metavar="SEGMENT.md",
@@ -97,8 +161,11 @@ def content_note(path: Path, container: str) -> str | None:
 @click.option("--quiet", "-q", is_flag=True, help="Errors only: no line per file, no progress.")
 @click.option("--verbose", "-v", is_flag=True,
               help="A line per file even when a progress bar is drawn.")
+@click.option("--scheduler", metavar="tcp://HOST:8786",
+              help="Tag on this Dask cluster, 64 files a job (default: SEGPACK_SCHEDULER; "
+                   "`local`: here). The files must be at the same path on its workers.")
 def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run: bool,
-        clean: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
+        clean: bool, as_json: bool, quiet: bool, verbose: bool, scheduler: str | None) -> None:
     """Write a segment's metadata into AUDIO files (MP3, M4A, Ogg, Opus, FLAC, WAV).
 
     Unrelated tags already in the files are kept unless --clean. Writes are crash-safe: the
@@ -106,8 +173,9 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
     copy renamed over it. The audio itself is never changed.
     """
     from media.probe import sniff
-    from media.tagging import write_many
+    from segment.executor import executor_for
 
+    executor = executor_for(1, scheduler)
     segment, show, show_dir = load_inputs(manifest, show_file)
     artwork = artwork_for(segment, show, show_dir)
     paths = list(audio)
@@ -115,17 +183,35 @@ def tag(audio: tuple[Path, ...], manifest: Path, show_file: Path | None, dry_run
     reporter = Reporter(quiet=quiet or as_json or dry_run, verbose=verbose,
                         bar_from=PROGRESS_FROM)
     progress = reporter.steps.mode == "bar" and len(paths) >= PROGRESS_FROM
-    with reporter:
+    with reporter, executor:
         done = 0
 
-        def on_done(_: object) -> None:
+        def advance(count: int) -> None:
             nonlocal done
-            done += 1
+            done += count
             reporter.progress("tagging", done, len(paths))
 
+        def on_done(_: object) -> None:  # file by file, when tagged here
+            advance(1)
+
+        if executor.remote:
+            chunks = tag_chunks(paths)
+            works = [TagWork(tuple(os.path.abspath(paths[i]) for i in chunk), segment, show,
+                             artwork, clean, dry_run) for chunk in chunks]
+        else:
+            chunks = [list(range(len(paths)))]
+            works = [TagWork(tuple(map(str, paths)), segment, show, artwork, clean, dry_run,
+                             on_done)]
+        results: list[Any] = [None] * len(paths)
         reporter.progress("tagging", 0, len(paths))
-        results = write_many(paths, segment, show, clean=clean, dry_run=dry_run,
-                             artwork=artwork, on_done=on_done, containers=containers)
+        keys = [w.key() for w in works] if executor.remote else None
+        for position, outcome in executor.as_completed(tag_files, works, keys, label="tag"):
+            for index, (result, container) in zip(chunks[position], outcome, strict=True):
+                results[index] = result
+                if container is not None:
+                    containers[paths[index]] = container
+            if executor.remote:
+                advance(len(outcome))
     report: list[dict[str, Any]] = []
     failed = written = 0
     lines: list[str] = []  # printed at once: a thousand files, one write

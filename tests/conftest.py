@@ -81,3 +81,24 @@ def run_import(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def dask_cluster_session(tmp_path_factory):
+    """A real Dask scheduler and two `--nthreads 1` workers on 127.0.0.1 (`tests.dask_cluster`),
+    started once and ended however the run ends; skipped when Dask is not installed
+    (`pip install -e '.[dask]'`; `.ci/run` installs it)."""
+    pytest.importorskip("distributed")
+    from tests.dask_cluster import local_cluster
+
+    with local_cluster(tmp_path_factory.mktemp("dask")) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def dask_cluster(dask_cluster_session, monkeypatch):
+    """The session's cluster with two workers again (a test may have killed some), and
+    SEGPACK_SCHEDULER unset: tests name the scheduler with --scheduler."""
+    dask_cluster_session.wait_for_workers(2)
+    monkeypatch.delenv("SEGPACK_SCHEDULER", raising=False)
+    return dask_cluster_session
