@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 from segment.categories import check_category
 from segment.licences import licence_problem
-from segment.models import AUDIO_TYPES
 from segment.rules import (
     CHECKS,
     RULES,
@@ -195,6 +194,15 @@ def _suffix(url: str) -> str:
     return posixpath.splitext(urlsplit(url).path)[1].lower()
 
 
+def _guessed_type(link: str) -> str | None:
+    """The type a direct link's extension implies. `segment.models` is imported here, not at
+    the top: this module registers with `segment.rules`, which the no-change build imports and
+    which must not pull in pydantic (~100 ms); a check only runs on a model that exists."""
+    from segment.models import AUDIO_TYPES
+
+    return AUDIO_TYPES.get(_suffix(link))
+
+
 @check("SEG309", "enclosure-type", E, "enclosure of a type Apple Podcasts does not list")
 def _enclosure_type(ctx: Context) -> Iterator[Finding]:
     """An episode whose only audio is a direct link publishes that link as its enclosure; Apple
@@ -203,7 +211,7 @@ def _enclosure_type(ctx: Context) -> Iterator[Finding]:
     audio = ctx.segment.audio
     if audio.file or not audio.direct_link:
         return
-    declared = audio.type or AUDIO_TYPES.get(_suffix(audio.direct_link))
+    declared = audio.type or _guessed_type(audio.direct_link)
     if declared is None:
         return  # SEG307 says the type is unknown
     mime = TYPE_ALIASES.get(declared, declared)
@@ -226,8 +234,7 @@ def _enclosure_alias(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("SEG310", f"audio.type {audio.type}: Apple's RSS guide gives "
                           f"{TYPE_ALIASES[audio.type]} for this format; write that", "audio",
                           "type")
-    mime = TYPE_ALIASES.get(audio.type or "", audio.type) or \
-        AUDIO_TYPES.get(_suffix(audio.direct_link))
+    mime = TYPE_ALIASES.get(audio.type or "", audio.type) or _guessed_type(audio.direct_link)
     suffix = _suffix(audio.direct_link)
     if mime in APPLE_TYPES and suffix not in APPLE_TYPES[mime]:
         yield ctx.finding("SEG310", f"the direct link ends in {suffix or 'no extension'!r}: "

@@ -33,6 +33,26 @@ def test_fast_commands_do_not_import_heavy_libraries(argv) -> None:
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
+def test_no_change_build_imports_no_model_or_feed_library(tmp_path) -> None:
+    """A no-change rebuild answers from file stats: it must not pay for pydantic (~100 ms, e.g.
+    through a rule module importing segment.models), feedgen, lxml or mutagen."""
+    output = tmp_path / "public"
+    first = subprocess.run([sys.executable, "-m", "segment", "build", str(EXAMPLE), "-o",
+                            str(output), "-q"], capture_output=True, text=True, timeout=120,
+                           cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    code = (f"import sys, json\nfrom segment.cli import main\n"
+            f"rc = main(['build', {str(EXAMPLE)!r}, '-o', {str(output)!r}, '-q'])\n"
+            "print(rc, json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert "up to date" in done.stdout, done.stdout + done.stderr
+    rc, modules = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    loaded = set(json.loads(modules))
+    assert rc == "0"
+    assert not loaded & {*HEAVY, "pydantic"}, loaded & {*HEAVY, "pydantic"}
+
+
 def test_readme_documents_every_rule_and_ci_runs_its_test_command() -> None:
     from segment.rules import RULES
 
