@@ -119,6 +119,12 @@ SHOW_CHECKS: list[tuple[Rule, Callable[[ShowContext], Iterator[Finding]]]] = []
 
 
 def declare(code: str, name: str, severity: Severity, summary: str, doc: str = "") -> Rule:
+    """Add a rule to the registry; a code or a name used twice is a programming error (two
+    modules once both declared SEG215, and the later one silently replaced the other)."""
+    if code in RULES:
+        raise ValueError(f"rule {code} is declared twice ({RULES[code].name!r} and {name!r})")
+    if any(rule.name == name for rule in RULES.values()):
+        raise ValueError(f"rule name {name!r} is declared twice")
     RULES[code] = rule = Rule(code, name, severity, summary, doc.strip())
     return rule
 
@@ -245,12 +251,12 @@ def _no_transcript(ctx: Context) -> Iterator[Finding]:
                           "transcript")
 
 
-@check("SEG215", "no-duration", W, "no duration: the feed gives none unless the audio is local")
+@check("SEG217", "no-duration", W, "no duration: the feed gives none unless the audio is local")
 def _no_duration(ctx: Context) -> Iterator[Finding]:
     """bad: `duration: null` with only a direct link  good: `duration: "3:41"`"""
     seg = ctx.segment
     if seg.duration is None and not seg.audio.file:
-        yield ctx.finding("SEG215", "no duration: the feed will carry no itunes:duration "
+        yield ctx.finding("SEG217", "no duration: the feed will carry no itunes:duration "
                           "(add it, or audio.file to measure it)", "duration")
 
 

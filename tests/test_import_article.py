@@ -206,7 +206,7 @@ def test_imported_pages_are_valid_manifests(tmp_path, run_import):
         errors = [f for f in item.findings if f.severity.value == "error"]
         assert not errors, errors
         if path.stem == "why-community-radio-still-matters":  # no duration in that page
-            assert "SEG215" in {f.code for f in item.findings}
+            assert "SEG217" in {f.code for f in item.findings}
 
 
 def test_non_latin_title_gets_a_stable_id():

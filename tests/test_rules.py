@@ -62,6 +62,17 @@ def test_a_finding_has_its_rules_severity_and_no_other() -> None:
         Finding("SEG999", "message", "where.md")
 
 
+def test_a_rule_code_or_name_cannot_be_declared_twice() -> None:
+    from segment.rules import declare
+
+    some = next(iter(RULES.values()))
+    with pytest.raises(ValueError, match="declared twice"):
+        declare(some.code, "another-name", some.severity, "summary")
+    with pytest.raises(ValueError, match="declared twice"):
+        declare("SEG998", some.name, some.severity, "summary")
+    assert "SEG998" not in RULES
+
+
 def test_every_rule_has_a_bad_and_a_good_example_or_says_what_it_checks() -> None:
     """The docstring is the documentation (`segpack rules`): each directory rule shows both."""
     from segment.rules import SHOW_CHECKS

@@ -174,7 +174,7 @@ def test_schema_command(capsys) -> None:
     manifest = schema["manifest"]
     assert code == 0 and manifest["additionalProperties"] is False
     assert {"id", "title", "language"} <= set(manifest["required"])
-    assert "duration" not in manifest["required"]  # a migrated item may have none (SEG215)
+    assert "duration" not in manifest["required"]  # a migrated item may have none (SEG217)
     assert "transcript" not in manifest["properties"]
     assert "feed_url" in schema["show"]["properties"]
 
