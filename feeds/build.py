@@ -1,22 +1,10 @@
-"""`segpack build`: a show folder becomes a folder ready to upload.
-
-    show/ (show.yaml, segments/*.md, media/...)  ->  public/feed.xml, media/, transcripts/,
-                                                     chapters/, images/, index.html
-
-Steps: take the output's lock; if no input changed since the last build, replay its report
-(`feeds.uptodate`). Else, in a temp folder beside the output: compile every episode
-(`feeds.compile_all`: worker processes, the store for what did not change); refuse on errors
-(and on warnings with --strict); make the tagged copies of local audio (`feeds.media_step`,
-cached by content) and compile those episodes again with them; assemble feed.xml and index.html
-from the episodes' items and articles in feed order; sync the folder once and swap it in whole
-(`feeds.output`); save the state for the next build's no-change test.
-This module imports heavy libraries only inside `full_build`, so the no-change path stays cheap.
-"""
+"""`segpack build`: a show folder becomes a folder ready to upload (the phases, and what runs
+where, are in the `feeds` package docstring). Heavy libraries are imported only inside
+`full_build`, so the no-change path stays cheap."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,17 +16,12 @@ from feeds.output import build_lock, check_output
 from feeds.writing import write_files
 from segment import __version__
 from segment.config import reports
-from segment.errors import PublishError, SegpackError, ToolError, UsageError
+from segment.errors import PublishError, SegpackError, UsageError
 from segment.rules import Finding, Severity
 
 if TYPE_CHECKING:
-    from feeds.compile_all import Compiled, Run
-    from feeds.compiler import Audio, Context, EpisodeBuild, MediaNeed
-    from segment.models import Show
-
-MEMO = "hashes.json"
-"""Each audio source's SHA-256 by path + mtime + size (`feeds.media_step.file_sha256`)."""
-
+    from feeds.compile_all import Compiled
+    from feeds.compiler import Context, EpisodeBuild
 
 @dataclass
 class BuildOptions:
@@ -150,7 +133,7 @@ def _build(options: BuildOptions) -> BuildResult:
         state = uptodate.previous_state(root, output, key)
         if state is not None:
             result = BuildResult(output, up_to_date=True, **state["counts"])
-            result.findings = [_finding(d) for d in state["findings"]]
+            result.findings = [Finding.from_tuple(f) for f in state["findings"]]
             result.media_cached += result.media_made
             result.media_made = 0
             result.manifests_cached += result.manifests_parsed
@@ -170,11 +153,6 @@ def _finish(result: BuildResult, options: BuildOptions) -> BuildResult:
         raise BuildFailed(f"--strict: {len(result.warnings)} warning(s): nothing published",
                           result)
     return result
-
-
-def _finding(data: dict[str, Any]) -> Finding:
-    return Finding(data["code"], data["message"], data["path"], data["line"], data["column"],
-                   data["field"])
 
 
 def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
@@ -201,13 +179,14 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
 
 def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
                 previous: dict[str, list]) -> BuildResult:
-    from feeds.compile_all import compile_all, publish_compiled
+    from feeds.cache import Store, context_key
+    from feeds.compile_all import Run, compile_all, keep
     from feeds.compiler import show_context
     from feeds.output import publish
     from segment.loading import duplicate_findings, load_show_file
     from segment.parallel import ignoring_interrupts
 
-    root, output = options.show_dir, options.output
+    root, output, cache = options.show_dir, options.output, cache_dir_for(options.output)
     found: list[Finding] = []
     show = None
     if os.path.lexists(root / "show.yaml"):  # a FIFO or a symlink loop is reported
@@ -219,24 +198,28 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     if not paths:
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
     context = None if show is None else show_context(root, show)
-    run = _new_run(options, show, context, staging, previous)
+    store = None if context is None else Store(
+        cache, context_key(root, options.settings, context.inputs), readonly=staging is None)
+    run = Run(root, show, options.settings, context, store,
+              None if staging is None else str(staging), str(output), previous)
     try:
         done = compile_all(run, paths, options.jobs, options.progress)
-    except BaseException:
-        _drop_shards(run)
-        raise
-    _save_store(run, cache_dir_for(output))  # whatever comes next: the next try reuses it
-    found.extend(duplicate_findings([b.summary() for b in done.builds]))
-    found.extend(() if context is None else context.findings)
+        if store is not None:
+            store.save()  # whatever comes next: the next try takes what this one compiled
+    finally:
+        if store is not None:
+            store.drop()
+    found += duplicate_findings([b.summary() for b in done.builds])
+    found += () if context is None else context.findings
     result = BuildResult(output, checked_only=options.check, manifests_parsed=len(done.parsed),
                          manifests_cached=len(paths) - len(done.parsed),
                          drafts=sum(b.draft for b in done.builds), working_set=done)
     result.findings = found + _findings(done.builds)
     _finish(result, options)  # refuse before any media work
-    if context is None:  # show.yaml is missing or invalid: its findings are errors
+    if context is None:  # unreachable: without show.yaml there is an error
         return result
-    builds, media_findings = _with_media(options, context, done, result)
-    result.findings = found + media_findings + _findings(builds)
+    builds, media_found = _with_media(options, context, done, result)
+    result.findings = found + media_found + _findings(builds)
     _finish(result, options)
     episodes = sorted((b for b in builds if b.published_episode), key=lambda b: b.sort_key)
     result.episodes = len(episodes)
@@ -245,11 +228,10 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     if staging is None:  # --check: rendered, never written
         return result
     written = dict(done.written)
-    written.update(publish_compiled(run, [b for b in builds if b.path in done.waiting],
-                                    done.stats))
-    written.update(write_files({"feed.xml": feed, "index.html": _preview(context, episodes,
-                                                                          staging),
-                                **context.files}, str(staging), str(output), previous))
+    for _, files in keep(run, [b for b in builds if b.path in done.waiting], done.stats):
+        written.update(files)  # the episodes compiled here, after the media step
+    written.update(write_files({"feed.xml": feed, "index.html": _preview(
+        context, episodes, staging), **context.files}, str(staging), str(output), previous))
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
     with ignoring_interrupts():  # the output is live: the build completes, Ctrl-C or not
@@ -267,128 +249,45 @@ def _findings(builds: list[EpisodeBuild]) -> list[Finding]:
     return [f for build in builds if not build.draft for f in build.findings]
 
 
-def _new_run(options: BuildOptions, show: Show | None, context: Context | None,
-             staging: Path | None, previous: dict[str, list]) -> Run:
-    """What the workers compile with: the store the last build left, when made under this
-    build's context key, and a new folder for this build's shards (none under --check)."""
-    from feeds.cache import context_key, new_store, read_store
-    from feeds.compile_all import Run
-
-    root, cache = options.show_dir, cache_dir_for(options.output)
-    key = None if context is None else context_key(root, options.settings, context.inputs)
-    shards = None if key is None or staging is None else str(new_store(cache))
-    return Run(root, show, options.settings, context, key,
-               {} if key is None else read_store(cache, key),
-               None if staging is None else str(staging), str(options.output), previous,
-               shards)
-
-
-def _drop_shards(run: Run) -> None:
-    if run.shards is not None:
-        shutil.rmtree(run.shards, ignore_errors=True)
-
-
-def _save_store(run: Run, cache: Path) -> None:
-    """Swap this build's shards in as the store, whole; media episodes, compiled later, add
-    a shard of their own (`feeds.compile_all.publish_compiled`)."""
-    from feeds.cache import LEGACY_STORE, STORE
-    from feeds.output import swap_in
-
-    if run.shards is None:
-        return
-    replaced = swap_in(Path(run.shards), cache / STORE)
-    if replaced is not None:
-        shutil.rmtree(replaced, ignore_errors=True)
-    (cache / LEGACY_STORE).unlink(missing_ok=True)
-    run.shards = str(cache / STORE)
-
-
 def _with_media(options: BuildOptions, context: Context, done: Compiled, result: BuildResult
                 ) -> tuple[list[EpisodeBuild], list[Finding]]:
     """The builds, those waiting for media compiled again with it: our tagged copies (made
-    or taken from the media cache, `feeds.media_step`), or under --check the source audio as
-    it is; and the media step's findings."""
-    from feeds.compiler import compile_episode
-
-    waiting = {path: manifest.segment for path, manifest in done.waiting.items()}
-    needs = {b.path: b.media for b in done.builds if b.path in waiting and b.media}
-    result.media_cached = sum(b.media is not None and b.path not in done.parsed
-                              for b in done.builds)  # taken from the store, copy and all
-    make = _probe_sources if options.check else _make_copies
-    audio, found = make(needs, waiting, context, options, result)
-    return [compile_episode(done.waiting[b.path], context, audio[b.path])
-            if b.path in audio else b for b in done.builds], found
-
-
-def _make_copies(needs: dict[str, MediaNeed], segments: dict[str, Any], context: Context,
-                 options: BuildOptions, result: BuildResult
-                 ) -> tuple[dict[str, Audio], list[Finding]]:
-    """Tagged copies of the sources, made or from the media cache (by content key)."""
-    from feeds.cache import read_json, write_json
-    from feeds.compiler import Audio
-    from feeds.media_step import MediaJob, file_sha256, job_key, published_suffix, run_jobs
-    from media.journal import pending_problem
-
-    cache, show = cache_dir_for(options.output), context.show
-    memo = read_json(cache / MEMO)
-    memo = memo if isinstance(memo, dict) else {}
-    found: list[Finding] = []
-    jobs: dict[str, MediaJob] = {}
-    for path, need in needs.items():
-        segment, suffix = segments[path], published_suffix(show, need.source)
-        if problem := pending_problem(need.source):  # never publish a half-written file
-            found.append(Finding("SEG304", f"audio.file: {problem}", str(need.source)))
-            continue
-        try:
-            stings = {name: file_sha256(sting, memo) for name, sting in context.stings.items()}
-            key = job_key(segment, show, file_sha256(need.source, memo),
-                          file_sha256(need.artwork, memo) if need.artwork else None, suffix,
-                          stings)
-        except OSError as exc:
-            found.append(Finding("SEG304", f"audio.file: cannot read {exc.filename}: "
-                                 f"{exc.strerror}", str(need.source)))
-            continue
-        jobs[path] = MediaJob(segment, show, context.root, need.source, need.artwork, key,
-                              cache / "media" / key, f"{segment.id}{suffix}")
-    progress = options.progress
-    results = run_jobs(list(jobs.values()), options.jobs, None if progress is None else
-                       lambda done, total: progress("making audio", done, total))
-    audio = {}
-    for path, job in jobs.items():
-        outcome = results[job.segment.id]
-        if isinstance(outcome, ToolError):
-            raise outcome  # ffmpeg itself falls short: one line, not one per episode
-        if isinstance(outcome, SegpackError):
-            found.append(Finding("SEG304", f"audio.file: {outcome}", str(job.source)))
-            continue
-        if outcome.cached:
-            result.media_cached += 1
-        else:
-            result.media_made += 1
-        audio[path] = Audio(f"media/{job.name}", outcome.path, outcome.size, outcome.mime,
-                            outcome.duration)
-    if memo:
-        write_json(cache / MEMO, memo)
-    return audio, found
-
-
-def _probe_sources(needs: dict[str, MediaNeed], segments: dict[str, Any], context: Context,
-                   options: BuildOptions, result: BuildResult
-                   ) -> tuple[dict[str, Audio], list[Finding]]:
-    """--check: each source described as it is (no copy is made)."""
-    from feeds.compiler import Audio
+    or taken from the media cache, `feeds.media_step`), or under --check each source as it
+    is (probed: no copy is made); and the media step's findings."""
+    from feeds.compiler import Audio, compile_episode
+    from feeds.media_step import make_copies
     from media.probe import probe
 
+    waiting = {b.path: b.media for b in done.builds if b.path in done.waiting and b.media}
+    segments: dict[str, Any] = {path: done.waiting[path].segment for path in waiting}
+    result.media_cached = sum(b.media is not None and b.path not in done.parsed
+                              for b in done.builds)  # taken from the store, copy and all
     audio, found = {}, []
-    for path, need in needs.items():
-        try:
-            info = probe(need.source)
-        except SegpackError as exc:
-            found.append(Finding("SEG304", f"audio.file: {exc}", str(need.source)))
-            continue
-        audio[path] = Audio(f"media/{segments[path].id}{need.source.suffix}", None, info.size,
-                            info.mime, float(info.duration))
-    return audio, found
+    if options.check:
+        for path, need in waiting.items():
+            try:
+                info = probe(need.source)
+            except SegpackError as exc:
+                found.append(Finding("SEG304", f"audio.file: {exc}", str(need.source)))
+                continue
+            audio[path] = Audio(f"media/{segments[path].id}{need.source.suffix}", None,
+                                info.size, info.mime, float(info.duration))
+    else:
+        progress = options.progress
+        copies = make_copies(
+            {path: (segments[path], need.source, need.artwork) for path, need in waiting.items()},
+            context.show, context.root, dict(context.stings), cache_dir_for(options.output),
+            options.jobs, progress and (lambda n, total: progress("making audio", n, total)))
+        for path, copy in copies.items():
+            if isinstance(copy, SegpackError):
+                found.append(Finding("SEG304", f"audio.file: {copy}", str(waiting[path].source)))
+                continue
+            rel, made = copy
+            result.media_made += not made.cached
+            result.media_cached += made.cached
+            audio[path] = Audio(rel, made.path, made.size, made.mime, made.duration)
+    return [compile_episode(done.waiting[b.path], context, audio[b.path])
+            if b.path in audio else b for b in done.builds], found
 
 
 def _feed(context: Context, episodes: list[EpisodeBuild]) -> bytes:
@@ -443,4 +342,4 @@ def _save_state(root: Path, output: Path, key: str | None, result: BuildResult,
     write_marshal(cache_dir_for(output) / uptodate.STATE_FILE, {
         "key": key, "manifests": [b.path for b in done.builds], "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
-        "findings": [f.as_dict() for f in result.findings]}, sync=False)
+        "findings": [f.as_tuple() for f in result.findings]}, sync=False)

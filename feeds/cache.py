@@ -112,37 +112,50 @@ def context_key(root: Path, settings: dict[str, Any],
     return hashlib.sha256(text.encode() + b"\0" + show_bytes).hexdigest()
 
 
-def read_store(cache: Path, key: str) -> dict[str, tuple]:
-    """{manifest path: (its stat, its EpisodeBuild as data)} from every shard made under
-    `key`; a shard that cannot be read is left out (its manifests are compiled again)."""
-    try:
-        names = sorted(os.listdir(cache / STORE))
-    except OSError:
-        return {}
-    entries: dict[str, tuple] = {}
-    for name in names:
-        stored = read_marshal(cache / STORE / name)
-        if isinstance(stored, dict) and stored.get("key") == key and \
-                isinstance(stored.get("entries"), dict):
-            entries.update(stored["entries"])
-    return entries
+class Store:
+    """The store as one build sees it: the entries the last builds left under this build's
+    context key, {manifest path: (its stat, its EpisodeBuild as data)} (a shard that cannot be
+    read is left out: its manifests are compiled again); and, unless `readonly`, a new folder
+    where each process writes the entries it compiled as one shard (`keep`), swapped in whole
+    as the store once every manifest is compiled (`save`), removed if the build fails (`drop`).
+    Shards are not synced: entries are checked one by one when used."""
 
+    def __init__(self, cache: Path, key: str, readonly: bool) -> None:
+        self.cache, self.key, self.entries = cache, key, {}
+        for name in sorted(os.listdir(cache / STORE)) if (cache / STORE).is_dir() else ():
+            stored = read_marshal(cache / STORE / name)
+            if isinstance(stored, dict) and stored.get("key") == key and \
+                    isinstance(stored.get("entries"), dict):
+                self.entries.update(stored["entries"])
+        self.folder: str | None = None
+        self.saved = False
+        if not readonly:  # a killed build's folders go first (the build's lock is held)
+            cache.mkdir(parents=True, exist_ok=True)
+            for stale in [*cache.glob(f"{STORE}.new-*"), *cache.glob(f".{STORE}.old-*")]:
+                shutil.rmtree(stale, ignore_errors=True)
+            self.folder = tempfile.mkdtemp(prefix=f"{STORE}.new-", dir=cache)
 
-def new_store(cache: Path) -> Path:
-    """An empty folder for this build's shards, beside the store; ones a killed build left
-    are removed first (the build's lock is held, so no other build is writing them)."""
-    cache.mkdir(parents=True, exist_ok=True)
-    for stale in [*cache.glob(f"{STORE}.new-*"), *cache.glob(f".{STORE}.old-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{STORE}.new-", dir=cache))
+    def keep(self, entries: dict[str, tuple]) -> None:
+        if entries and self.folder is not None:
+            name = os.path.join(self.folder, f"{os.getpid()}-{next(_SHARD_NUMBERS)}.marshal")
+            with open(name, "xb") as handle:
+                handle.write(marshal.dumps({"key": self.key, "entries": entries}))
 
+    def save(self) -> None:
+        """This build's shards become the store (later `keep`s add to it)."""
+        if self.folder is None:
+            return
+        live, old = self.cache / STORE, self.cache / f".{STORE}.old-{os.getpid()}"
+        if live.exists():  # a crash from here to the next rename leaves no store: disposable
+            os.rename(live, old)
+        os.rename(self.folder, live)
+        self.folder, self.saved = str(live), True
+        shutil.rmtree(old, ignore_errors=True)
+        (self.cache / LEGACY_STORE).unlink(missing_ok=True)
 
-def write_shard(folder: Path | str, key: str, entries: dict[str, tuple]) -> None:
-    """One shard of the store, written by the process that compiled its entries. Not synced:
-    entries are checked one by one when read, and a lost shard costs a few compilations."""
-    name = os.path.join(folder, f"{os.getpid()}-{next(_SHARD_NUMBERS)}.marshal")
-    with open(name, "xb") as handle:
-        handle.write(marshal.dumps({"key": key, "entries": entries}))
+    def drop(self) -> None:
+        if self.folder is not None and not self.saved:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def read_json(path: Path) -> Any:

@@ -1,25 +1,23 @@
 """Compile every manifest of a show (`feeds.compiler`) over worker processes, taking what did
-not change from the store (`feeds.cache`).
+not change from the store (`feeds.cache.Store`).
 
-Per manifest, in order: its `EpisodeBuild` from the store when the store was made under this
-build's context key and the manifest and the files it read are as they were, its files linked
-from the last output; else the manifest is parsed, checked and compiled. Files are written into
-the staging folder, and each chunk's store entries written as one shard, by the process that
-compiled them, so the build process receives only the builds, as plain data. Episodes with
-local audio come back waiting for their copy (`complete` False) with their parsed manifest, for
-the build to compile again after the media step. Fewer than PARALLEL_FROM manifests are done in
-the build process: forking costs more than it saves.
+Per manifest, in order: its `EpisodeBuild` from the store when the manifest and the files it
+read are as they were, its files linked from the last output; else it is parsed, checked and
+compiled. Files are written into the staging folder, and each chunk's store entries as one
+shard, by the process that compiled them: the build process receives only the builds, as plain
+data. Episodes with local audio come back waiting for their copy (`complete` False) with their
+parsed manifest, for the build to compile again after the media step. Fewer than PARALLEL_FROM
+manifests are done in the build process: forking costs more than it saves.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feeds.cache import UNCACHEABLE, stamp, stat_key, write_shard
+from feeds.cache import UNCACHEABLE, Store, stamp, stat_key
 from feeds.compiler import Context, EpisodeBuild, Written, compile_episode
 from feeds.writing import link_previous, write_files
 from segment import parallel
@@ -38,21 +36,17 @@ class Run:
     show: Show | None
     settings: dict[str, Any]
     context: Context | None
-    key: str | None
-    """The context key (`feeds.cache.context_key`); None: no store is read or written."""
-    store: dict[str, tuple]
+    store: Store | None
     staging: str | None
-    """Where files are written; None under --check (nothing is, and no shard either)."""
+    """Where files are written; None under --check (nothing is)."""
     old_output: str
     previous: dict[str, list]
-    """The last build's files: {relative path: [digest, mtime_ns, size]}."""
-    shards: str | None
-    """The folder for this build's store shards."""
+    """The last build's files (`feeds.writing`): what may be linked from the last output."""
 
 
 @dataclass
 class Compiled:
-    builds: list[EpisodeBuild]
+    builds: list[EpisodeBuild] = field(default_factory=list)
     waiting: dict[str, SegmentFile] = field(default_factory=dict)
     """The parsed manifests of episodes waiting for media, by path."""
     stats: dict[str, list[int]] = field(default_factory=dict)
@@ -72,14 +66,11 @@ def compile_all(run: Run, paths: list[str], jobs: int,
     processes (`progress` told how many are done, when there are workers)."""
     global _RUN
     _RUN = run
-    done = Compiled([])
+    done = Compiled()
     forked = workers_wanted(jobs, len(paths), PARALLEL_FROM)
+    if forked and progress is not None:
+        progress("reading manifests", 0, len(paths))
     try:
-        if forked:
-            for module in ("feeds.feed", "feeds.preview"):  # imported once, not per worker
-                importlib.import_module(module)
-            if progress is not None:
-                progress("reading manifests", 0, len(paths))
         for chunk, results in map_chunks(_compile_chunk, paths, jobs, None, PARALLEL_FROM):
             for path, (parsed, stat, data, manifest, written) in zip(chunk, results,
                                                                      strict=True):
@@ -100,7 +91,7 @@ def compile_all(run: Run, paths: list[str], jobs: int,
 
 def _compile_chunk(paths: list[str]) -> list[tuple]:
     """In a worker (or here): each manifest's (parsed, stat, build as data, the manifest if
-    waiting for media, the records of the files written); the chunk's shard written.
+    waiting for media, the records of its files written); the chunk's shard written.
 
     Done in phases over the chunk, not manifest by manifest: take what the store holds,
     parse the rest, compile, write. Each library's code then stays warm in the CPU's caches
@@ -109,96 +100,73 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
     run = _RUN
     assert run is not None, "compile_all sets the run before forking"
     done: dict[str, tuple] = {}
+    entries = {}
     for path in paths:
         reused = _from_store(run, path)
         if reused is not None:
-            done[path] = reused
+            done[path] = (False, *reused)
+            entries[path] = reused[:2]  # into the new store, as it was
     manifests = {path: load_segment(Path(path), run.show, run.root, run.settings)
                  for path in paths if path not in done}
-    builds = {path: compile_episode(manifest, run.context)
-              for path, manifest in manifests.items()}
-    entries = {}
-    for path, build in builds.items():
-        files = publish(run, build) if build.complete else {}
-        assert files is not None, "a build just compiled links nothing from the last output"
-        data = build.to_data(_digests(files))
-        stat = manifests[path].stat or stat_key(path)  # unreadable: still marks an input
-        done[path] = (True, stat, data, None if build.complete else manifests[path], files)
-        if _storable(build, stat):
-            entries[path] = (stat, data)
-    entries.update((path, (stat, data)) for path, (parsed, stat, data, _, _) in done.items()
-                   if not parsed)  # the store's entries, unchanged, into the new store
-    _write_shard(run, entries)
+    builds = [compile_episode(manifest, run.context) for manifest in manifests.values()]
+    stats = {path: manifest.stat or stat_key(path)  # unreadable: still marks an input
+             for path, manifest in manifests.items()}
+    for build, (data, written) in zip(builds, keep(run, builds, stats, entries), strict=True):
+        done[build.path] = (True, stats[build.path], data,
+                            None if build.complete else manifests[build.path], written)
     return [done[path] for path in paths]
 
 
-def _from_store(run: Run, path: str) -> tuple | None:
-    """(False, stat, build as data, None, file records) when the store's build for `path`
-    still holds and its files are linked into the staging folder; else None."""
-    stored_stat, stored = run.store.get(path, (None, None))
-    if stored is None or stat_key(path) != tuple(stored_stat):
-        return None
-    build = EpisodeBuild.from_data(path, stored)
-    if not _still_valid(run, build):
-        return None
-    files = publish(run, build)
-    return None if files is None else (False, tuple(stored_stat), stored, None, files)
-
-
-def publish_compiled(run: Run, builds: list[EpisodeBuild], stats: dict[str, list[int]]
-                     ) -> dict[str, list]:
-    """Write the files of episodes compiled in the build process after the media step, and
-    keep them in the store (a shard of their own); the records of the files written."""
-    written: dict[str, list] = {}
-    entries = {}
+def keep(run: Run, builds: list[EpisodeBuild], stats: dict[str, Any],
+         entries: dict[str, tuple] | None = None) -> list[tuple[tuple, dict[str, list]]]:
+    """Write the files of builds just compiled (complete ones) and keep them in the store,
+    with `entries` (one shard); each build's data and the records of its files written."""
+    entries = {} if entries is None else entries
+    done = []
     for build in builds:
-        files = publish(run, build) or {}
-        written.update(files)
+        written = (publish(run, build) or {}) if build.complete else {}
+        data = build.to_data(written)
         stat = stats.get(build.path)
-        if _storable(build, stat):
-            entries[build.path] = (stat, build.to_data(_digests(files)))
-    _write_shard(run, entries)
-    return written
+        if stat is not None and build.complete and \
+                not any(f.code in UNCACHEABLE for f in build.findings):
+            entries[build.path] = (stat, data)  # else it depends on files it did not record
+        done.append((data, written))
+    if run.store is not None:
+        run.store.keep(entries)
+    return done
 
 
-def _storable(build: EpisodeBuild, stat: Any) -> bool:
-    return stat is not None and build.complete and \
-        not any(f.code in UNCACHEABLE for f in build.findings)
-
-
-def _write_shard(run: Run, entries: dict[str, tuple]) -> None:
-    if entries and run.shards is not None and run.key is not None:
-        write_shard(run.shards, run.key, entries)
-
-
-def _digests(files: dict[str, list]) -> dict[str, str]:
-    return {rel: record[0] for rel, record in files.items()}
-
-
-def _still_valid(run: Run, build: EpisodeBuild) -> bool:
-    """The files the build read are as they were (and, under --check, it made no copy)."""
+def _from_store(run: Run, path: str) -> tuple | None:
+    """(stat, build as data, None, records of its files) when the store's build for `path`
+    still holds and its files are linked into the staging folder; else None."""
+    entry = None if run.store is None else run.store.entries.get(path)
+    if entry is None:
+        return None
+    stat, data = entry
+    if stat_key(path) != tuple(stat):
+        return None
+    build = EpisodeBuild.from_data(path, data)
     if run.staging is None and build.media is not None:
-        return False  # --check describes the source audio, not the last build's copy
-    return all(stamp(path) == (None if recorded is None else tuple(recorded))
-               for path, recorded in build.inputs.items())
+        return None  # --check describes the source audio, not the last build's copy
+    if any(stamp(input_) != (None if was is None else tuple(was))
+           for input_, was in build.inputs.items()):
+        return None
+    written = publish(run, build)
+    return None if written is None else (tuple(stat), data, None, written)
 
 
 def publish(run: Run, build: EpisodeBuild) -> dict[str, list] | None:
-    """Write (or link) the build's files into the staging folder: their records, {relative
-    path: [digest, mtime_ns, size]} for text and bytes. None when a file the last build wrote
-    is no longer there as it wrote it (the episode is then compiled again)."""
+    """Write (or link) the build's files into the staging folder: their records (`feeds
+    .writing`). None when a file the last build wrote is no longer there as it wrote it (the
+    episode is then compiled again)."""
     if run.staging is None:
         return {}
     earlier: dict[str, str] = {rel: digest for rel, digest in build.files.items()
                                if isinstance(digest, Written)}
-    written: dict[str, list] = {}
-    if earlier:
-        linked = link_previous(earlier, run.staging, run.old_output, run.previous)
-        if linked is None:
-            return None
-        written.update(linked)
+    written = link_previous(earlier, run.staging, run.old_output, run.previous) if earlier \
+        else {}
+    if written is None:
+        return None
     new = {rel: content for rel, content in build.files.items()
            if not isinstance(content, Written)}
-    if new:
-        written.update(write_files(new, run.staging, run.old_output, run.previous))
-    return written
+    return {**written, **write_files(new, run.staging, run.old_output, run.previous)}

@@ -141,12 +141,13 @@ class EpisodeBuild:
         return SegmentFile(Path(self.path), segment, [], self.positions[:2],
                            self.positions[2:])
 
-    def to_data(self, digests: Mapping[str, str]) -> tuple:
+    def to_data(self, records: Mapping[str, list]) -> tuple:
         """Plain data for another process or the build cache (`from_data`): files as the
-        path they link or, for text and bytes, their `digests` (from writing them)."""
+        path they copy or, for text and bytes, their digest (`records` of writing them)."""
         links = {rel: str(content) for rel, content in self.files.items()
                  if isinstance(content, Path)}
-        written = {rel: digests[rel] for rel in self.files if rel in digests and rel not in links}
+        written = {rel: records[rel][0] for rel in self.files
+                   if rel in records and rel not in links}
         media = None if self.media is None else (
             str(self.media.source), None if self.media.artwork is None else
             str(self.media.artwork))

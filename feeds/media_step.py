@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feeds.cache import read_json, stat_key, write_json
-from segment.errors import MediaError, PublishError, SegpackError
+from segment.errors import MediaError, PublishError, SegpackError, ToolError
 from segment.models import Segment, Show
 
 MEDIA_FORMAT = 1
 """Bump when what a job does to a file changes, so cached copies are redone."""
 ENCODED_SUFFIX = {"mp3": ".mp3", "aac": ".m4a"}
 INFO = "info.json"
+MEMO = "hashes.json"
+"""Each source's SHA-256 by path + mtime + size (`file_sha256`), kept in the build cache."""
 
 
 @dataclass
@@ -176,6 +178,45 @@ def _preload() -> None:
         import media.tagging  # noqa: F401
     except ImportError:
         pass  # reported per job by _run_one
+
+
+def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show,
+                show_dir: Path, stings: dict[str, Path], cache: Path, workers: int,
+                progress: Callable[[int, int], None] | None = None
+                ) -> dict[str, tuple[str, MediaResult] | SegpackError]:
+    """The tagged copy each of `wanted` ({key: (segment, source audio, artwork)}) publishes,
+    made or taken from the media cache: {key: (its name in the output, the copy), or the
+    error}. A ToolError (ffmpeg itself falls short) is raised: it is not the audio's fault."""
+    from media.journal import pending_problem
+
+    memo = read_json(cache / MEMO)
+    memo = memo if isinstance(memo, dict) else {}
+    done: dict[str, tuple[str, MediaResult] | SegpackError] = {}
+    jobs: dict[str, MediaJob] = {}
+    for key, (segment, source, artwork) in wanted.items():
+        suffix = published_suffix(show, source)
+        if problem := pending_problem(source):  # never publish a half-written file
+            done[key] = MediaError(problem)
+            continue
+        try:
+            shas = {name: file_sha256(sting, memo) for name, sting in stings.items()}
+            content = job_key(segment, show, file_sha256(source, memo),
+                              file_sha256(artwork, memo) if artwork else None, suffix, shas)
+        except OSError as exc:
+            done[key] = MediaError(f"cannot read {exc.filename}: {exc.strerror}")
+            continue
+        jobs[key] = MediaJob(segment, show, show_dir, source, artwork, content,
+                             cache / "media" / content, f"{segment.id}{suffix}")
+    results = run_jobs(list(jobs.values()), workers, progress)
+    for key, job in jobs.items():
+        outcome = results[job.segment.id]
+        if isinstance(outcome, ToolError):
+            raise outcome
+        done[key] = outcome if isinstance(outcome, SegpackError) else \
+            (f"media/{job.name}", outcome)
+    if memo:
+        write_json(cache / MEMO, memo)
+    return done
 
 
 def run_jobs(jobs: list[MediaJob], workers: int,
