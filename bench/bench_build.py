@@ -3,13 +3,20 @@ of parsing the same manifests with the C YAML loader and building the same entri
 alone; the no-change rebuild; 200 segments of real audio with --jobs 1 vs --jobs 2.
 
 Every segpack time is a fresh `python -m segment build` process (start-up included); peak
-memory is that process's maximum resident set size.
+memory is that process's maximum resident set size; CPU is its user + system time, its worker
+processes included (what a 2-core machine shared with other work measures best).
+
+The guard rails of a change to the build (issue 14): with SEGPACK_BENCH_BASELINE=<git revision>,
+the same show is built by that revision's code too (extracted with `git archive`), the two
+taking turns: a cold build's CPU against the baseline's, a one-edit rebuild's CPU (<= 3.5 s) and
+a no-change rebuild's wall time (<= 0.7 s), medians of the interleaved runs.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -26,16 +33,26 @@ AUDIO_COUNT = 200
 
 def run_build(show: Path, out: Path, *extra: str) -> tuple[float, int]:
     """(wall seconds, peak RSS in MB) of one `segpack build` process."""
+    took, rss, _ = timed_build(show, out, *extra)
+    return took, rss
+
+
+def timed_build(show: Path, out: Path, *extra: str, code: Path = ROOT
+                ) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds: user + system, workers included) of one
+    `segpack build` process running the packages in `code` (this checkout by default)."""
     cmd = [sys.executable, "-m", "segment", "build", str(show), "-o", str(out), "-q", *extra]
+    env = {**os.environ, "PYTHONPATH": str(code)}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=code, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     took = time.perf_counter() - start
     err = proc.stderr.read().decode()
     proc.stderr.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
     assert proc.returncode == 0, err[-1000:]
-    return took, usage.ru_maxrss // 1024
+    return took, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -226,5 +243,52 @@ def audio_rows(work: Path) -> list[Row]:
                      "encode to MP3 + tag + probe")]
 
 
+def guard_rows(work: Path, show: Path, revision: str) -> list[Row]:
+    """This code against `revision`'s on the same show, taking turns (see the module doc)."""
+    baseline = work / "baseline"
+    baseline.mkdir()
+    archive = subprocess.run(["git", "archive", revision, "segment", "media", "feeds"],
+                             cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+    runs: dict[str, dict[str, list[float]]] = {
+        name: {"cold": [], "edit": [], "noop": []} for name in ("now", "baseline")}
+    edited = show / "segments" / "segment-00077.md"
+    for turn in range(COLD_RUNS):
+        for name in ("now", "baseline") if turn % 2 == 0 else ("baseline", "now"):
+            code = ROOT if name == "now" else baseline
+            out = work / f"guard-{name}-{turn}" / "public"
+            runs[name]["cold"].append(timed_build(show, out, code=code)[2])
+            text = edited.read_text(encoding="utf-8")
+            edited.write_text(text.replace(" (ed.)", "") if "(ed.)" in text else
+                              text.replace("number 77", "number 77 (ed.)"), encoding="utf-8")
+            runs[name]["edit"].append(timed_build(show, out, code=code)[2])
+            runs[name]["noop"].append(min(timed_build(show, out, code=code)[0]
+                                          for _ in range(3)))
+    med = {name: {kind: statistics.median(times) for kind, times in kinds.items()}
+           for name, kinds in runs.items()}
+    colds = {name: ", ".join(f"{t:.2f}" for t in kinds["cold"]) for name, kinds in runs.items()}
+    base = f"the same with {revision}'s code (medians of {COLD_RUNS} runs each, taking turns)"
+
+    def verdict(value: float, limit: float) -> str:
+        return f"<= {limit:g} s ({'ok' if value <= limit else 'OVER'})"
+
+    return [
+        Row(f"cold build of {COUNT:,}: CPU (user+sys)", med["now"]["cold"],
+            med["baseline"]["cold"], base, target=1.0,
+            notes={"runs": f"now {colds['now']}; baseline {colds['baseline']}"}),
+        Row(f"one-edit rebuild of {COUNT:,}: CPU (user+sys)", med["now"]["edit"],
+            med["baseline"]["edit"], base,
+            notes={"absolute target": verdict(med["now"]["edit"], 3.5)}),
+        Row(f"no-change rebuild of {COUNT:,}: wall", med["now"]["noop"],
+            med["baseline"]["noop"], base,
+            notes={"absolute target": verdict(med["now"]["noop"], 0.7)}),
+    ]
+
+
 def rows(work: Path) -> list[Row]:
+    revision = os.environ.get("SEGPACK_BENCH_BASELINE")
+    if revision:  # the guard rails alone: the other rows take as long again
+        show = make_show(work / "show", COUNT)
+        settle_file_system(work)
+        return guard_rows(work, show, revision)
     return big_show_rows(work) + audio_rows(work)
