@@ -104,8 +104,9 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
     for path in paths:
         reused = _from_store(run, path)
         if reused is not None:
-            done[path] = (False, *reused)
-            entries[path] = reused[:2]  # into the new store, as it was
+            stat, data, written = reused
+            done[path] = (False, stat, data, None, written)
+            entries[path] = (stat, data)  # into the new store, as it was
     manifests = {path: load_segment(Path(path), run.show, run.root, run.settings)
                  for path in paths if path not in done}
     builds = [compile_episode(manifest, run.context) for manifest in manifests.values()]
@@ -136,9 +137,9 @@ def keep(run: Run, builds: list[EpisodeBuild], stats: dict[str, Any],
     return done
 
 
-def _from_store(run: Run, path: str) -> tuple | None:
-    """(stat, build as data, None, records of its files) when the store's build for `path`
-    still holds and its files are linked into the staging folder; else None."""
+def _from_store(run: Run, path: str) -> tuple[tuple, tuple, dict[str, list]] | None:
+    """(stat, build as data, records of its files) when the store's build for `path` still
+    holds and its files are linked into the staging folder; else None."""
     entry = None if run.store is None else run.store.entries.get(path)
     if entry is None:
         return None
@@ -152,7 +153,7 @@ def _from_store(run: Run, path: str) -> tuple | None:
            for input_, was in build.inputs.items()):
         return None
     written = publish(run, build)
-    return None if written is None else (tuple(stat), data, None, written)
+    return None if written is None else (tuple(stat), data, written)
 
 
 def publish(run: Run, build: EpisodeBuild) -> dict[str, list] | None:
