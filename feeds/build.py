@@ -22,6 +22,7 @@ from segment.rules import Finding, Severity
 if TYPE_CHECKING:
     from feeds.compile_all import Compiled
     from feeds.compiler import Context, EpisodeBuild
+    from segment.executor import Executor
 
 @dataclass
 class BuildOptions:
@@ -35,6 +36,9 @@ class BuildOptions:
     """Replace files in the output that segpack did not write where the build writes the
     same names (`feeds.output`); the user's other files are kept either way."""
     settings: dict[str, Any] = field(default_factory=dict)
+    executor: Executor | None = None
+    """Where the media jobs run (`segment.executor`; the caller closes it): None is `jobs`
+    local processes."""
     progress: Progress | None = None
     """Told how far the long steps have got: `progress(step, done, total)`, `done == 0` when a
     step starts; called from the build's own thread (the CLI draws a bar or prints lines)."""
@@ -257,6 +261,7 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
     from feeds.compiler import Audio, compile_episode
     from feeds.media_step import make_copies
     from media.probe import probe
+    from segment.executor import executor_for
 
     waiting = {b.path: b.media for b in done.builds if b.path in done.waiting and b.media}
     segments: dict[str, Any] = {path: done.waiting[path].segment for path in waiting}
@@ -277,7 +282,8 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
         copies = make_copies(
             {path: (segments[path], need.source, need.artwork) for path, need in waiting.items()},
             context.show, context.root, dict(context.stings), cache_dir_for(options.output),
-            options.jobs, progress and (lambda n, total: progress("making audio", n, total)))
+            options.executor or executor_for(options.jobs),
+            progress and (lambda n, total: progress("making audio", n, total)))
         for path, copy in copies.items():
             if isinstance(copy, SegpackError):
                 found.append(Finding("SEG304", f"audio.file: {copy}", str(waiting[path].source)))

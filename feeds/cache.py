@@ -20,7 +20,6 @@ unreadable cache file counts as empty.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import json
@@ -39,7 +38,6 @@ from segment.userfiles import read_regular
 CACHE_DIR = ".segpack-cache"
 FORMAT = 7
 """Bump when what the cache stores changes shape; older caches are then ignored."""
-PACKAGES = ("segment", "media", "feeds")
 STORE = "manifests"
 LEGACY_STORE = "manifests.marshal"
 """The single-file store of cache FORMAT 5 and before: removed when a build saves."""
@@ -77,25 +75,14 @@ def stamp(path: Path | str) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ctime_ns)
 
 
-@functools.cache
 def code_key() -> str:
-    """SHA-256 of the source of every module of segpack's three packages, as imported: part
-    of every cache key, so what other code rendered is never taken as this code's (a changed
-    renderer re-renders every episode, with no FORMAT bump to remember). Reading the ~60
-    files costs about a millisecond."""
-    top = Path(__file__).resolve().parent.parent  # the three packages are installed together
-    digest = hashlib.sha256()
-    for package in PACKAGES:
-        for folder, subfolders, names in os.walk(top / package):
-            subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
-            for name in sorted(names):
-                if name.endswith(".py"):
-                    path = os.path.join(folder, name)
-                    with open(path, "rb") as handle:
-                        source = handle.read()
-                    digest.update(f"{os.path.relpath(path, top)}\0{len(source)}\0".encode())
-                    digest.update(source)
-    return digest.hexdigest()
+    """SHA-256 of the source of every module of segpack's three packages, as imported
+    (`segment.sourcekey`): part of every cache key, so what other code rendered is never taken
+    as this code's (a changed renderer re-renders every episode, with no FORMAT bump to
+    remember)."""
+    from segment.sourcekey import source_key
+
+    return source_key()
 
 
 def context_key(root: Path, settings: dict[str, Any],

@@ -25,6 +25,10 @@ from segment.errors import UsageError
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for reading big shows (400+ manifests) and for media work "
                    "(default: the number of cores).")
+@click.option("--scheduler", metavar="tcp://HOST:8786",
+              help="Encode on this Dask cluster instead of local processes (default: "
+                   "SEGPACK_SCHEDULER; `local` for this machine). The show folder and the "
+                   "output's parent folder must be at the same path on its workers.")
 @click.option("--check", is_flag=True, help="Validate and plan the build without writing.")
 @click.option("--strict/--no-strict", default=None,
               help="Refuse to publish when there are warnings (default: [tool.segpack] "
@@ -44,9 +48,9 @@ from segment.errors import UsageError
 @click.option("--verbose", "-v", is_flag=True,
               help="Every finding on its own line (repeated ones are otherwise grouped), "
                    "also when nothing changed.")
-def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: bool | None,
-          select: tuple[str, ...], ignore: tuple[str, ...], wait: float, overwrite: bool,
-          as_json: bool, quiet: bool, verbose: bool) -> None:
+def build(show_dir: Path, output: Path, jobs: int | None, scheduler: str | None, check: bool,
+          strict: bool | None, select: tuple[str, ...], ignore: tuple[str, ...], wait: float,
+          overwrite: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Build SHOW_DIR into a folder ready to upload: feed.xml, tagged media/, transcripts/,
     chapters/ and an index.html preview.
 
@@ -58,21 +62,28 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
     from feeds.build import BuildFailed, BuildOptions
     from feeds.build import build as run_build
     from segment.config import load_settings, with_options
+    from segment.executor import ClusterError, executor_for
 
     check_show_dir(show_dir)
     settings = load_settings(show_dir)
     strict = bool(settings.get("strict", False)) if strict is None else strict
     settings = with_options({k: v for k, v in settings.items() if k != "strict"}, select,
                             ignore)
+    jobs = jobs or os.cpu_count() or 1
+    # a Dask scheduler out of reach is said here, before anything is written
+    executor = None if check else executor_for(jobs, scheduler)
 
     reporter = Reporter(quiet=quiet or as_json, verbose=verbose)
-    options = BuildOptions(show_dir=show_dir, output=output,
-                           jobs=jobs or os.cpu_count() or 1, check=check, strict=strict,
-                           wait=wait, overwrite=overwrite, settings=settings,
-                           progress=reporter.progress)
+    options = BuildOptions(show_dir=show_dir, output=output, jobs=jobs, check=check,
+                           strict=strict, wait=wait, overwrite=overwrite, settings=settings,
+                           executor=executor, progress=reporter.progress)
     try:
         with reporter:  # the bar is taken down however the build ends (Ctrl-C too)
-            result = run_build(options)
+            try:
+                result = run_build(options)
+            finally:
+                if executor is not None:
+                    executor.close()
     except BuildFailed as exc:
         reporter.findings(exc.result.findings)
         if as_json:
@@ -83,6 +94,10 @@ def build(show_dir: Path, output: Path, jobs: int | None, check: bool, strict: b
         reporter.stop()
         warn(f"segpack: build stopped: {exc.strerror or exc} ({exc.filename or output})")
         sys.exit(1)
+    except ClusterError as exc:  # the Dask cluster failed the media work
+        reporter.stop()
+        warn(f"segpack: {exc}: nothing published")
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:  # Ctrl-C: workers ignore it; one line here, nothing published
         reporter.stop()
         warn("segpack: interrupted")

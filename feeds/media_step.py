@@ -4,26 +4,36 @@ Each job copies the source audio (or encodes it with `media.encode.prepare`), wr
 segment's metadata into the copy with `media.tagging.write_tags`, and probes the result with
 `media.probe.probe`, so the feed's enclosure length, type and duration describe the published
 bytes exactly. Results live in the build cache under a content hash of the source audio and of
-everything written into it: unchanged segments skip the work, and `--jobs N` spreads the rest
-over N processes. The source file is never modified.
+everything written into it: unchanged segments skip the work, and the rest runs through the
+build's executor (`segment.executor`): `--jobs N` local processes, or a Dask cluster with
+`--scheduler`. The source file is never modified.
+
+A job makes its copy in a folder of its own under the run's scratch folder
+(`media/.incoming-*` in the cache, on the file system the workers share) and returns what it
+made as plain data; the build process alone moves it into the cache (one rename), so a worker
+killed mid-job, or a build killed anywhere, leaves the cache as a local build would: entries
+whole or absent, and scratch that the next build removes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import multiprocessing
-import multiprocessing.context
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from feeds.cache import read_json, stat_key, write_json
 from segment.errors import MediaError, PublishError, SegpackError, ToolError
 from segment.models import Segment, Show
+
+if TYPE_CHECKING:
+    from segment.executor import Executor
 
 MEDIA_FORMAT = 1
 """Bump when what a job does to a file changes, so cached copies are redone."""
@@ -31,6 +41,8 @@ ENCODED_SUFFIX = {"mp3": ".mp3", "aac": ".m4a"}
 INFO = "info.json"
 MEMO = "hashes.json"
 """Each source's SHA-256 by path + mtime + size (`file_sha256`), kept in the build cache."""
+SCRATCH = ".incoming-"
+"""Scratch folders of a run's jobs, in the cache's media folder (`run_jobs`)."""
 
 
 @dataclass
@@ -45,10 +57,25 @@ class MediaJob:
     key: str
     folder: Path
     name: str
+    scratch: Path | None = None
+    """Where the job makes its copy (a folder of its own in it) for the build to move into
+    `folder`; None: beside `folder`."""
 
     @property
     def target(self) -> Path:
         return self.folder / self.name
+
+    def for_workers(self, scratch: Path, absolute: bool) -> MediaJob:
+        """This job with its scratch folder, its paths absolute for workers elsewhere."""
+        if not absolute:
+            return dataclasses.replace(self, scratch=scratch)
+
+        def full(path: Path) -> Path:
+            return Path(os.path.abspath(path))
+
+        return dataclasses.replace(self, scratch=full(scratch), show_dir=full(self.show_dir),
+                                   source=full(self.source),
+                                   artwork=None if self.artwork is None else full(self.artwork))
 
 
 @dataclass
@@ -119,16 +146,16 @@ def cached_result(job: MediaJob) -> MediaResult | None:
                        cached=True)
 
 
-def make_copy(job: MediaJob) -> MediaResult:
-    """Copy or encode, tag, probe; the result appears in the cache whole or not at all."""
+def make_copy(job: MediaJob) -> tuple[str, dict[str, Any]]:
+    """Copy or encode, tag, probe, into a new folder under the job's scratch folder: (that
+    folder, what `info.json` in it says). Writes nothing else (`adopt` moves it in)."""
     from media.probe import probe, refuse_padding
     from media.tagging import write_tags
 
     refuse_padding(job.source)  # before gigabytes of zeros are copied or fed to ffmpeg
-    job.folder.parent.mkdir(parents=True, exist_ok=True)
-    if job.folder.exists():  # a torn or stale entry: redo it
-        shutil.rmtree(job.folder, ignore_errors=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{job.key[:16]}.", dir=job.folder.parent))
+    scratch = job.scratch or job.folder.parent
+    scratch.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{job.key[:16]}.", dir=scratch))
     try:
         target = work / job.name
         if wants_processing(job.show):
@@ -144,13 +171,24 @@ def make_copy(job: MediaJob) -> MediaResult:
                 "duration": float(info.duration), "sha256": info.sha256,
                 "source": str(job.source)}
         write_json(work / INFO, data)
-        try:
-            os.replace(work, job.folder)  # fails when another build made it first: fine
-        except OSError:
-            if cached_result(job) is None:
-                raise
-    finally:
+    except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        raise
+    return str(work), data
+
+
+def adopt(job: MediaJob, made: str) -> MediaResult:
+    """Move the folder `make_copy` made into the cache as the job's entry (the build process
+    does this, and nothing else writes there): it appears whole or not at all."""
+    if job.folder.exists():  # a torn or stale entry (`cached_result` passed it by): redo it
+        shutil.rmtree(job.folder, ignore_errors=True)
+    try:
+        os.replace(made, job.folder)
+    except OSError:
+        if cached_result(job) is None:
+            raise
+    finally:
+        shutil.rmtree(made, ignore_errors=True)  # when the entry was there already
     result = cached_result(job)
     if result is None:
         raise MediaError("the tagged copy vanished from the build cache", job.folder)
@@ -158,7 +196,8 @@ def make_copy(job: MediaJob) -> MediaResult:
     return result
 
 
-def _run_one(job: MediaJob) -> MediaResult | SegpackError:
+def _run_one(job: MediaJob) -> tuple[str, dict[str, Any]] | SegpackError:
+    """`make_copy` wherever the executor runs it; the audio's trouble comes back as a value."""
     try:
         return make_copy(job)
     except SegpackError as exc:  # returned, not raised: keeps the message across processes
@@ -168,6 +207,16 @@ def _run_one(job: MediaJob) -> MediaResult | SegpackError:
                             f"{job.source.name}", job.source)
     except OSError as exc:
         return MediaError(f"cannot prepare the audio: {exc.strerror or exc}", job.source)
+
+
+def tools() -> str:
+    """What a copy's bytes depend on besides segpack's code and the job: the ffmpeg and
+    mutagen versions. A Dask worker must have the same as the build (`segment.dask_executor`)."""
+    import mutagen
+
+    from media.ffmpeg import tool
+
+    return f"ffmpeg {tool()[1].version}, mutagen {mutagen.version_string}"
 
 
 def _preload() -> None:
@@ -181,7 +230,7 @@ def _preload() -> None:
 
 
 def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show,
-                show_dir: Path, stings: dict[str, Path], cache: Path, workers: int,
+                show_dir: Path, stings: dict[str, Path], cache: Path, executor: Executor,
                 progress: Callable[[int, int], None] | None = None
                 ) -> dict[str, tuple[str, MediaResult] | SegpackError]:
     """The tagged copy each of `wanted` ({key: (segment, source audio, artwork)}) publishes,
@@ -207,7 +256,7 @@ def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show
             continue
         jobs[key] = MediaJob(segment, show, show_dir, source, artwork, content,
                              cache / "media" / content, f"{segment.id}{suffix}")
-    results = run_jobs(list(jobs.values()), workers, progress)
+    results = run_jobs(list(jobs.values()), executor, progress)
     for key, job in jobs.items():
         outcome = results[job.segment.id]
         if isinstance(outcome, ToolError):
@@ -219,12 +268,17 @@ def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show
     return done
 
 
-def run_jobs(jobs: list[MediaJob], workers: int,
+def run_jobs(jobs: list[MediaJob], executor: Executor,
              progress: Callable[[int, int], None] | None = None
              ) -> dict[str, MediaResult | SegpackError]:
     """{segment id: result or the error} for every job; cache hits cost a stat.
 
-    `progress(done, total)` counts the jobs not in the cache, from 0 as they start."""
+    `progress(done, total)` counts the jobs not in the cache, from 0 as they start. Copying
+    and tagging take a few milliseconds a file, less than handing the job to another process
+    (measured in bench/): only ffmpeg work (encode, normalise, stings) goes to `executor`'s
+    workers; the rest is done here."""
+    from segment.executor import InProcess
+
     results: dict[str, MediaResult | SegpackError] = {}
     todo = []
     for job in jobs:
@@ -233,55 +287,41 @@ def run_jobs(jobs: list[MediaJob], workers: int,
             results[job.segment.id] = hit
         else:
             todo.append(job)
+    if not todo:
+        return results
     hits = len(results)
-    if todo:
-        _preload()
-        if progress:
-            progress(0, len(todo))
-    # Processes pay off for ffmpeg work (encode/normalise); copying and tagging take a few
-    # milliseconds a file, less than handing the job to another process (measured in bench/).
-    if workers > 1 and len(todo) > 1 and wants_processing(todo[0].show):
-        for job, result in zip(todo, _in_workers(todo, workers), strict=True):
-            results[job.segment.id] = result
+    _preload()
+    if progress:
+        progress(0, len(todo))
+    spread = wants_processing(todo[0].show) and (executor.remote or len(todo) > 1)
+    runner = executor if spread else InProcess()
+    scratch = _new_scratch(todo[0].folder.parent)
+    try:
+        shipped = [job.for_workers(scratch, runner.remote) for job in todo]
+        keys = [hashlib.sha256(f"{job.key} {job.scratch}".encode()).hexdigest()[:32]
+                for job in shipped]
+        for index, made in runner.as_completed(_run_one, shipped, keys, label="media",
+                                               same=tools if runner.remote else None):
+            job = todo[index]
+            if isinstance(made, SegpackError):
+                results[job.segment.id] = made
+            else:
+                try:
+                    results[job.segment.id] = adopt(job, made[0])
+                except (OSError, SegpackError) as exc:
+                    results[job.segment.id] = exc if isinstance(exc, SegpackError) else \
+                        MediaError(f"cannot keep the copy: {exc.strerror or exc}", job.source)
             if progress:
                 progress(len(results) - hits, len(todo))
-    else:
-        for job in todo:
-            results[job.segment.id] = _run_one(job)
-            if progress:
-                progress(len(results) - hits, len(todo))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return results
 
 
-def _in_workers(todo: list[MediaJob], workers: int) -> Iterator[MediaResult | SegpackError]:
-    """`_run_one` of each job in worker processes, in order. They die with this process
-    however it ends (`segment.parallel.worker_started`); when it stops early (Ctrl-C, an
-    error), the jobs not started are dropped and the running ones killed at once, ffmpeg and
-    all, instead of waiting for every job to finish."""
-    from concurrent.futures import ProcessPoolExecutor  # only here: ~4 ms to import
-
-    from segment.parallel import ignoring_interrupts, kill_workers, worker_started
-
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                               mp_context=_clean_process_context(),
-                               initializer=worker_started, initargs=(os.getpid(),))
-    try:
-        with ignoring_interrupts():  # the workers (and the forkserver) start here
-            done = pool.map(_run_one, todo, chunksize=1)
-        yield from done
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        kill_workers(list(getattr(pool, "_processes", None) or ()))  # private; no public way
-        raise
-    finally:
-        pool.shutdown(wait=True)
-
-
-def _clean_process_context() -> multiprocessing.context.BaseContext:
-    """Workers started from a clean single-threaded server, not forked from this process.
-
-    Tagging keeps I/O threads alive (media.journal); forking while one of them holds a lock
-    leaves the child waiting on that lock forever (seen: a build after a tag run hung).
-    """
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+def _new_scratch(media: Path) -> Path:
+    """This run's scratch folder in the cache's media folder, after removing those runs
+    killed before their end left (builds of one output run one at a time: `build_lock`)."""
+    media.mkdir(parents=True, exist_ok=True)
+    for stale in media.glob(f"{SCRATCH}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=SCRATCH, dir=media))

@@ -64,19 +64,24 @@ class DaskExecutor(Executor):
         return f"Dask scheduler {self.address}{workers}"
 
     def _reachable(self) -> None:
-        """Refuse at once a scheduler nobody answers for (a TCP connect, no Dask handshake)."""
-        from distributed.comm.addressing import parse_address, parse_host_port
+        """Refuse at once a scheduler nobody answers for: a TCP connect, no Dask handshake, and
+        no import of Dask (`segpack build` with nothing to rebuild stays fast)."""
+        from urllib.parse import urlsplit
 
+        scheme = self.address.split("://", 1)[0] if "://" in self.address else "tcp"
         try:
-            scheme, location = parse_address(self.address)
-            host, port = parse_host_port(location, DEFAULT_PORT)
-        except (ValueError, TypeError) as exc:
+            parts = urlsplit(self.address if "://" in self.address else f"tcp://{self.address}")
+            host, port = parts.hostname, parts.port or DEFAULT_PORT
+        except ValueError as exc:
             raise UsageError(f"--scheduler {self.address!r}: not a Dask scheduler address "
                              f"({exc}); e.g. tcp://HOST:{DEFAULT_PORT}") from None
+        if not host:
+            raise UsageError(f"--scheduler {self.address!r}: no host; e.g. "
+                             f"tcp://HOST:{DEFAULT_PORT}")
         if scheme not in ("tcp", "tls"):
             return  # the client's own timeout bounds the others
         try:
-            socket.create_connection((host, int(port)), timeout=self.timeout).close()
+            socket.create_connection((host, port), timeout=self.timeout).close()
         except OSError as exc:
             why = exc.strerror or str(exc) or type(exc).__name__
             if isinstance(exc, TimeoutError):
@@ -293,10 +298,11 @@ def _fingerprint(same: Fingerprint | None) -> tuple[str, str]:
 
 
 def _require_dask() -> None:
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise UsageError(f"--scheduler needs Dask: {INSTALL}") from None
+    """Dask installed here, found without importing it (~1 s)."""
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise UsageError(f"--scheduler needs Dask: {INSTALL}")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -98,6 +98,11 @@ class Cluster:
                     raise RuntimeError(f"the scheduler lists {client.nthreads()}")
                 time.sleep(0.1)
 
+    def busy_workers(self, program: str = "ffmpeg") -> list[subprocess.Popen]:
+        """The running workers that have a child process running `program` (a job at work)."""
+        return [w for w in self.running_workers() if any(
+            os.path.basename(_argv0(child)).startswith(program) for child in _children(w.pid))]
+
     def kill(self, process: subprocess.Popen) -> None:
         """SIGKILL a process and everything it started (its session)."""
         with contextlib.suppress(ProcessLookupError):
@@ -120,3 +125,21 @@ def local_cluster(folder: Path, workers: int = 2,
         yield cluster
     finally:
         cluster.close()
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of `pid` (Linux: /proc/PID/task/*/children)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
+def _argv0(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
