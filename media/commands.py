@@ -15,12 +15,6 @@ from segment.errors import ManifestError, SegpackError, UsageError
 from segment.models import Segment, Show
 from segment.rules import Severity
 
-SUFFIXES = {"mp3": {".mp3"}, "mp4": {".m4a", ".mp4", ".m4b", ".aac", ".m4p"},
-            "ogg-vorbis": {".ogg", ".oga"}, "ogg-opus": {".opus", ".ogg", ".oga"},
-            "flac": {".flac"}, "wav": {".wav", ".wave"}}
-NAMES = {"mp3": "MP3", "mp4": "MP4/M4A", "ogg-vorbis": "Ogg Vorbis", "ogg-opus": "Ogg Opus",
-         "flac": "FLAC", "wav": "WAV"}
-
 
 def load_inputs(manifest: Path, show_file: Path | None) -> tuple[Segment, Show | None, Path]:
     """The segment (must be valid), its show (explicit, else show.yaml of its show folder)."""
@@ -80,10 +74,13 @@ def artwork_for(segment: Segment, show: Show | None, show_dir: Path) -> bytes | 
 
 def content_note(path: Path, container: str) -> str | None:
     """A warning when the name says one format and the bytes another (we go by the bytes)."""
-    if path.suffix.lower() in SUFFIXES[container]:
+    from media import containers
+
+    row = containers.BY_NAME[container]
+    if path.suffix.lower() in row.suffixes:
         return None
-    return (f"{path}: the content is {NAMES[container]} whatever the name says; tagged as "
-            f"{NAMES[container]} (rename it to *{sorted(SUFFIXES[container])[0]})")
+    return (f"{path}: the content is {row.label} whatever the name says; tagged as "
+            f"{row.label} (rename it to *{row.suffixes[0]})")
 
 
 @dataclass(frozen=True)

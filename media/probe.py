@@ -20,13 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from media import containers
 from media.oserrors import as_media_errors
 from segment.errors import MediaError
 from segment.userfiles import open_regular
 
-MIMES = {"mp3": "audio/mpeg", "mp4": "audio/mp4", "ogg-vorbis": "audio/ogg",
-         "ogg-opus": "audio/ogg", "flac": "audio/flac", "wav": "audio/wav"}
-CONTAINERS = tuple(MIMES)
 OTHER_FORMATS = [(b"FORM", "AIFF"), (b"\x1aE\xdf\xa3", "Matroska/WebM"), (b"#!AMR", "AMR"),
                  (b"MThd", "MIDI"), (b"%PDF", "PDF"), (b"PK\x03\x04", "ZIP"),
                  (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"),
@@ -63,12 +61,6 @@ def _id3_size(head: bytes) -> int:
     return 10 + size + (10 if head[5] & 0x10 else 0)
 
 
-def _mpeg_sync(data: bytes) -> bool:
-    """An MPEG audio frame header (layer I-III), not ADTS AAC (layer bits 00)."""
-    return (len(data) >= 4 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0
-            and data[1] & 0x06 != 0 and data[2] & 0xF0 != 0xF0)
-
-
 def sniff(path: Path) -> str:
     """The container by its first bytes; MediaError for anything segpack does not handle."""
     with as_media_errors(path), open_regular(path, what="an audio file") as handle:
@@ -80,35 +72,24 @@ def sniff(path: Path) -> str:
             after = handle.read(64)
     if not head:
         raise MediaError("empty file (0 bytes), not audio", path)
-    if head[4:8] == b"ftyp":
-        return "mp4"
+    for row in containers.CONTAINERS:  # `media.containers`: the first whose magic matches
+        if row.magic(head, after, bool(skip)):
+            return row.name
     if head.startswith(b"OggS"):
-        if b"OpusHead" in head[:128]:
-            return "ogg-opus"
-        if b"\x01vorbis" in head[:128]:
-            return "ogg-vorbis"
         raise MediaError("Ogg file with a codec other than Vorbis or Opus (unsupported)", path)
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return "wav"
-    if after.startswith(b"fLaC"):
-        return "flac"
     if skip:
-        if after.startswith(b"\xff") or after.strip(b"\0") == b"" or _mpeg_sync(after):
-            return "mp3"
         raise MediaError("an ID3 tag followed by something that is not MPEG audio", path)
-    if _mpeg_sync(head):
-        return "mp3"
     if head[:2] in (b"\xff\xf1", b"\xff\xf9"):
         raise MediaError("raw ADTS AAC stream (unsupported): put it in an M4A container "
                          "(ffmpeg -i in.aac -c copy out.m4a)", path)
     for magic, name in OTHER_FORMATS:
         if head.startswith(magic):
-            raise MediaError(f"not a format segpack handles ({name}); use MP3, M4A, Ogg Vorbis, "
-                             "Opus, FLAC or WAV", path)
+            raise MediaError(f"not a format segpack handles ({name}); use "
+                             f"{containers.listed()}", path)
     if _looks_like_text(head):
         raise MediaError("a text file, not audio (whatever its name says)", path)
-    raise MediaError("unsupported or unrecognised container (expected MP3, M4A, Ogg Vorbis, "
-                     "Opus, FLAC or WAV)", path)
+    raise MediaError("unsupported or unrecognised container (expected "
+                     f"{containers.listed()})", path)
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -123,22 +104,13 @@ def _looks_like_text(head: bytes) -> bool:
 
 def load_mutagen(path: Path, container: str) -> Any:
     """The mutagen file object for a sniffed container; MediaError when mutagen refuses it."""
+    import importlib
+
     import mutagen
 
-    cls: type[mutagen.FileType]
+    module, name = containers.BY_NAME[container].mutagen.split(":")
+    cls: type[mutagen.FileType] = getattr(importlib.import_module(module), name)
     try:
-        if container == "mp3":
-            from mutagen.mp3 import MP3 as cls
-        elif container == "mp4":
-            from mutagen.mp4 import MP4 as cls
-        elif container == "ogg-vorbis":
-            from mutagen.oggvorbis import OggVorbis as cls
-        elif container == "ogg-opus":
-            from mutagen.oggopus import OggOpus as cls
-        elif container == "flac":
-            from mutagen.flac import FLAC as cls
-        else:
-            from mutagen.wave import WAVE as cls
         audio = cls(path)
     except mutagen.MutagenError as exc:
         raise MediaError(f"cannot read as {container}: {_reason(exc)}", path) from None
@@ -164,7 +136,7 @@ def _codec(container: str, info: Any) -> str:
     if container == "mp3":
         layer = getattr(info, "layer", 3)
         return "mp3" if layer == 3 else f"mp{layer}"
-    return {"ogg-vorbis": "vorbis", "ogg-opus": "opus", "flac": "flac", "wav": "pcm"}[container]
+    return containers.BY_NAME[container].codec or "unknown"
 
 
 def check_mp3_complete(path: Path, info: Any, size: int, tag_bytes: int) -> bool:
@@ -347,6 +319,6 @@ def probe(path: str | Path, *, accurate: bool = False, hash: bool = True) -> Aud
     if bitrate is None and duration > 0:
         bitrate = round(size * 8 / duration)
     rate = getattr(info, "sample_rate", None) or (48000 if container == "ogg-opus" else None)
-    return AudioInfo(str(path), container, codec, MIMES[container],
+    return AudioInfo(str(path), container, codec, containers.BY_NAME[container].mime,
                      round(duration, 3), source, bitrate, rate,
                      getattr(info, "channels", None), size, sha256_of(path) if hash else "")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from media import containers, journal
 from media import id3 as id3_store
-from media import journal
 from media.fieldtable import BY_NAME, FIELDS, field_values
 from media.probe import check_mp3_complete, load_mutagen, sniff
 from segment.clikit import warn
@@ -26,9 +26,6 @@ from segment.models import Segment, Show
 
 PAD_MIN = 4096
 """Padding left after a tag that had to grow, so the next re-tag fits in place."""
-
-FAMILY = {"mp3": "id3", "wav": "id3", "mp4": "mp4", "ogg-vorbis": "vorbis",
-          "ogg-opus": "vorbis", "flac": "vorbis"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ class _Loaded:
 
 
 def _load(path: Path, handle: BinaryIO, container: str) -> _Loaded:
-    family = FAMILY[container]
+    family = containers.BY_NAME[container].family
     if container == "mp3":
         return _load_mp3(path, handle)
     audio = load_mutagen(path, container)

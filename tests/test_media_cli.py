@@ -36,10 +36,10 @@ def test_round_trip_segment_tags_json(tmp_path, tone, capsys, suffix):
 
     show, _ = load_show_file(tmp_path / "show.yaml")
     want = tags_json(values_for(item.segment, show, png()))
+    from media.containers import BY_NAME as CONTAINERS
     from media.fieldtable import BY_NAME
-    from media.tagging import FAMILY
 
-    family = FAMILY[data["technical"]["container"]]
+    family = CONTAINERS[data["technical"]["container"]].family
     for name, value in want.items():
         if not getattr(BY_NAME[name], family):
             continue
