@@ -14,6 +14,7 @@ from typing import IO
 
 from media.oserrors import as_media_errors
 from segment.errors import MediaError
+from segment.scaffold import PLACEHOLDER_KEYWORD
 from segment.userfiles import TooLarge, open_regular, read_regular
 
 MAX_SIDE = 3000
@@ -30,6 +31,8 @@ class ImageFacts:
     height: int
     mode: str
     depth: int
+    placeholder: bool = False
+    """The image carries the `segpack-placeholder` PNG text chunk: `segpack new` drew it."""
 
     def problems(self) -> list[str]:
         """What podcast apps would object to (empty when fine)."""
@@ -90,6 +93,7 @@ def _facts(stream: IO[bytes], head: bytes, name: str | Path) -> ImageFacts:
                 fmt = image.format or "unknown"
                 mode = image.mode
                 width, height = image.size
+                placeholder = PLACEHOLDER_KEYWORD in image.info  # text chunks before the pixels
     except Image.DecompressionBombError:
         raise MediaError(f"image has far too many pixels (decompression bomb guard); resize it "
                          f"to at most {MAX_SIDE} px", name) from None
@@ -98,7 +102,7 @@ def _facts(stream: IO[bytes], head: bytes, name: str | Path) -> ImageFacts:
                          "or PNG file", name) from None
     depth = {"1": 1, "L": 8, "P": 8, "RGB": 24, "RGBA": 32, "CMYK": 32}.get(mode, 24)
     mime = Image.MIME.get(fmt, image_mime(head))
-    return ImageFacts(mime, fmt, width, height, mode, depth)
+    return ImageFacts(mime, fmt, width, height, mode, depth, placeholder)
 
 
 def load_artwork(path: Path) -> bytes:

@@ -1,5 +1,5 @@
 """Validation rules that need the media files (`segpack validate --media`): SEG303-SEG306,
-and SEG407/SEG408 for the show's artwork.
+and SEG407/SEG408/SEG415 for the show's artwork.
 
 The manifest-only checks already report a missing audio file or a path leaving the show folder
 (SEG301/SEG302); these look inside the files: is it audio, how long, which codec, and is the
@@ -12,10 +12,12 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from segment.directory_rules import placeholder_message
 from segment.errors import SegpackError, ToolError
 from segment.loading import SegmentFile
 from segment.models import Segment, Show
 from segment.rules import Finding, local_file_problem
+from segment.scaffold import PLACEHOLDER_NAME
 from segment.timecode import format_duration
 from segment.userfiles import TooLarge, read_regular
 
@@ -115,7 +117,8 @@ def _artwork(item: SegmentFile, segment: Segment, show_dir: Path) -> Iterator[Fi
 def show_media_findings(show_path: Path, show: Show) -> list[Finding]:
     """SEG407/SEG408 for show.yaml's `image.file`, opened as far as its header: directories
     refuse show artwork that is not a 1400-3000 px square JPEG/PNG in RGB (missing files and
-    paths out of the folder are SEG301/SEG302, reported without --media)."""
+    paths out of the folder are SEG301/SEG302, reported without --media). SEG415 for
+    segpack's placeholder copied under another name (its PNG text chunk says what it is)."""
     from media.artwork import ADVISED_BYTES, MAX_BYTES, image_file_facts
 
     rel = show.image.file
@@ -141,6 +144,8 @@ def show_media_findings(show_path: Path, show: Show) -> list[Finding]:
     if facts.problems():
         found.append(finding("SEG407", f"{rel} " + "; ".join(facts.problems()) +
                              ": Apple Podcasts refuses such show artwork"))
+    if facts.placeholder and Path(rel).name != PLACEHOLDER_NAME:  # else SEG415 without --media
+        found.append(finding("SEG415", placeholder_message(rel)))
     if size > ADVISED_BYTES:
         found.append(finding("SEG408", f"{rel} is {size // 1024} KB; directories advise "
                              f"at most {ADVISED_BYTES // 1024} KB (compress it)"))

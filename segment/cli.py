@@ -147,13 +147,17 @@ def new(show_dir: Path) -> None:
     """Start a show folder in SHOW_DIR; never overwrites a file.
 
     Writes show.yaml with every key explained, segments/ with an example (a draft), a
-    pyproject.toml [tool.segpack] block and a .gitignore for what builds make."""
+    placeholder cover (art/segpack-placeholder.png: replace it before submitting the feed to
+    directories; validate warns until then, SEG415), a pyproject.toml [tool.segpack] block
+    and a .gitignore for what builds make."""
+    from media.placeholder import placeholder_png  # composition root: media draws the cover
     from segment.scaffold import create
 
-    for path in create(show_dir):
+    for path in create(show_dir, placeholder_png):
         click.echo(f"created {path}")
     click.echo(f"next: edit {show_dir / 'show.yaml'} (and set feed_url before you build), "
-               f"write segments/*.md, then: segpack validate {show_dir}")
+               f"write segments/*.md, then: segpack validate {show_dir}; replace the "
+               "placeholder artwork with the show's own before submitting the feed")
 
 
 @cli.command()

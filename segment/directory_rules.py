@@ -42,6 +42,7 @@ from segment.rules import (
     declare,
     show_check,
 )
+from segment.scaffold import PLACEHOLDER_NAME
 from segment.taxonomy import person_problem
 
 APPLE_TYPES = {"audio/mpeg": (".mp3",), "audio/x-m4a": (".m4a",), "video/mp4": (".mp4",),
@@ -70,6 +71,24 @@ def _show_artwork(ctx: ShowContext) -> Iterator[Finding]:
         return
     # a missing, looped or escaping image.file is SEG301/SEG302 from load_show_file, the path
     # rule every file a manifest or show.yaml names follows (`local_file_problem`)
+
+
+@show_check("SEG415", "placeholder-artwork", W, "the show artwork is segpack's placeholder")
+def _placeholder_artwork(ctx: ShowContext) -> Iterator[Finding]:
+    """`segpack new` gives a show a placeholder cover so that it validates from the start;
+    directories would list the show under it. Known by its file name here (the file is not
+    opened), and by the `segpack-placeholder` PNG text chunk with `validate --media`.
+    bad: `image: {file: art/segpack-placeholder.png}`   good: `image: {file: art/cover.png}`"""
+    image = ctx.show.image
+    for key, where in (("file", image.file), ("url", image.url and urlsplit(image.url).path)):
+        if where and posixpath.basename(where) == PLACEHOLDER_NAME:
+            yield ctx.finding("SEG415", placeholder_message(where), "image", key)
+
+
+def placeholder_message(name: str) -> str:
+    return (f"{name} is segpack's placeholder artwork (from segpack new): directories would "
+            "list the show under it; put the show's own 1400-3000 px square JPEG/PNG in its "
+            "place, under another name, before submitting the feed")
 
 
 declare("SEG408", "show-artwork-bytes", W, "show artwork file larger than directories advise",

@@ -1,5 +1,9 @@
-"""`segpack new SHOW_DIR`: a show folder to start from, that validates as it is but for the
-show artwork, which only the producer can supply (SEG407 says so).
+"""`segpack new SHOW_DIR`: a show folder to start from, that validates as it is.
+
+Apple refuses a feed without show artwork (SEG407), and only the producer has the real one, so
+the show gets a placeholder cover (drawn by `media.placeholder`, which the CLI passes in: this
+package draws nothing) at `PLACEHOLDER_ARTWORK`; SEG415 warns until it is replaced, so
+`validate --strict` fails and nobody submits the placeholder to directories unknowingly.
 
 Every key of show.yaml and of a manifest is written out, the optional ones commented, each with
 what it is for: the files are the documentation a producer reads first. The example segment is
@@ -9,6 +13,7 @@ a draft, so a build publishes nothing until a real segment is written. Nothing i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 SHOW_YAML = """\
@@ -23,8 +28,10 @@ language: en  # BCP 47 tag of the spoken language: en, en-US, ar, fa, pt-BR ...
 # author: Newsroom Name  # itunes:author
 # publisher: Newsroom Name
 owner: {{name: Newsroom Name, email: podcasts@example.org}}  # Spotify mails a code here
-# image: {{file: artwork.jpg, caption: The show's logo}}  # required by Apple: square JPEG/PNG,
-#   1400-3000 px, RGB (or url: https://...); until it is there, validate reports SEG407
+image:  # the show's artwork, required by Apple: a square JPEG/PNG, 1400-3000 px, RGB
+  file: {artwork}  # segpack's placeholder: put your own in its place (SEG415 until then)
+  # url: https://www.example.org/artwork.jpg  # or where it is online (then remove file)
+  # caption: The show's logo
 categories: [News]  # Apple Podcasts categories; a subcategory as Parent/Child: News/Daily News
 explicit: false  # Apple wants it said: true or false
 # type: episodic  # episodic (newest first) or serial (in order)
@@ -62,6 +69,14 @@ explicit: false  # Apple wants it said: true or false
 """
 
 EXAMPLE_ID = "example-segment"
+
+PLACEHOLDER_ARTWORK = "art/segpack-placeholder.png"
+"""Where `new` puts the placeholder cover, relative to the show folder. SEG415 knows the
+placeholder by this file name (`PLACEHOLDER_NAME`), without opening the file."""
+PLACEHOLDER_NAME = PLACEHOLDER_ARTWORK.rsplit("/", 1)[-1]
+PLACEHOLDER_KEYWORD = "segpack-placeholder"
+"""The PNG text chunk the placeholder carries: `validate --media` reads it from the header, so a
+copy under another name is recognised too."""
 
 MANIFEST = """\
 ---
@@ -138,30 +153,44 @@ public/
 """
 
 
-def files_for(show_dir: Path) -> dict[Path, str]:
-    """The files `new` writes, by path, for a show in `show_dir`."""
-    slug = re.sub(r"[^a-z0-9]+", "-", show_dir.resolve().name.lower()).strip("-") or "show"
-    title = " ".join(w.capitalize() for w in slug.split("-"))
-    return {show_dir / "show.yaml": SHOW_YAML.format(title=title, slug=slug),
+def _slug(show_dir: Path) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", show_dir.resolve().name.lower()).strip("-") or "show"
+
+
+def show_title(show_dir: Path) -> str:
+    """The title a new show in `show_dir` gets: its folder name in words ("My News Show")."""
+    return " ".join(w.capitalize() for w in _slug(show_dir).split("-"))
+
+
+def files_for(show_dir: Path, artwork: bytes) -> dict[Path, str | bytes]:
+    """The files `new` writes, by path, for a show in `show_dir` (`artwork`: the placeholder
+    cover's PNG bytes)."""
+    slug = _slug(show_dir)
+    return {show_dir / "show.yaml": SHOW_YAML.format(title=show_title(show_dir), slug=slug,
+                                                     artwork=PLACEHOLDER_ARTWORK),
+            show_dir / PLACEHOLDER_ARTWORK: artwork,
             show_dir / "segments" / f"{EXAMPLE_ID}.md": MANIFEST.format(id=EXAMPLE_ID),
             show_dir / "pyproject.toml": PYPROJECT,
             show_dir / ".gitignore": GITIGNORE}
 
 
-def create(show_dir: Path) -> list[Path]:
-    """Write the files of a new show; refuse (nothing written) if any of them exists."""
+def create(show_dir: Path, draw_placeholder: Callable[[str], bytes]) -> list[Path]:
+    """Write the files of a new show, its placeholder cover drawn by `draw_placeholder(title)`;
+    refuse (nothing written) if any of them exists."""
     from segment.errors import UsageError
     from segment.manifest import atomic_write
 
-    files = files_for(show_dir)
     if show_dir.exists() and not show_dir.is_dir():
         raise UsageError(f"{show_dir} is a file; segpack new makes a show folder")
+    files = files_for(show_dir, draw_placeholder(show_title(show_dir)))
     there = [path for path in files if path.exists() or path.is_symlink()]
+    there += [path.parent for path in files if path.parent != show_dir and
+              (path.parent.exists() or path.parent.is_symlink()) and not path.parent.is_dir()]
     if there:
         names = ", ".join(str(p.relative_to(show_dir)) for p in there)
         raise UsageError(f"{show_dir} already has {names}; segpack new never overwrites: "
                          "pick a new folder (or move those aside)")
-    for path, text in files.items():
+    for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, text)
+        atomic_write(path, content)
     return list(files)
