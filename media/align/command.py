@@ -181,6 +181,21 @@ def compute_or_error(work: Work) -> dict[str, Any] | SegpackError:
         return exc
 
 
+def aligner_tools() -> str:
+    """What captions depend on besides segpack's code and the job: the espeak-ng, ffmpeg and
+    numpy versions. A Dask worker must have the same (`segment.dask_executor`)."""
+    import subprocess
+
+    import numpy
+
+    from media.align.espeak import espeak_path
+    from media.ffmpeg import tool
+
+    espeak = subprocess.run([espeak_path(), "--version"], capture_output=True, text=True,
+                            timeout=30).stdout.split(" Data at")[0].strip()
+    return f"{espeak}, ffmpeg {tool()[1].version}, numpy {numpy.__version__}"
+
+
 def finish_job(job: Job, plan: Plan, done: dict[str, Any] | None) -> dict[str, Any]:
     """Write what `compute` made (captions beside the manifest, `captions:` and chapter starts
     in it: this process is their one writer) and complete the report."""
@@ -377,8 +392,8 @@ def _align_many(executor: Any, planned: dict[int, tuple[Job, Plan]], done: Any,
     steps.start(f"aligning {len(order)} manifests ({executor.describe()})", len(order))
     try:
         for position, outcome in executor.as_completed(
-                compute_or_error, works, [work.key() for work in works],
-                label="align"):
+                compute_or_error, works, [work.key() for work in works], label="align",
+                same=aligner_tools if executor.remote else None):
             index = order[position]
             job, plan = planned[index]
             if isinstance(outcome, SegpackError):
