@@ -10,14 +10,24 @@ from common import Row, run_segpack
 
 COUNT = 10_000
 
+SHOW_YAML = """\
+title: Bench show
+description: Generated
+language: en
+feed_url: https://example.org/feed.xml
+image: {url: https://example.org/cover.png}
+categories: [News/Daily News]
+owner: {name: Bench News, email: podcasts@example.org}
+explicit: false
+"""
+"""A show.yaml the directory rules accept (SEG407-SEG414): validate must exit 0 on it."""
+
 
 def make_show(folder: Path, count: int = COUNT) -> Path:
     """A show folder of `count` realistic manifests (front matter + a ~250-word transcript)."""
     segments = folder / "segments"
     segments.mkdir(parents=True)
-    (folder / "show.yaml").write_text(
-        "title: Bench show\ndescription: Generated\nlanguage: en\n"
-        "feed_url: https://example.org/feed.xml\n", encoding="utf-8")
+    (folder / "show.yaml").write_text(SHOW_YAML, encoding="utf-8")
     words = ("the coalition said on monday that forces had advanced toward the city while "
              "officials in the capital warned of further attacks ").split()
     body = "\n\n".join(" ".join(words[(i + p) % len(words)] for i in range(80)) for p in range(3))

@@ -251,3 +251,16 @@ def test_progress_bar_thread_never_runs_while_workers_fork(tmp_path: Path) -> No
     assert report.files == 2 * 411
     assert len(forks) >= 4  # two workers per folder
     assert all(alive <= before for alive in forks), "a thread started by validate ran at a fork"
+
+
+def test_the_benchmarks_show_is_one_directories_accept(capsys, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    """bench_validate (and bench_build) time a clean show: a rule added since must not turn its
+    generated show.yaml or manifests into errors, or the benchmark stops on exit 1."""
+    monkeypatch.syspath_prepend(str(EXAMPLE.parent.parent / "bench"))
+    from bench_validate import make_show
+
+    show = make_show(tmp_path / "show", count=3)
+    capsys.readouterr()
+    assert main(["validate", "--strict", "--json", str(show)]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
