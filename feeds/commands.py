@@ -114,7 +114,13 @@ def build(show_dir: Path, output: Path, jobs: int | None, scheduler: str | None,
 
 
 def check_show_dir(show_dir: Path) -> None:
-    """Refuse, with what to do, a folder that is not a show folder (e.g. its segments/)."""
+    """Refuse, with what to do, a folder that is not a show folder (e.g. its segments/), or
+    not a folder at all (a FIFO, a symlink loop)."""
+    from segment.userfiles import folder_problem
+
+    problem = folder_problem(show_dir, "a show folder")
+    if problem is not None:
+        raise UsageError(f"{show_dir}: {problem}")
     if not show_dir.is_dir() or (show_dir / "show.yaml").is_file() or \
             (show_dir / "segments").is_dir():
         return  # a missing folder, or a show folder (its missing show.yaml is a finding)

@@ -33,6 +33,7 @@ from media.probe import refuse_padding
 from segment.errors import MediaError, SegpackError
 from segment.manifest import fsync_dir
 from segment.models import AudioSettings
+from segment.userfiles import file_problem
 
 #: Lossy codecs overshoot a little (inter-sample peaks after decoding); keep this much
 #: headroom when deciding whether a gain needs the limiter, and set the limiter this far below
@@ -96,8 +97,9 @@ def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
     the file; `dst` is never left half-written and no temp file is left behind.
     """
     src, dst = Path(src), Path(dst)
-    if not src.is_file():
-        raise MediaError("audio file not found", path=src)
+    problem = file_problem(src, "an audio file", missing="audio file not found")
+    if problem is not None:  # a FIFO or a symlink loop is not "not found"
+        raise MediaError(problem, path=src)
     dst.parent.mkdir(parents=True, exist_ok=True)
     if not needs_work(settings):
         _copy(src, dst)

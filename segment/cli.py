@@ -90,8 +90,10 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     from segment.validate import MediaHook, ShowMediaHook, settings_folder, validate_paths
 
     for path in paths:
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or folder")
+        if not path.exists():  # a symlink loop is not "missing"; a FIFO is SEG104, later
+            from segment.userfiles import file_problem
+
+            raise UsageError(f"{path}: {file_problem(path, missing='no such file or folder')}")
     hook: MediaHook | None = None
     show_hook: ShowMediaHook | None = None
     if media:

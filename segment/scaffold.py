@@ -179,9 +179,11 @@ def create(show_dir: Path, draw_placeholder: Callable[[str], bytes]) -> list[Pat
     refuse (nothing written) if any of them exists."""
     from segment.errors import UsageError
     from segment.manifest import atomic_write
+    from segment.userfiles import folder_problem
 
-    if show_dir.exists() and not show_dir.is_dir():
-        raise UsageError(f"{show_dir} is a file; segpack new makes a show folder")
+    problem = folder_problem(show_dir, "a folder; segpack new makes a show folder")
+    if problem is not None:
+        raise UsageError(f"{show_dir}: {problem}")
     files = files_for(show_dir, draw_placeholder(show_title(show_dir)))
     there = [path for path in files if path.exists() or path.is_symlink()]
     there += [path.parent for path in files if path.parent != show_dir and

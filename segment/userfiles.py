@@ -123,20 +123,52 @@ class TooLarge(SegpackError, OSError):
         self.strerror = self.message
 
 
-def file_problem(path: str | Path, what: str = "a regular file") -> str | None:
-    """Why `path` cannot be read as a regular file ('not found', 'is a symlink loop ...', 'is a
-    named pipe (FIFO) ...'), or None when it is one. A stat, no open: for checks that report."""
+def file_problem(path: str | Path, what: str = "a regular file", *,
+                 missing: str = "not found") -> str | None:
+    """Why `path` cannot be read as a regular file (`missing`, 'is a symlink loop ...', 'is a
+    named pipe (FIFO) ...'), or None when it is one. A stat, no open: for checks that report,
+    and for commands that refuse an input before any work, saying what it really is (a FIFO
+    or a symlink loop is not "missing")."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return "not found"
+        return missing
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return LOOP
         if exc.errno == errno.ENOTDIR:
-            return "not found"
+            return missing
         return f"cannot be read ({exc.strerror or exc})"
     if stat.S_ISREG(mode):
         return None
     return _refusal(kind_of(mode), what)
 
+
+
+def folder_problem(path: str | Path, what: str = "a folder") -> str | None:
+    """Why `path` cannot be used as a folder, or made one with its parents (a symlink loop, a
+    file or FIFO in the way), or None: a stat of `path` and its parents, no open, so that a
+    command refuses such an output or show folder in one line before any work."""
+    path = Path(path)
+    looped = None  # the loop is where the last ELOOP is met, going up
+    for there in (path, *path.parents):
+        try:
+            mode = os.stat(there).st_mode
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                looped = there
+                continue
+            if looped is None and exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                continue  # to be made, or a parent is in the way (found going up)
+            if looped is None:
+                return f"cannot be read ({exc.strerror or exc})"
+            break
+        if looped is None and not stat.S_ISDIR(mode):
+            kind = "a file" if stat.S_ISREG(mode) else kind_of(mode)
+            return f"is {kind}, not {what}" if there == path else \
+                f"cannot be made: {there} is {kind}, not a folder"
+        break
+    if looped is None:
+        return None
+    loop = "is a symlink loop (a link that leads back to itself); point it at a folder"
+    return loop if looped == path else f"cannot be made: {looped} {loop}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import os
 from pathlib import Path
 
 import mutagen
@@ -112,6 +113,13 @@ def test_unreadable_input_leaves_no_dst_and_no_temp_files(tmp_path, existing):
 def test_missing_input_is_a_media_error(tmp_path):
     with pytest.raises(MediaError, match="not found"):
         prepare(tmp_path / "absent.wav", tmp_path / "out.mp3", NORMALISE_MP3)
+    os.mkfifo(tmp_path / "fifo.wav")  # what it is, not "not found"; never opened (it would block)
+    with pytest.raises(MediaError, match=r"is a named pipe \(FIFO\), not an audio file"):
+        prepare(tmp_path / "fifo.wav", tmp_path / "out.mp3", NORMALISE_MP3)
+    (tmp_path / "loop.wav").symlink_to("loop.wav")
+    with pytest.raises(MediaError, match="is a symlink loop"):
+        prepare(tmp_path / "loop.wav", tmp_path / "out.mp3", NORMALISE_MP3)
+    assert not (tmp_path / "out.mp3").exists()
 
 
 def test_intro_body_outro_lengths_add_up_and_silence_is_trimmed(tone, tmp_path):

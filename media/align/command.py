@@ -12,6 +12,7 @@ import click
 from segment.clikit import print_json, warn
 from segment.errors import ManifestError, SegpackError, UsageError
 from segment.models import Segment
+from segment.userfiles import file_problem
 
 
 @dataclass
@@ -32,7 +33,7 @@ def load_job(manifest: Path, audio: Path | None) -> Job:
     from segment.loading import model_findings, show_dir_for
     from segment.manifest import read_manifest
 
-    if not manifest.is_file():
+    if file_problem(manifest) == "not found":  # a FIFO or a loop: read_manifest says so
         raise UsageError(f"{manifest}: no such manifest")
     raw = read_manifest(manifest)
     data = dict(raw.meta.data)
@@ -63,8 +64,9 @@ def load_job(manifest: Path, audio: Path | None) -> Job:
             raise ManifestError("no audio to align: audio.file is not set; pass --audio FILE",
                                 manifest, field="audio.file")
         audio = show_dir / segment.audio.file
-    if not audio.is_file():
-        raise ManifestError(f"audio file {audio} does not exist", manifest, field="audio.file")
+    problem = file_problem(audio, "an audio file", missing="does not exist")
+    if problem is not None:
+        raise ManifestError(f"audio file {audio} {problem}", manifest, field="audio.file")
     return Job(manifest, segment, show_dir, audio, anchors)
 
 

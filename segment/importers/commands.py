@@ -31,6 +31,7 @@ from segment.importers.manifests import (
     save,
 )
 from segment.loading import show_dir_for
+from segment.userfiles import file_problem
 
 DRY_RUN = click.option("--dry-run", is_flag=True,
                        help="Print what would change (field by field); write nothing.")
@@ -74,8 +75,9 @@ def article(pages: tuple[Path, ...], output: Path, audio_file: Path | None,
     if audio_file is not None:
         if len(pages) != 1:
             raise UsageError("--audio names the audio of one page; import pages one at a time")
-        if not audio_file.is_file():
-            raise UsageError(f"{audio_file}: no such audio file")
+        problem = file_problem(audio_file, "an audio file", missing="no such audio file")
+        if problem is not None:
+            raise UsageError(f"{audio_file}: {problem}")
     _check_language(language)
     index = ManifestIndex(output)
     reports: list[dict[str, Any]] = []
@@ -221,8 +223,9 @@ def audio(files: tuple[Path, ...], output: Path, dry_run: bool, as_json: bool, q
     from segment.importers.tags import segment_from_tags
 
     def read(path: Path) -> Imported:
-        if not path.is_file():
-            raise SegpackError("no such audio file", path)
+        problem = file_problem(path, "an audio file", missing="no such audio file")
+        if problem is not None:
+            raise SegpackError(problem, path)
         tags = dict(read_audio_tags(path))
         tags.setdefault("duration", probe_seconds(path))
         found = segment_from_tags(tags, path)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from segment.errors import ManifestError
+from segment.errors import ManifestError, UsageError
 from segment.importers.common import Imported
 
 RECORDS = ".segpack-import"
@@ -126,7 +126,11 @@ class ManifestIndex:
 
     def __init__(self, folder: Path):
         from segment.manifest import read_manifest
+        from segment.userfiles import folder_problem
 
+        problem = folder_problem(folder, "a folder for manifests")
+        if problem is not None:  # refused before any input is read
+            raise UsageError(f"{folder}: {problem}")
         self.folder = folder
         self.by_key: dict[str, Path] = {}
         self.origin: dict[Path, tuple[Any, Any]] = {}
