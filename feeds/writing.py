@@ -2,7 +2,7 @@
 
 No file is fsynced here: the staging folder is swapped in whole, and the build syncs it once
 before the swap (`feeds.output`), which keeps the swap crash-safe for a fraction of the cost of
-20,000 fsyncs. Runs in the build process and in its worker processes (`feeds.prepare`).
+20,000 fsyncs. Runs in the build process and in its worker processes (`feeds.compile_all`).
 
 No published file shares its inode with a file anyone else keeps. A file the build made from
 another file (`Path` contents: a tagged copy in the build cache, artwork from the show folder)
