@@ -1,22 +1,13 @@
-"""The build cache: where it lives, what it remembers, and the keys that say it still holds.
+"""The build cache, `<output parent>/.segpack-cache/<output name>/` (beside the output, so it
+is not uploaded), and the keys that say what in it still holds:
 
-Location: `<output parent>/.segpack-cache/<output name>/` (beside the output folder, never
-inside it, so it is not uploaded; add `.segpack-cache/` to .gitignore). It holds:
+* `state.marshal`: what the last successful build read and reported (`feeds.uptodate`);
+* `manifests/`: the store of compiled episodes (`Store`), under a context key that covers the
+  code itself (`code_key`, `context_key`);
+* `media/<content key>/` and `hashes.json`: tagged copies of local audio (`feeds.media_step`).
 
-* `state.marshal` - what the last successful build read (every input file's mtime and size) and
-  reported; when nothing changed, `build` replays the report without loading anything.
-* `manifests/` - the store: every manifest's `EpisodeBuild` (`feeds.compiler`), valid while
-  the manifest's stat, the stats of the files it read, and the build's context key (the code,
-  show.yaml, settings, the show's own files: `context_key`) are what they were. One shard per
-  chunk of manifests, written by the process that compiled it.
-* `media/<content hash>/` - tagged (and encoded) copies keyed by the source audio's SHA-256 and
-  everything written into the file; unchanged segments skip all media work. `hashes.json`
-  remembers each source's SHA-256 by path + mtime + size, so sources are hashed once.
-
-Everything here is disposable: deleting the folder only costs a full rebuild. Files are written
-atomically (the store's shards as a folder, swapped in whole, and not fsynced), and an
-unreadable cache file counts as empty.
-"""
+Everything here is disposable: deleting it costs a full rebuild; an unreadable file counts as
+empty. Files are written atomically, the store's shards as a folder swapped in whole."""
 
 from __future__ import annotations
 
