@@ -5,7 +5,7 @@ where, are in the `feeds` package docstring). Heavy libraries are imported only 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -228,14 +228,18 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     episodes = sorted((b for b in builds if b.published_episode), key=lambda b: b.sort_key)
     result.episodes = len(episodes)
     result.episodes_reused = sum(b.path not in done.parsed for b in episodes)
-    feed = _feed(context, episodes)
+    feeds = _feeds(context, episodes)
     if staging is None:  # --check: rendered, never written
+        for _ in feeds:
+            pass
         return result
     written = dict(done.written)
     for _, files in keep(run, [b for b in builds if b.path in done.waiting], done.stats):
         written.update(files)  # the episodes compiled here, after the media step
-    written.update(write_files({"feed.xml": feed, "index.html": _preview(
-        context, episodes, staging), **context.files}, str(staging), str(output), previous))
+    for name, feed in feeds:  # one page of a paged feed at a time (`feeds.paging`)
+        written.update(write_files({name: feed}, str(staging), str(output), previous))
+    written.update(write_files({"index.html": _preview(context, episodes, staging),
+                                **context.files}, str(staging), str(output), previous))
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
     with ignoring_interrupts():  # the output is live: the build completes, Ctrl-C or not
@@ -296,16 +300,13 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
             if b.path in audio else b for b in done.builds], found
 
 
-def _feed(context: Context, episodes: list[EpisodeBuild]) -> bytes:
-    """feed.xml: the channel around the episodes' items, in feed order (newest first)."""
-    from datetime import datetime
+def _feeds(context: Context, episodes: list[EpisodeBuild]) -> Iterator[tuple[str, bytes]]:
+    """feed.xml (and with show.yaml's `paging`, the archive pages: `feeds.paging`): the
+    channel around the episodes' items, in feed order (newest first)."""
+    from feeds.paging import documents
 
-    from feeds.feed import feed_document
-
-    newest = next((b.published for b in episodes if b.published), None)
-    return feed_document(context.show, [b.item for b in episodes],
-                         None if newest is None else datetime.fromisoformat(newest),
-                         context.base or None, context.image_url)
+    return documents(context.show, [b.item for b in episodes], [b.published for b in episodes],
+                     context.base, context.image_url)
 
 
 def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path) -> str:

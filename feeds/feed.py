@@ -79,16 +79,18 @@ def build_feed(show: Show, episodes: list[Episode], base_url: str | None,
 
 
 def feed_document(show: Show, items: list[bytes], last_build: datetime | None,
-                  base_url: str | None, image_url: str | None = None) -> bytes:
+                  base_url: str | None, image_url: str | None = None, *,
+                  self_url: str | None = None, head: bytes = b"") -> bytes:
     """The RSS document from the channel (rendered here by feedgen) and `items`, already
     rendered by `item_fragments` (possibly in other processes) and put in feed order.
 
     feedgen appends items after every other channel element, so the bytes are those of
-    feedgen rendering the channel with its entries in one go."""
+    feedgen rendering the channel with its entries in one go. A page of a paged feed
+    (`feeds.paging`) has its own `self_url` and its links (`head`) before the items."""
     fg = new_generator()
     fg.title(clean(show.title))
-    if show.feed_url:
-        fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    if self_url or show.feed_url:
+        fg.link(href=self_url or show.feed_url, rel="self", type="application/rss+xml")
     # feedgen takes the channel <link> from the last link set: the page must come last
     fg.link(href=show.link or base_url or show.feed_url or "about:blank", rel="alternate")
     fg.description(clean(show.description))
@@ -134,7 +136,7 @@ def feed_document(show: Show, items: list[bytes], last_build: datetime | None,
 
     channel = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     cut = channel.rindex(CHANNEL_END)
-    return b"".join([channel[:cut], *items, channel[cut:]])
+    return b"".join([channel[:cut], head, *items, channel[cut:]])
 
 
 CHANNEL_END = b"  </channel>"

@@ -347,6 +347,14 @@ class AudioSettings(Model):
     trim_silence: bool = False
 
 
+class Paging(Model):
+    """A big show's feed in pages (RFC 5005 archived feeds): feed.xml with the newest
+    `items_per_page` episodes, the older ones in archive pages of that many, counted from the
+    oldest, so a full page never changes when new episodes come."""
+
+    items_per_page: int = Field(ge=1, le=100_000)
+
+
 class Show(Model):
     """The channel: what `show.yaml` holds."""
 
@@ -370,6 +378,8 @@ class Show(Model):
     medium: Literal["podcast", "music", "video", "film", "audiobook", "newsletter",
                     "blog"] = "podcast"
     audio: AudioSettings = Field(default_factory=AudioSettings)
+    paging: Paging | None = Field(None, description="publish the newest N episodes in feed.xml "
+                                  "and the rest in archive pages (RFC 5005)")
     # kept from a migrated feed (segpack import feed)
     previous_feed_url: Url | None = Field(None, description="the feed's address before the "
                                           "move: redirect it here (itunes:new-feed-url)")

@@ -66,6 +66,7 @@ explicit: false  # Apple wants it said: true or false
 #   intro: stings/intro.wav  # played before every segment; relative to this folder
 #   outro: stings/outro.wav
 #   trim_silence: false
+# paging: {{items_per_page: 300}}  # feed.xml: the newest 300; the rest in archive/N.xml (RFC 5005)
 """
 
 EXAMPLE_ID = "example-segment"
