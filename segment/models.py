@@ -183,10 +183,11 @@ class TranscriptLink(Model):
 
 
 class Soundbite(Model):
-    """A shareable excerpt (`podcast:soundbite`): start and length in seconds."""
+    """A shareable excerpt (`podcast:soundbite`): start and length in seconds, finite; within
+    the audio (its duration, else max-duration) as SEG202 checks, like chapters."""
 
-    start: float = Field(ge=0)
-    duration: float = Field(gt=0)
+    start: float = Field(ge=0, allow_inf_nan=False)
+    duration: float = Field(gt=0, allow_inf_nan=False)
     title: Text | None = None
 
 

@@ -168,7 +168,7 @@ declare("SEG109", "no-manifests", E, "a folder given to validate holds no manife
 declare("SEG201", "missing-field", E, "a required field is missing",
         "required: id, title and language")
 declare("SEG202", "bad-duration", E, "duration is not SS, M:SS or H:MM:SS, or longer than "
-        "max-duration (24 h)",
+        "max-duration (24 h); a soundbite past the end of the audio",
         "bad: `duration: 3m41s`, `duration: 99999999:00:00`  good: `duration: \"3:41\"`; "
         "a longer limit: `max-duration = \"48:00:00\"` in [tool.segpack]")
 declare("SEG203", "bad-date", E, "date is not ISO 8601 with a timezone",
@@ -305,14 +305,41 @@ def _duration_bound(ctx: Context) -> Iterator[Finding]:
     """bad: `duration: 99999999:00:00`  good: `duration: 3:41`"""
     limit = max_duration(ctx)
     if ctx.segment.duration is not None and ctx.segment.duration > limit:
-        from segment.timecode import format_duration
+        yield ctx.finding("SEG202", f"duration {_time(ctx.segment.duration)} is longer than "
+                          f"{_time(limit)} (max-duration in [tool.segpack]); fix the typo or "
+                          "raise the limit", "duration")
 
-        yield ctx.finding("SEG202", f"duration {format_duration(ctx.segment.duration)} is "
-                          f"longer than {format_duration(limit)} (max-duration in "
-                          "[tool.segpack]); fix the typo or raise the limit", "duration")
+
+def _time(seconds: float) -> str:
+    """H:MM:SS, or for a number no duration comes near, '1e+300 seconds' (not 300 digits)."""
+    from segment.timecode import format_duration
+
+    return format_duration(seconds) if seconds < 1e13 else f"{seconds:.3g} seconds"
 
 
 CHECKS.append((RULES["SEG202"], _duration_bound))
+
+
+def _soundbite_bounds(ctx: Context) -> Iterator[Finding]:
+    """A soundbite lies within the audio as a chapter does: it starts before the end and ends
+    no later (1 s of rounding allowed), the end being the declared duration, else max-duration.
+    bad: `soundbites: [{start: 99999999, duration: 30}]`  good: `[{start: 73.5, duration: 30}]`"""
+    duration = ctx.segment.duration
+    end = max_duration(ctx) if duration is None else duration
+    limit = f"{_time(end)}, " + ("the duration" if duration is not None else
+                                 "max-duration in [tool.segpack]")
+    for index, bite in enumerate(ctx.segment.soundbites):
+        if bite.start >= end:
+            yield ctx.finding("SEG202", f"soundbites[{index}] starts at {_time(bite.start)}, "
+                              f"after the end of the audio ({limit}); fix the start",
+                              "soundbites", index, "start")
+        elif bite.start + bite.duration > end + 1:
+            yield ctx.finding("SEG202", f"soundbites[{index}] lasts {_time(bite.duration)} "
+                              f"from {_time(bite.start)}, past the end of the audio ({limit}); "
+                              "shorten it", "soundbites", index, "duration")
+
+
+CHECKS.append((RULES["SEG202"], _soundbite_bounds))
 
 
 @check("SEG501", "title-empty", E, "title is empty")

@@ -125,7 +125,7 @@ source:
 # episode_display: Ep. 1  # podcast:episode display
 # block: false  # itunes:block: keep this episode out of Apple's directory
 # transcripts: [{{url: https://www.example.org/{id}.vtt, type: text/vtt, rel: captions}}]
-# soundbites: [{{start: 73.5, duration: 30, title: The best minute}}]  # podcast:soundbite
+# soundbites: [{{start: 12.5, duration: 30, title: The best half minute}}]  # podcast:soundbite
 # locations: [{{name: "Auburn, Washington", rel: subject}}]  # podcast:location
 # images: [{{href: https://www.example.org/{id}.png, purpose: artwork}}]  # podcast:image
 # license_url: https://creativecommons.org/licenses/by/4.0/  # podcast:license url
