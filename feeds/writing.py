@@ -33,6 +33,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from segment.filecopy import ShortCopy, copy_exact
+
 _MADE: set[tuple[str, str]] = set()
 """(staging folder, sub-folder) already made by this process: workers call `write_files` once
 per segment, and a failed mkdir per file costs a system call."""
@@ -158,16 +160,19 @@ def _publish_copy(source: str, rel: str, target: str, old_output: str,
 
 def copy_file(source: str, target: str) -> tuple[int, int]:
     """Create `target` as a copy of `source`: a reflink where the file system can share blocks,
-    else copy_file_range (the kernel copies; some file systems share blocks there too), else
-    read and write. Its (mtime_ns, size)."""
+    else `segment.filecopy.copy_exact` (the kernel copies, or user space; every byte or an
+    OSError, never a short copy). Its (mtime_ns, size)."""
     with open(source, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
         fd = _create(target)
         try:
             if not _reflink(src.fileno(), fd):
-                _copy_range(src, fd)
+                copy_exact(src.fileno(), fd, 0, size, 0)
             st = os.fstat(fd)
         finally:
             os.close(fd)
+    if st.st_size != size:
+        raise ShortCopy(f"the copy of {source} holds {st.st_size:,} bytes, not {size:,}")
     return st.st_mtime_ns, st.st_size
 
 
@@ -179,30 +184,6 @@ def _reflink(src: int, dst: int) -> bool:
     except (ImportError, OSError):  # ext4, tmpfs, another file system, not Linux
         return False
     return True
-
-
-def _copy_range(src: Any, dst: int) -> None:
-    size = os.fstat(src.fileno()).st_size
-    copy_range = getattr(os, "copy_file_range", None)
-    copied = 0
-    if copy_range is not None:
-        try:
-            while copied < size:
-                done = copy_range(src.fileno(), dst, size - copied)
-                if done == 0:
-                    break
-                copied += done
-        except OSError:  # not offered between these files: copy through user space
-            copied = -1
-        if copied == size:
-            return
-    os.ftruncate(dst, 0)
-    os.lseek(dst, 0, os.SEEK_SET)
-    src.seek(0)
-    while block := src.read(1 << 20):
-        view = memoryview(block)
-        while view:
-            view = view[os.write(dst, view):]
 
 
 def _create(target: str) -> int:

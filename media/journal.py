@@ -51,6 +51,7 @@ from typing import Any, BinaryIO
 from media.oserrors import as_media_errors
 from segment.clikit import warn
 from segment.errors import MediaError
+from segment.filecopy import ShortCopy, copy_exact
 from segment.manifest import fsync_dir
 from segment.userfiles import open_fd, open_regular
 
@@ -353,7 +354,9 @@ class Section:
 @dataclass
 class Write:
     """One file's new version: `patches` over the open file (same size), or `rewrite` filling
-    a new file from scratch (it gets the temp file; the old one stays readable via `handle`).
+    a new file from scratch (it gets the temp file; the old one stays readable via `handle`)
+    and returning the size the new file must have, when it knows it (checked before the
+    rename: a short copy never replaces a recording).
 
     `seen` is the file's identity when it was opened, before anything was read from it
     (`identity`); when the file at `path` no longer matches it, the write is skipped. The old
@@ -363,7 +366,7 @@ class Write:
     path: Path
     handle: BinaryIO
     patches: Sequence[Patch] = ()
-    rewrite: Callable[[BinaryIO], None] | None = None
+    rewrite: Callable[[BinaryIO], int | None] | None = None
     seen: Identity | None = None
     before: list[bytes] = field(default_factory=list)
 
@@ -543,8 +546,12 @@ def _temp_copy(write: Write) -> tuple[Path, int]:
         temp = os.fdopen(os.dup(fd), "w+b")
         assert write.rewrite is not None, "only rewrites are copied"
         with temp:
-            write.rewrite(temp)
+            expected = write.rewrite(temp)
             temp.flush()
+        made = os.fstat(fd).st_size
+        if expected is not None and made != expected:
+            raise ShortCopy(f"the tagged copy holds {made:,} bytes, not the {expected:,} it "
+                            "should; the file was left as it is")
         os.fchmod(fd, mode)
         _start_writeback(fd)
     except BaseException:
@@ -601,19 +608,13 @@ def _apply(fd: int, patches: Sequence[Patch]) -> None:
         os.pwrite(fd, new, offset)
 
 
-def copy_range(source: BinaryIO, target: BinaryIO, offset: int, count: int | None = None) -> None:
-    """Copy `count` bytes (or the rest) of `source` from `offset` to `target`, in the kernel."""
+def copy_range(source: BinaryIO, target: BinaryIO, offset: int, count: int | None = None) -> int:
+    """Append `count` bytes (or the rest) of `source` from `offset` to `target`, in the kernel
+    where it can (`segment.filecopy.copy_exact`: every byte at its place, or OSError); the
+    size `target` has now (what the caller's rewrite promises `_temp_copy`)."""
     src, dst = source.fileno(), target.fileno()
     end = os.fstat(src).st_size if count is None else offset + count
     target.flush()
     out = os.lseek(dst, 0, os.SEEK_END)
-    while offset < end:
-        try:
-            done = os.copy_file_range(src, dst, end - offset, offset, out)
-        except OSError:
-            done = os.sendfile(dst, src, offset, end - offset)
-        if done == 0:
-            break
-        offset += done
-        out += done
-    target.seek(0, os.SEEK_END)
+    copy_exact(src, dst, offset, end - offset, out)
+    return target.seek(0, os.SEEK_END)

@@ -218,9 +218,10 @@ def _plan_mp3_fast(path: Path, handle: BinaryIO, values: dict[str, Any],
     new_head = plan.derived["grown"]
     end = os.fstat(handle.fileno()).st_size
 
-    def rewrite(temp: BinaryIO) -> None:
+    def rewrite(temp: BinaryIO) -> int:
         temp.write(new_head)
         journal.copy_range(handle, temp, tag_size, end - tag_size)
+        return len(new_head) + end - tag_size
 
     return changes, journal.Write(path, handle, rewrite=rewrite)
 
@@ -247,7 +248,7 @@ def _plan_write(loaded: _Loaded, handle: BinaryIO) -> journal.Write | None:
     if loaded.container == "mp3":
         return _plan_mp3(loaded, handle)
 
-    def rewrite(temp: BinaryIO) -> None:
+    def rewrite(temp: BinaryIO) -> None:  # mutagen sizes the result; the copy is checked
         journal.copy_range(handle, temp, 0)
         temp.seek(0)
         loaded.audio.save(temp, padding=_pad)
@@ -280,11 +281,12 @@ def _plan_mp3(loaded: _Loaded, handle: BinaryIO) -> journal.Write | None:
     size = os.fstat(fd).st_size
     end = loaded.v1_offset if loaded.v1_offset is not None else size
 
-    def rewrite(temp: BinaryIO) -> None:
+    def rewrite(temp: BinaryIO) -> int:
         temp.write(new_head)
         journal.copy_range(handle, temp, loaded.tag_size, end - loaded.tag_size)
         if v1 is not None:
             temp.write(v1)
+        return len(new_head) + end - loaded.tag_size + (len(v1) if v1 is not None else 0)
 
     return journal.Write(loaded.path, handle, rewrite=rewrite)
 
@@ -409,8 +411,11 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
                         writes.append(write)
                 try:
                     skipped = journal.commit(writes)
-                except OSError as exc:
-                    skipped = {w.path: f"write failed: {exc.strerror or exc}" for w in writes}
+                except Exception as exc:  # a full disk, also as mutagen's error in a rewrite
+                    why = _write_failure(exc)
+                    if why is None:
+                        raise
+                    skipped = {w.path: f"write failed: {why}" for w in writes}
                 outcome = [MediaError(skipped[Path(p)], p) if Path(p) in skipped else r
                            for p, r in zip(chunk, outcome, strict=True)]
             finally:
@@ -433,6 +438,20 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
         if isinstance(error, SegpackError) and error.path == key:
             error.path = shown
     return [by_key[key] for key in keys]
+
+
+def _write_failure(exc: BaseException) -> str | None:
+    """Why a commit failed in words (a full disk, a file size limit, an I/O error), also when
+    mutagen, growing a tagged copy's tag, wrapped the OSError in its own error; None for a bug."""
+    from mutagen import MutagenError
+
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    if isinstance(exc, MutagenError):
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else \
+            exc.__cause__ or exc.__context__
+        return cause.strerror or str(cause) if isinstance(cause, OSError) else str(exc)
+    return None
 
 
 def _plan(path: Path, values: dict[str, Any], clean: bool, dry_run: bool,

@@ -8,9 +8,14 @@ line, no traceback, and the bytes of every file the command must not change.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import resource
 import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +23,7 @@ import pytest
 from media import journal
 from media.tagging import read_tags
 from segment.cli import main
+from segment.filecopy import ShortCopy, copy_exact
 from tests.media_helpers import payload_hash, write_manifest
 from tests.test_tagging import LONG_TITLE, Crash, torn_prefix
 
@@ -197,3 +203,97 @@ def test_tag_through_a_symlink_keeps_the_link(tone, tmp_path, capsys) -> None:
     assert link.is_symlink() and os.readlink(link) == "real/item.m4a"
     assert read_tags(target)["title"] == read_tags(link)["title"] is not None
     assert not list(tmp_path.glob(".*segpack*")) and not list(target.parent.glob(".*segpack*"))
+
+
+@contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """The kernel refuses to grow any file past `limit` bytes (RLIMIT_FSIZE: EFBIG, as a full
+    disk gives ENOSPC; Python ignores the SIGXFSZ that comes with it) while the block runs."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@pytest.mark.parametrize(("suffix", "room"), [(".mp3", -1000), (".m4a", -1000), (".flac", -1000),
+                                              (".m4a", 100)])
+def test_a_copy_cut_short_by_the_file_system_never_replaces_the_recording(
+        suffix, room, tone, tmp_path, capsys) -> None:
+    """The tag must grow, so a tagged copy is written; the file system refuses its last bytes
+    (as a nearly full disk does): in the copy of the audio (`room` < 0), or as mutagen grows
+    the copy's tag (an M4A with `room` to spare for the copy). The copy once fell back to
+    writing the rest of the audio over its own beginning, and the short, scrambled copy
+    replaced the recording, exit 0; mutagen's failure was a traceback."""
+    audio = tone(suffix, seconds=4.0, name=f"item{suffix}")
+    manifest = write_manifest(tmp_path, title=LONG_TITLE)
+    before = audio.read_bytes()
+    with file_size_limit(len(before) + room):
+        status, text = run(capsys, "tag", audio, "--from", manifest)
+    assert status == 1, text
+    lines = [line for line in text.splitlines() if line]
+    assert len(lines) == 1 and "File too large" in lines[0] and str(audio) in lines[0], lines
+    assert audio.read_bytes() == before
+    assert not list(tmp_path.glob(".item*segpack*")), "a temp file was left behind"
+    status, text = run(capsys, "tag", audio, "--from", manifest)  # room again: it is tagged
+    assert status == 0, text
+    assert read_tags(audio)["title"] == LONG_TITLE
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A 4 MB tmpfs (needs root to mount: CI runs as root; skipped elsewhere)."""
+    where = tmp_path / "small"
+    where.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)],
+                          capture_output=True, text=True)
+    if made.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(folder: Path, leave: int) -> None:
+    """Fill `folder`'s file system until `leave` bytes are free."""
+    st = os.statvfs(folder)
+    (folder / "ballast").write_bytes(b"1" * max(0, st.f_bavail * st.f_frsize - leave))
+
+
+def test_tag_on_a_nearly_full_disk_leaves_the_recording_whole(small_disk, tone, tmp_path,
+                                                               capsys) -> None:
+    """The review's case on a real file system: room for all but the last 30 KB of the copy."""
+    audio = small_disk / "rec.mp3"
+    shutil.copyfile(tone(".mp3", seconds=40.0), audio)
+    manifest = write_manifest(tmp_path, title=LONG_TITLE)
+    before = audio.read_bytes()
+    fill(small_disk, len(before) - 30_000)
+    status, text = run(capsys, "tag", audio, "--from", manifest)
+    assert status == 1, text
+    lines = [line for line in text.splitlines() if line]
+    assert len(lines) == 1 and "No space left on device" in lines[0], lines
+    assert audio.read_bytes() == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["ballast", "rec.mp3"]
+
+
+def test_copy_exact_copies_at_the_offset_asked_even_in_user_space(tmp_path, monkeypatch) -> None:
+    """Where the kernel does not copy between the two files, user space writes at `out` too
+    (never at the descriptor's position), and a source that ends early is an error."""
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.write_bytes(bytes(range(256)) * 64)
+    target.write_bytes(b"H" * 100)
+
+    def not_offered(*args):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", not_offered)
+    with open(source, "rb") as src, open(target, "r+b") as dst:
+        copy_exact(src.fileno(), dst.fileno(), 10, 5000, 100)
+        assert dst.tell() == 0
+        with pytest.raises(ShortCopy, match="the source ended after"):
+            copy_exact(src.fileno(), dst.fileno(), 16000, 1000, 5100)
+    assert target.read_bytes()[:5100] == b"H" * 100 + source.read_bytes()[10:5010]

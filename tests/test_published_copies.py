@@ -153,3 +153,27 @@ def test_a_cache_entry_an_older_segpack_linked_into_the_output_is_checked(show, 
     build(show, out, capsys)
     assert published.read_bytes() == good
     assert entry.read_bytes() == good or not entry.exists()
+
+
+def test_a_tagged_copy_cut_short_by_the_file_system_is_never_cached_or_published(
+        tmp_path, tone, capsys) -> None:
+    """A nearly full disk (here RLIMIT_FSIZE, the same refusal without a mount) stops the
+    tagged copy in the build cache short: once a scrambled, shorter copy was cached and
+    published, exit 0. Now the build is refused, and the next one publishes the audio whole."""
+    from tests.media_helpers import payload_hash
+    from tests.test_journal import file_size_limit
+
+    root = tmp_path / "show"
+    (root / "media").mkdir(parents=True)
+    shutil.move(tone(".mp3", seconds=20.0), root / "media" / "one.mp3")
+    write_show(root, {"one": manifest("one", duration="0:20",
+                                      audio="audio: {file: media/one.mp3}\n")})
+    source = root / "media" / "one.mp3"
+    out = tmp_path / "public"
+    with file_size_limit(source.stat().st_size + 200):  # the copy fits; grown tag: it does not
+        status, _, err = run(root, "-o", out, "--jobs", "1", capsys=capsys)
+    assert status == 1 and "File too large" in err and "Traceback" not in err, err
+    assert not out.exists()
+    assert not [p for p in (tmp_path / ".segpack-cache").rglob("one.mp3")]
+    build(root, out, capsys)
+    assert payload_hash(out / "media" / "one.mp3") == payload_hash(source)
