@@ -192,8 +192,8 @@ def big_show_rows(work: Path) -> list[Row]:
 
 
 def audio_show(work: Path, name: str, audio_yaml: str, seconds: int = 3,
-               bitrate: str = "64k") -> Path:
-    """AUDIO_COUNT segments, each with its own copy of a `seconds` MP3 tone."""
+               bitrate: str = "64k", count: int = AUDIO_COUNT) -> Path:
+    """`count` segments, each with its own copy of a `seconds` MP3 tone."""
     from media.ffmpeg import run_ffmpeg
 
     show = work / name
@@ -206,7 +206,7 @@ def audio_show(work: Path, name: str, audio_yaml: str, seconds: int = 3,
     if not tone.exists():
         run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a",
                     "libmp3lame", "-b:a", bitrate, str(tone)])
-    for n in range(AUDIO_COUNT):
+    for n in range(count):
         sid = f"audio-{n:03d}"
         shutil.copyfile(tone, show / "media" / f"{sid}.mp3")
         (show / "segments" / f"{sid}.md").write_text(

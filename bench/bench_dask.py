@@ -19,12 +19,11 @@ machine are noisy: the scheduler, both workers and the build share the same two 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from bench_build import timed_build
+from bench_build import audio_show, timed_build
 from common import ROOT, Row
 
 sys.path.insert(0, str(ROOT))
@@ -39,25 +38,7 @@ AUDIO = "audio: {encode: mp3, bitrate: 64k, normalise: true}\n"
 
 
 def make_show(work: Path) -> Path:
-    from media.ffmpeg import run_ffmpeg
-
-    show = work / "show"
-    (show / "media").mkdir(parents=True)
-    (show / "segments").mkdir()
-    (show / "show.yaml").write_text(
-        "title: Dask bench\ndescription: Generated\nlanguage: en\n"
-        f"feed_url: https://example.org/feed.xml\n{AUDIO}", encoding="utf-8")
-    tone = work / "tone.wav"
-    run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency=440:duration={SECONDS}", "-ac", "2",
-                str(tone)])
-    for n in range(COUNT):
-        sid = f"item-{n:02d}"
-        shutil.copyfile(tone, show / "media" / f"{sid}.wav")
-        (show / "segments" / f"{sid}.md").write_text(
-            f"---\nid: {sid}\ntitle: Item {n}\nduration: {SECONDS}\nlanguage: en\n"
-            f"published: 2024-01-01T09:00:00Z\naudio: {{file: media/{sid}.wav}}\n---\n"
-            "A few words.\n", encoding="utf-8")
-    return show
+    return audio_show(work, "show", AUDIO, seconds=SECONDS, count=COUNT)
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -95,10 +76,10 @@ def media_jobs(show: Path, count: int, folder: Path) -> list:
 
     loaded, _ = load_show_file(show / "show.yaml")
     assert loaded is not None
-    segment = load_segment(show / "segments" / "item-00.md", loaded, show).segment
+    segment = load_segment(show / "segments" / "audio-000.md", loaded, show).segment
     assert segment is not None
-    return [MediaJob(segment, loaded, show, show / "media" / "item-00.wav", None, f"{n:064x}",
-                     folder / f"{n:064x}", "item-00.mp3") for n in range(count)]
+    return [MediaJob(segment, loaded, show, show / "media" / "audio-000.mp3", None,
+                     f"{n:064x}", folder / f"{n:064x}", "audio-000.mp3") for n in range(count)]
 
 
 def encode_cpu(work: Path, show: Path) -> float:
