@@ -46,7 +46,7 @@ from feeds.transcripts import (
 from feeds.xmltext import clean, has_invalid
 from segment.errors import SegpackError
 from segment.loading import SegmentFile, SegmentSummary
-from segment.models import AUDIO_TYPES, Segment, Show
+from segment.models import AUDIO_TYPES, Alternate, Segment, Show
 from segment.rules import Finding, Severity, local_file_problem
 from segment.timecode import format_duration
 
@@ -274,7 +274,7 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
     files = _Files(context.root, where, found)
     ep = Episode(seg, duration=seg.duration)
     published = _text_files(seg, context, ep, files, found)
-    need = _audio(seg, context, ep, files, found)
+    need = _audio(seg, context, ep, files, found, published)
     if media is not None:
         ep.enclosure = Enclosure(context.base + media.rel, media.size, media.mime)
         ep.duration, ep.duration_source = media.duration, "probed"
@@ -296,6 +296,22 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
     return EpisodeBuild(where, seg.id, seg.item_guid, seg.draft, positions, tuple(found),
                         ep.sort_key, seg.published.isoformat() if seg.published else None,
                         item, article, published, files.inputs, need, complete)
+
+
+def _local_alternate(sid: str, index: int, other: Alternate, base: str, files: _Files,
+                     published: dict[str, str | bytes | Path]) -> list[AlternateEnclosure]:
+    """A rendition in the show folder (`audio.alternates[index].file`), published as it is at
+    media/alternates/<id>-<n><suffix>: its length is the file's size, its type the one written,
+    else the suffix's. Nothing when the file is unusable (its finding is made)."""
+    path = files.local(other.file or "", f"audio.alternates[{index}].file")
+    stat = files.inputs[str(path)] if path else None
+    if not path or not stat:
+        return []
+    name = f"media/alternates/{sid}-{index + 1}{path.suffix.lower()}"
+    published[name] = path
+    return [AlternateEnclosure(type=other.type or AUDIO_TYPES.get(path.suffix.lower())
+                               or "audio/mpeg", length=stat[1], sources=[base + name],
+                               title=other.title)]
 
 
 def _errors(found: list[Finding]) -> bool:
@@ -360,9 +376,10 @@ def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
     return published
 
 
-def _audio(seg: Segment, context: Context, ep: Episode, files: _Files,
-           found: list[Finding]) -> MediaNeed | None:
-    """The enclosure and alternates from the manifest; the copy to make of local audio."""
+def _audio(seg: Segment, context: Context, ep: Episode, files: _Files, found: list[Finding],
+           published: dict[str, str | bytes | Path]) -> MediaNeed | None:
+    """The enclosure and alternates from the manifest (local renditions added to
+    `published`); the copy to make of local audio."""
     audio, need = seg.audio, None
     if audio.file:
         source = files.local(audio.file, "audio.file")
@@ -383,10 +400,14 @@ def _audio(seg: Segment, context: Context, ep: Episode, files: _Files,
             found.append(Finding("SEG307", "audio.type: the direct link's type is unknown; "
                                  "the enclosure says audio/mpeg (add audio.type)", files.where))
         ep.enclosure = Enclosure(audio.direct_link, audio.length or 0, mime or "audio/mpeg")
-    for other in audio.alternates:
-        ep.alternates.append(AlternateEnclosure(
-            type=other.type or guess_type(other.url) or "audio/mpeg", length=other.length,
-            sources=[other.url], title=other.title))
+    for index, other in enumerate(audio.alternates):
+        if other.file:
+            ep.alternates += _local_alternate(seg.id, index, other, context.base, files,
+                                              published)
+        elif other.url:
+            ep.alternates.append(AlternateEnclosure(
+                type=other.type or guess_type(other.url) or "audio/mpeg", length=other.length,
+                sources=[other.url], title=other.title))
     for alt in audio.alternate_enclosures:
         ep.alternates.append(AlternateEnclosure(
             type=alt.type, length=alt.length, title=alt.title, default=alt.default,

@@ -23,6 +23,7 @@ from feeds.itunes import ItunesEntryExtension, ItunesExtension
 from feeds.podcastindex import PersonTag, PodcastIndexEntryExtension, PodcastIndexExtension
 from feeds.xmltext import clean
 from segment import __version__
+from segment.licences import spdx_id
 from segment.models import Show
 
 GENERATOR = f"segpack {__version__}"
@@ -51,6 +52,14 @@ def sanitised(notes: str) -> str:
     import nh3
 
     return clean(nh3.clean(notes, link_rel=None))
+
+
+def licence_text(name: str) -> str:
+    """`podcast:license`'s text: an SPDX License List identifier lower-cased, as the
+    Podcasting 2.0 namespace asks (apps find its URL in the list); a custom licence as written
+    (its `url` is required: SEG413)."""
+    known = spdx_id(name)
+    return known.lower() if known else clean(name)
 
 
 def _categories(names: list[str]) -> list[dict[str, str]]:
@@ -128,7 +137,8 @@ def feed_document(show: Show, items: list[bytes], last_build: datetime | None,
     ours.locked = show.locked
     ours.locked_owner = show.locked_owner or (show.owner.email if show.owner else None)
     ours.block, ours.block_services = show.block, show.block_services
-    ours.license, ours.license_url = clean(show.license), show.license_url
+    ours.license = licence_text(show.license) if show.license else None
+    ours.license_url = show.license_url
     ours.medium = show.medium
     ours.funding, ours.locations, ours.images = show.funding, show.locations, show.images
     ours.value, ours.trailers, ours.podroll = show.value, show.trailers, show.podroll
@@ -229,6 +239,6 @@ def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
         ours.episode = (seg.episode, clean(seg.episode_display) or None)
     ours.soundbites, ours.locations, ours.images = seg.soundbites, seg.locations, seg.images
     if seg.license:
-        ours.license = (clean(seg.license), seg.license_url)
+        ours.license = (licence_text(seg.license), seg.license_url)
     ours.value, ours.verbatim = seg.value, seg.verbatim
     return fe

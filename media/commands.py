@@ -339,10 +339,15 @@ def fields(as_json: bool) -> None:
     for f in FIELDS:
         rows.append((f.name, ", ".join(f.id3), ", ".join(k.replace("----:com.apple.iTunes:",
                                                                     "----:") for k in f.mp4),
-                     ", ".join(f.vorbis) or "—", f.rss, f.source))
+                     ", ".join(f.vorbis) or "—",
+                     ", ".join(f.rss) or "—", f.source))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) +
                    "  " + row[-1])
-    click.echo("\n----: is a freeform atom ----:com.apple.iTunes:NAME. "
+    click.echo("\nRSS: XPath in feed.xml (item/ in each item).")
+    for f in FIELDS:
+        if f.rss_note:
+            click.echo(f"  {f.name}: {f.rss_note}")
+    click.echo("----: is a freeform atom ----:com.apple.iTunes:NAME. "
                "See media/fieldtable.py for notes.")

@@ -3,7 +3,7 @@
 Like beets' mediafile, a field is declared once with its ID3v2.4 frame(s), MP4 atom(s), Vorbis
 comment key(s), its RSS element and where its value comes from. The storage modules (`id3`,
 `mp4`, `vorbis`) interpret the keys by the field's `kind`; `segpack fields` prints this table,
-and `feeds/` reads the same rows. Adding a field = adding one row here.
+and a test reads each row's RSS paths in a built feed. Adding a field = adding one row here.
 
 Where a family lists several keys, all are written and the first one present is read back
 (e.g. the summary goes to COMM, TIT3 and the iTunes podcast description TDES).
@@ -43,10 +43,16 @@ class Field:
     id3: tuple[str, ...]
     mp4: tuple[str, ...]
     vorbis: tuple[str, ...]
-    rss: str
+    rss: tuple[str, ...]
+    """Where the feed carries the field, as XPath (prefixes of `feeds.feed.NAMESPACES`):
+    `item/...` from each <item>, holding the segment's value; `channel/...` from <rss>,
+    holding the show's (the value a segment without its own gets). `segpack fields` prints
+    them; tests/test_every_field.py reads each one in a built feed."""
     source: str
     value: Getter
     note: str = ""
+    rss_note: str = ""
+    """When the feed's value comes from elsewhere (a fallback, a file the path links)."""
 
     def from_texts(self, texts: list[str]) -> Any:
         """This field's value from the texts a tag family stores (shared by the storage
@@ -62,8 +68,8 @@ class Field:
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.name, "kind": self.kind, "id3": list(self.id3),
-                "mp4": list(self.mp4), "vorbis": list(self.vorbis), "rss": self.rss,
-                "source": self.source, "note": self.note}
+                "mp4": list(self.mp4), "vorbis": list(self.vorbis), "rss": list(self.rss),
+                "rss_note": self.rss_note, "source": self.source, "note": self.note}
 
 
 def _date(seg: Segment, show: Show | None) -> str | None:
@@ -104,55 +110,81 @@ def _show(attr: str) -> Getter:
 FF = "----:com.apple.iTunes:"
 """Prefix of MP4 freeform atoms (mean `com.apple.iTunes`, which ffmpeg and taggers display)."""
 
+ITEM = "item/"
+"""The start of item paths in `Field.rss`."""
+
 FIELDS: tuple[Field, ...] = (
-    Field("title", "text", ("TIT2",), ("\xa9nam",), ("TITLE",), "item/title, itunes:title",
+    Field("title", "text", ("TIT2",), ("\xa9nam",), ("TITLE",),
+          (ITEM + "title", ITEM + "itunes:title"),
           "segment.title", lambda s, sh: s.title),
-    Field("show", "text", ("TALB",), ("\xa9alb",), ("ALBUM",), "channel/title",
+    Field("show", "text", ("TALB",), ("\xa9alb",), ("ALBUM",), ("channel/title",),
           "show.title", _show("title")),
-    Field("author", "list", ("TPE1",), ("\xa9ART",), ("ARTIST",), "itunes:author",
-          "segment.authors, else show.author", _authors),
+    Field("author", "list", ("TPE1",), ("\xa9ART",), ("ARTIST",),
+          (ITEM + "itunes:author", "channel/itunes:author"),
+          "segment.authors, else show.author", _authors,
+          rss_note="several authors are one itunes:author, joined with ', '"),
     Field("publisher", "text", ("TPUB",), (FF + "PUBLISHER",), ("ORGANIZATION",),
-          "channel itunes:author", "segment.source.publisher, else show.publisher",
-          lambda s, sh: s.source.publisher or (sh.publisher if sh else None)),
-    Field("date", "date", ("TDRC", "TDRL"), ("\xa9day",), ("DATE",), "item/pubDate",
+          (ITEM + "itunes:author", "channel/itunes:author"),
+          "segment.source.publisher, else show.publisher",
+          lambda s, sh: s.source.publisher or (sh.publisher if sh else None),
+          rss_note="only where there is no author: an item without authors, a show.yaml "
+          "without author (Apple: the show's author is the person or the network behind it)"),
+    Field("date", "date", ("TDRC", "TDRL"), ("\xa9day",), ("DATE",), (ITEM + "pubDate",),
           "segment.published (UTC)", _date, "ID3 timestamps carry no zone: written in UTC"),
     Field("summary", "text", ("COMM", "TIT3", "TDES"), ("desc", "ldes"), ("DESCRIPTION",),
-          "item/description, itunes:summary", "segment.summary", lambda s, sh: s.summary),
+          (ITEM + "itunes:summary", ITEM + "description"), "segment.summary",
+          lambda s, sh: s.summary,
+          rss_note="description: the summary as HTML with links, unless the segment has notes"),
     Field("transcript", "text", ("USLT",), ("\xa9lyr",), ("LYRICS",),
-          "podcast:transcript (file beside the feed)", "segment body",
-          lambda s, sh: s.transcript, "full text, paragraphs kept"),
+          (ITEM + "podcast:transcript[@type='text/plain']/@url",), "segment body",
+          lambda s, sh: s.transcript, "full text, paragraphs kept",
+          rss_note="a file beside the feed (text, HTML; captions as VTT and SRT)"),
     Field("language", "language", ("TLAN",), (FF + "LANGUAGE",), ("LANGUAGE",),
-          "channel/language", "segment.language", lambda s, sh: s.language,
-          "ID3 TLAN holds the ISO 639-2 code (eng); read back as BCP 47 (en)"),
+          (ITEM + "podcast:transcript/@language", "channel/language"), "segment.language",
+          lambda s, sh: s.language,
+          "ID3 TLAN holds the ISO 639-2 code (eng); read back as BCP 47 (en)",
+          rss_note="RSS has no item language: the segment's is on its transcripts"),
     Field("source_url", "url", ("WOAS",), (FF + "WWWAUDIOSOURCE",), ("WWWAUDIOSOURCE",),
-          "item/link", "segment.source.url", lambda s, sh: s.source.url),
+          (ITEM + "link",), "segment.source.url", lambda s, sh: s.source.url),
     Field("direct_link", "url", ("WOAF",), (FF + "WWWAUDIOFILE",), ("WWWAUDIOFILE",),
-          "item/enclosure@url", "segment.audio.direct_link", lambda s, sh: s.audio.direct_link),
+          (ITEM + "podcast:alternateEnclosure/podcast:source/@uri",),
+          "segment.audio.direct_link", lambda s, sh: s.audio.direct_link,
+          rss_note="the enclosure (item/enclosure/@url) when the segment has no audio.file"),
     Field("guid", "text", ("TXXX:GUID", "UFID:segpack", "TGID"), (FF + "GUID", "egid"),
-          ("GUID",), "item/guid", "segment.item_guid", lambda s, sh: s.item_guid,
+          ("GUID",), (ITEM + "guid",), "segment.item_guid", lambda s, sh: s.item_guid,
           "TGID/egid are the iTunes podcast episode identifiers"),
-    Field("season", "int", ("TPOS",), ("disk",), ("DISCNUMBER",), "itunes:season",
-          "segment.season", lambda s, sh: s.season),
-    Field("episode", "int", ("TRCK",), ("trkn",), ("TRACKNUMBER",), "itunes:episode",
-          "segment.episode", lambda s, sh: s.episode),
-    Field("genre", "text", ("TCON",), ("\xa9gen",), ("GENRE",), "channel itunes:category",
-          'always "Podcast"', lambda s, sh: "Podcast"),
-    Field("copyright", "text", ("TCOP",), ("cprt",), ("COPYRIGHT",), "channel/copyright",
+    Field("season", "int", ("TPOS",), ("disk",), ("DISCNUMBER",),
+          (ITEM + "itunes:season", ITEM + "podcast:season"), "segment.season",
+          lambda s, sh: s.season),
+    Field("episode", "int", ("TRCK",), ("trkn",), ("TRACKNUMBER",),
+          (ITEM + "itunes:episode", ITEM + "podcast:episode"), "segment.episode",
+          lambda s, sh: s.episode),
+    Field("genre", "text", ("TCON",), ("\xa9gen",), ("GENRE",), (),
+          'always "Podcast"', lambda s, sh: "Podcast",
+          rss_note="not in the feed: its itunes:category elements are show.categories"),
+    Field("copyright", "text", ("TCOP",), ("cprt",), ("COPYRIGHT",), ("channel/copyright",),
           "segment.copyright, else show.copyright",
-          lambda s, sh: s.copyright or (sh.copyright if sh else None)),
+          lambda s, sh: s.copyright or (sh.copyright if sh else None),
+          rss_note="RSS has no item copyright: the channel's is show.copyright"),
     Field("license", "text", ("TXXX:LICENSE",), (FF + "LICENSE",), ("LICENSE",),
-          "podcast:license", "segment.license, else show.license",
-          lambda s, sh: s.license or (sh.license if sh else None)),
-    Field("podcast", "flag", ("PCST",), ("pcst",), (), "—", "always true (iTunes podcast flag)",
+          (ITEM + "podcast:license", "channel/podcast:license"),
+          "segment.license, else show.license",
+          lambda s, sh: s.license or (sh.license if sh else None),
+          rss_note="an SPDX identifier lower-cased; url= license_url (required for a custom "
+          "licence)"),
+    Field("podcast", "flag", ("PCST",), ("pcst",), (), (), "always true (iTunes podcast flag)",
           lambda s, sh: True),
-    Field("feed_url", "url", ("WFED",), ("purl",), (), "atom:link rel=self",
+    Field("feed_url", "url", ("WFED",), ("purl",), (), ("channel/atom:link[@rel='self']/@href",),
           "show.feed_url", _show("feed_url"), "iTunes podcast feed URL"),
     Field("artwork", "image", ("APIC",), ("covr",), ("METADATA_BLOCK_PICTURE",),
-          "itunes:image", "segment.image.file, else show.image.file",
-          lambda s, sh: None, "front cover; FLAC uses its PICTURE block"),
+          (ITEM + "itunes:image/@href", "channel/itunes:image/@href"),
+          "segment.image.file, else show.image.file",
+          lambda s, sh: None, "front cover; FLAC uses its PICTURE block",
+          rss_note="a file beside the feed (image.url as it is)"),
     Field("chapters", "chapters", ("CHAP", "CTOC"), (FF + "CHAPTERS", "chpl"),
-          ("CHAPTERnnn",), "podcast:chapters (JSON file)", "segment.chapters", _chapters,
-          "titles and URLs (ID3 WXXX sub-frame); MP4: JSON freeform atom written, Nero chpl read"),
+          ("CHAPTERnnn",), (ITEM + "podcast:chapters/@url",), "segment.chapters", _chapters,
+          "titles and URLs (ID3 WXXX sub-frame); MP4: JSON freeform atom written, Nero chpl read",
+          rss_note="a Podcasting 2.0 chapters JSON file beside the feed"),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

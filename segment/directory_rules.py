@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from segment.categories import check_category
 from segment.licences import licence_problem
+from segment.models import AUDIO_TYPES
 from segment.rules import (
     CHECKS,
     RULES,
@@ -196,8 +197,12 @@ def _alternates(ctx: Context) -> Iterator[Finding]:
     good: `alternates: [{url: https://x/a.m4a, length: 1234567, type: audio/x-m4a}]`"""
     audio = ctx.segment.audio
     for index, alt in enumerate(audio.alternates):
-        missing = [name for name, value in (("length", alt.length), ("type", alt.type))
-                   if value is None]
+        if alt.file:  # published beside the feed: its length is the file's, its type by suffix
+            known_type = alt.type or AUDIO_TYPES.get(posixpath.splitext(alt.file)[1].lower())
+            missing = [] if known_type else ["type"]
+        else:
+            missing = [name for name, value in (("length", alt.length), ("type", alt.type))
+                       if value is None]
         if missing:
             yield ctx.finding("SEG308", f"audio.alternates[{index}] has no "
                               f"{' or '.join(missing)}: podcast apps drop an alternate "

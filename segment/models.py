@@ -95,24 +95,37 @@ MIME_PATTERN = r"^[a-z]+/[a-zA-Z0-9.+-]+$"
 
 class Alternate(Model):
     """Another rendition of the audio (`podcast:alternateEnclosure`): the namespace requires
-    its type and its length in bytes, and podcast apps drop one without them."""
+    its type and its length in bytes, and podcast apps drop one without them. A rendition in
+    the show folder (`file`) is published beside the feed, its length and type from the file;
+    one elsewhere (`url`) needs them written."""
 
-    url: Url
+    url: Url | None = None
+    file: str | None = Field(None, description="a rendition in the show folder (relative "
+                             "path): published beside the feed")
     length: int | None = Field(None, ge=0, description="bytes")
     type: str | None = Field(None, pattern=MIME_PATTERN, description="MIME type, e.g. "
                              "audio/mpeg")
     title: Text | None = Field(None, max_length=32)
 
+    @model_validator(mode="after")
+    def _somewhere(self) -> Alternate:
+        if not self.url and not self.file:
+            raise PydanticCustomError("SEG201", "an alternate needs url (a link to it) or file "
+                                      "(a path in the show folder)")
+        return self
+
 
 AlternateValue = Annotated[Alternate, BeforeValidator(
     lambda value: {"url": value} if isinstance(value, str) else value), WithJsonSchema({
         "anyOf": [{"type": "string", "format": "uri"},
-                  {"type": "object", "required": ["url"], "additionalProperties": False,
+                  {"type": "object", "anyOf": [{"required": ["url"]}, {"required": ["file"]}],
+                   "additionalProperties": False,
                    "properties": {"url": {"type": "string", "format": "uri"},
+                                  "file": {"type": "string"},
                                   "length": {"type": "integer", "minimum": 0},
                                   "type": {"type": "string", "pattern": MIME_PATTERN},
                                   "title": {"type": "string", "maxLength": 32}}}],
-        "description": "a URL, or {url, length, type, title}"})]
+        "description": "a URL, or {url, length, type, title}, or {file, title}"})]
 """An alternate as a bare URL (then its length and type are unknown) or a record."""
 
 

@@ -262,12 +262,15 @@ def _no_duration(ctx: Context) -> Iterator[Finding]:
 
 @check("SEG301", "audio-missing", E, "audio.file does not exist")
 def _local_files(ctx: Context) -> Iterator[Finding]:
-    """audio.file, image.file and captions are relative to the show folder and must stay inside
-    it (SEG302) and be regular files there (SEG301). `segpack build` plans with the same
-    `local_file_problem`, so validate and build agree on every path."""
+    """audio.file, image.file, captions and alternates' files are relative to the show folder
+    and must stay inside it (SEG302) and be regular files there (SEG301). `segpack build`
+    plans with the same `local_file_problem`, so validate and build agree on every path."""
     segment = ctx.segment
+    alternates = [(("audio", "alternates", index, "file"), alt.file)
+                  for index, alt in enumerate(segment.audio.alternates)]
     for keys, rel in ((("audio", "file"), segment.audio.file),
-                      (("image", "file"), segment.image.file), (("captions",), segment.captions)):
+                      (("image", "file"), segment.image.file), (("captions",), segment.captions),
+                      *alternates):
         if not rel:
             continue
         problem = local_file_problem(ctx.show_dir, rel)
