@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 from segment.categories import check_category
 from segment.licences import licence_problem
-from segment.models import AUDIO_TYPES
 from segment.rules import (
     CHECKS,
     RULES,
@@ -198,6 +197,8 @@ def _alternates(ctx: Context) -> Iterator[Finding]:
     audio = ctx.segment.audio
     for index, alt in enumerate(audio.alternates):
         if alt.file:  # published beside the feed: its length is the file's, its type by suffix
+            from segment.models import AUDIO_TYPES  # models are loaded when a check runs
+
             known_type = alt.type or AUDIO_TYPES.get(posixpath.splitext(alt.file)[1].lower())
             missing = [] if known_type else ["type"]
         else:
