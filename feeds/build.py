@@ -187,14 +187,18 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     from feeds.compile_all import Run, compile_all, keep
     from feeds.compiler import show_context
     from feeds.output import publish
-    from segment.loading import duplicate_findings, load_show_file
+    from media import checks  # noqa: F401  (registers the media checks validate --media runs)
+    from segment.loading import load_show_file, show_wide_findings
     from segment.parallel import ignoring_interrupts
+    from segment.published import published_in
 
     root, output, cache = options.show_dir, options.output, cache_dir_for(options.output)
     found: list[Finding] = []
     show = None
     if os.path.lexists(root / "show.yaml"):  # a FIFO or a symlink loop is reported
-        show, found = load_show_file(root / "show.yaml")
+        # the show rules and media checks, as `segpack validate --media` runs them
+        show, found = load_show_file(root / "show.yaml", checks=True,
+                                     settings=options.settings, media=True)
     else:
         found.append(Finding("SEG403", f"no show.yaml in {root}: the feed needs a title, "
                              "description and language; create it", str(root)))
@@ -205,7 +209,8 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     store = None if context is None else Store(
         cache, context_key(root, options.settings, context.inputs), readonly=staging is None)
     run = Run(root, show, options.settings, context, store,
-              None if staging is None else str(staging), str(output), previous)
+              None if staging is None else str(staging), str(output), previous,
+              published_in(output))  # SEG416: guids are compared with the feed published
     try:
         done = compile_all(run, paths, options.jobs, options.progress)
         if store is not None:
@@ -213,8 +218,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     finally:
         if store is not None:
             store.drop()
-    found += duplicate_findings([b.summary() for b in done.builds])
-    found += () if context is None else context.findings
+    found += show_wide_findings(root / "show.yaml", show, [b.summary() for b in done.builds])
     result = BuildResult(output, checked_only=options.check, manifests_parsed=len(done.parsed),
                          manifests_cached=len(paths) - len(done.parsed),
                          drafts=sum(b.draft for b in done.builds), working_set=done)

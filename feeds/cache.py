@@ -32,9 +32,10 @@ FORMAT = 7
 STORE = "manifests"
 LEGACY_STORE = "manifests.marshal"
 """The single-file store of cache FORMAT 5 and before: removed when a build saves."""
-UNCACHEABLE = frozenset(("SEG301", "SEG302"))
-"""Findings about files missing or outside the show folder: an episode with one is compiled
-again each time, since they change with files it did not read."""
+UNCACHEABLE = frozenset(("SEG301", "SEG302", "SEG416"))
+"""Findings about files missing or outside the show folder, or about the feed published in
+the output (SEG416): an episode with one is compiled again each time, since they change with
+files it did not read."""
 _SHARD_NUMBERS = itertools.count()
 
 

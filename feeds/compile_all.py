@@ -24,6 +24,7 @@ from segment import parallel
 from segment.loading import SegmentFile, load_segment
 from segment.models import Show
 from segment.parallel import map_chunks, workers_wanted
+from segment.published import Published
 
 PARALLEL_FROM = parallel.PARALLEL_FROM
 
@@ -42,6 +43,8 @@ class Run:
     old_output: str
     previous: dict[str, list]
     """The last build's files (`feeds.writing`): what may be linked from the last output."""
+    published: Published | None = None
+    """The episodes the output's feed publishes: a segment may not change its guid (SEG416)."""
 
 
 @dataclass
@@ -107,8 +110,9 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
             stat, data, written = reused
             done[path] = (False, stat, data, None, written)
             entries[path] = (stat, data)  # into the new store, as it was
-    manifests = {path: load_segment(Path(path), run.show, run.root, run.settings)
-                 for path in paths if path not in done}
+    manifests = {path: load_segment(Path(path), run.show, run.root, run.settings, media=True,
+                                    published=run.published)
+                 for path in paths if path not in done}  # validate --media's checks
     builds = [compile_episode(manifest, run.context) for manifest in manifests.values()]
     stats = {path: manifest.stat or stat_key(path)  # unreadable: still marks an input
              for path, manifest in manifests.items()}

@@ -43,12 +43,11 @@ from feeds.transcripts import (
     timed_files,
     transcript_html,
 )
-from feeds.xmltext import clean, has_invalid
+from feeds.xmltext import clean
 from segment.errors import SegpackError
 from segment.loading import SegmentFile, SegmentSummary
 from segment.models import AUDIO_TYPES, Alternate, Segment, Show
 from segment.rules import Finding, Severity, local_file_problem
-from segment.timecode import format_duration
 
 TRANSCRIPT_TYPES = {".vtt": VTT_TYPE, ".srt": SRT_TYPE, ".html": HTML_TYPE, ".htm": HTML_TYPE,
                     ".json": "application/json", ".txt": TEXT_TYPE}
@@ -97,7 +96,6 @@ class Context:
     stings: Mapping[str, Path] = field(default_factory=dict)
     inputs: Mapping[str, Stat | None] = field(default_factory=dict)
     """Files read for the show (artwork, stings) and their stats: part of the cache key."""
-    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,13 +204,11 @@ class _Files:
     def image(self, rel: str) -> Path | None:
         """A local artwork file, when it is one podcast apps and tags can use: an unreadable
         image, not JPEG/PNG, over 10 MB or 3000 px (the rules `segpack tag` applies) is left
-        out of the feed, pages and tags with a warning, never published as is."""
+        out of the feed, pages and tags, never published as is (the media checks' SEG306 or
+        SEG407 says so, in validate --media as in the build)."""
         if rel not in self._images:
             found = self.local(rel, "image.file")
             problem = found and _image_problem(str(found), self.inputs[str(found)])
-            if problem:
-                self.found.append(Finding("SEG306", f"image.file: {rel}: {problem}; left out "
-                                          "of the feed and tags", self.where))
             self._images[rel] = None if problem else found
         return self._images[rel]
 
@@ -231,15 +227,11 @@ def _image_problem(path: str, stat: Stat | None) -> str | None:
 
 
 def show_context(root: Path, show: Show) -> Context:
-    """The show's part of a build: its base URL, artwork and stings (findings on show.yaml)."""
-    show_file = str(root / "show.yaml")
-    found: list[Finding] = []
-    files = _Files(root, show_file, found)
+    """The show's part of a build: its base URL, artwork and stings. What is wrong with them
+    is said by the rules on show.yaml, at their keys' lines (`segment.loading.load_show_file`
+    with the media checks; SEG406 by `show_wide_findings`), as validate says it."""
+    files = _Files(root, str(root / "show.yaml"), [])
     base = base_url(show) or ""
-    if not base:
-        found.append(Finding("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
-                             "feed cannot link its media and transcripts; add feed_url",
-                             show_file))
     artwork = image_url = image_src = None
     published: dict[str, Path] = {}
     if show.image.file:
@@ -257,7 +249,7 @@ def show_context(root: Path, show: Show) -> Context:
         if path:
             stings[name] = path
     return Context(root, show, base, artwork, image_url, image_src, published, stings,
-                   files.inputs, tuple(found))
+                   files.inputs)
 
 
 def compile_episode(manifest: SegmentFile, context: Context | None,
@@ -282,12 +274,6 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
             published[media.rel] = media.file
             ep.media_path = media.rel
             files.inputs[str(media.file)] = stamp(media.file)
-        if seg.duration is not None and abs(media.duration - seg.duration) > 1 and \
-                not _edits_length(context.show):
-            found.append(Finding(
-                "SEG303", f"duration: declared {format_duration(seg.duration)}, the audio "
-                f"lasts {format_duration(round(media.duration, 3))}; fix the manifest or the "
-                "audio", where))
     complete = need is None or media is not None
     item, article = b"", ""
     if complete and not _errors(found):
@@ -318,24 +304,11 @@ def _errors(found: list[Finding]) -> bool:
     return any(f.severity == Severity.ERROR for f in found)
 
 
-def _edits_length(show: Show) -> bool:
-    """True when the build adds stings or trims silence: the published audio is then meant to
-    last longer or shorter than the declared duration (`validate --media` checks the source)."""
-    audio = show.audio
-    return bool(audio.intro or audio.outro or audio.trim_silence)
-
-
 def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
                 found: list[Finding]) -> dict[str, str | bytes | Path]:
     """Transcripts, captions, chapters and the episode's image: published beside the feed."""
     sid, base, where = seg.id, context.base, files.where
-    transcript = clean(seg.transcript)
-    for name, dirty in (("title", has_invalid(seg.title)), ("summary", has_invalid(seg.summary)),
-                        ("transcript", transcript != seg.transcript)):
-        if dirty:
-            found.append(Finding("SEG214", f"{name}: holds characters XML cannot carry "
-                                 "(control characters); the feed and pages leave them out",
-                                 where))
+    transcript = clean(seg.transcript)  # SEG214 says what is left out
     published: dict[str, str | bytes | Path] = {}
     if transcript.strip():  # a migrated item may have only the feed's transcript files
         ep.transcript_body = html_paragraphs(transcript)
@@ -391,14 +364,7 @@ def _audio(seg: Segment, context: Context, ep: Episode, files: _Files, found: li
                 type=audio.type or guess_type(audio.direct_link) or "audio/mpeg",
                 length=audio.length, sources=[audio.direct_link], title="Direct link"))
     elif audio.direct_link:
-        mime = audio.type or guess_type(audio.direct_link)
-        if audio.length is None:
-            found.append(Finding("SEG307", "audio.length: the size behind the direct link is "
-                                 "unknown; the enclosure says length 0 (add audio.length in "
-                                 "bytes)", files.where))
-        if mime is None:
-            found.append(Finding("SEG307", "audio.type: the direct link's type is unknown; "
-                                 "the enclosure says audio/mpeg (add audio.type)", files.where))
+        mime = audio.type or guess_type(audio.direct_link)  # unknown: SEG307
         ep.enclosure = Enclosure(audio.direct_link, audio.length or 0, mime or "audio/mpeg")
     for index, other in enumerate(audio.alternates):
         if other.file:

@@ -70,13 +70,17 @@ def cli() -> None:
               help="Only rules whose code starts with PREFIX (repeatable, e.g. SEG2).")
 @click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip rules with this prefix.")
 @click.option("--media", is_flag=True, help="Also check the audio and artwork files (SEG3xx).")
+@click.option("--output", "build_output", type=click.Path(path_type=Path, file_okay=False),
+              help="The build's output folder (segpack build -o): segments' guids are compared "
+                   "with the feed published there (SEG416), as build compares them.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for big folders (default: all cores; 400+ manifests).")
 @click.option("--quiet", "-q", is_flag=True,
               help="No summary line and no progress on standard error.")
 def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path | None,
              strict: bool | None, exit_zero: bool, select: tuple[str, ...],
-             ignore: tuple[str, ...], media: bool, jobs: int | None, quiet: bool) -> None:
+             ignore: tuple[str, ...], media: bool, build_output: Path | None, jobs: int | None,
+             quiet: bool) -> None:
     """Check manifests and show folders like a linter; for CI and pre-commit.
 
     PATHS are manifest files, show.yaml files, show folders, or audio, artwork and captions
@@ -87,19 +91,15 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
     from segment.progress import Steps, default_mode
     from segment.report import FORMATS
     from segment.rules import Finding
-    from segment.validate import MediaHook, ShowMediaHook, settings_folder, validate_paths
+    from segment.validate import settings_folder, validate_paths
 
     for path in paths:
         if not path.exists():  # a symlink loop is not "missing"; a FIFO is SEG104, later
             from segment.userfiles import file_problem
 
             raise UsageError(f"{path}: {file_problem(path, missing='no such file or folder')}")
-    hook: MediaHook | None = None
-    show_hook: ShowMediaHook | None = None
     if media:
-        from media.checks import media_findings, show_media_findings  # composition root
-
-        hook, show_hook = media_findings, show_media_findings
+        from media import checks  # noqa: F401  (composition root: registers the media checks)
     groups: dict[Path | None, list[Path]] = {}  # paths under the same settings, in order
     for path in paths:
         groups.setdefault(find_pyproject(settings_folder(path)), []).append(path)
@@ -112,9 +112,8 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
         for group in groups.values():
             settings = with_options(load_settings(settings_folder(group[0])), select, ignore,
                                     strict)
-            report = validate_paths(group, settings, media_hook=hook, progress=steps,
-                                    jobs=jobs or os.cpu_count() or 1,
-                                    show_media_hook=show_hook)
+            report = validate_paths(group, settings, media=media, progress=steps,
+                                    jobs=jobs or os.cpu_count() or 1, output=build_output)
             kept = [f for f in report.findings if reports(settings, f.code)]
             findings.extend(kept)
             checked.extend(report.checked)

@@ -228,6 +228,25 @@ def _guessed_type(link: str) -> str | None:
     return AUDIO_TYPES.get(_suffix(link))
 
 
+@check("SEG307", "enclosure-unknown", W, "direct link without audio.length or audio.type: the "
+       "enclosure says length 0 or a guessed type")
+def _enclosure_unknown(ctx: Context) -> Iterator[Finding]:
+    """An episode whose only audio is a direct link publishes it as the enclosure, with the
+    length and type the manifest gives (a build never goes to the network).
+    bad: `audio: {direct_link: https://x/a.mp3}`
+    good: `audio: {direct_link: https://x/a.mp3, length: 1234567, type: audio/mpeg}`"""
+    audio = ctx.segment.audio
+    if audio.file or not audio.direct_link:
+        return
+    if audio.length is None:
+        yield ctx.finding("SEG307", "audio.length: the size behind the direct link is unknown; "
+                          "the enclosure says length 0 (add audio.length in bytes)",
+                          "audio", "direct_link")
+    if audio.type is None and _guessed_type(audio.direct_link) is None:
+        yield ctx.finding("SEG307", "audio.type: the direct link's type is unknown; the "
+                          "enclosure says audio/mpeg (add audio.type)", "audio", "direct_link")
+
+
 @check("SEG309", "enclosure-type", E, "enclosure of a type Apple Podcasts does not list")
 def _enclosure_type(ctx: Context) -> Iterator[Finding]:
     """An episode whose only audio is a direct link publishes that link as its enclosure; Apple

@@ -21,10 +21,13 @@ from segment.manifest import read_manifest, read_yaml_file
 from segment.messages import type_problem
 from segment.models import Segment, Show
 from segment.parallel import map_chunks, workers_wanted
+from segment.published import Published
 from segment.rules import (
     CHECKS,
+    MEDIA_CHECKS,
     RULES,
     SHOW_CHECKS,
+    SHOW_MEDIA_CHECKS,
     Context,
     Finding,
     ShowContext,
@@ -183,9 +186,11 @@ def show_dir_for(manifest: Path) -> Path:
 
 
 def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = None,
-                 settings: dict[str, Any] | None = None, keep_data: bool = False
-                 ) -> SegmentFile:
-    """Read, validate and check one manifest (`keep_data`: keep what it was made from)."""
+                 settings: dict[str, Any] | None = None, keep_data: bool = False,
+                 media: bool = False, published: Published | None = None) -> SegmentFile:
+    """Read, validate and check one manifest (`keep_data`: keep what it was made from;
+    `media`: also open the files it names, `MEDIA_CHECKS`; `published`: what the output's
+    feed publishes, for SEG416)."""
     show_dir = show_dir or show_dir_for(path)
     if (os.path.islink(path) or _is_link(path.parent)) and not inside(path, show_dir):
         return SegmentFile(path, None, [Finding(
@@ -208,9 +213,11 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
     except ValidationError as exc:
         return SegmentFile(path, None, model_findings(exc, Segment, path, raw.meta,
                                                       raw.body_line), stat=raw.stat)
+    if media and not MEDIA_CHECKS:
+        raise RuntimeError("load_segment(media=True): import media.checks first")
     ctx = Context(path, segment, raw.meta, raw.body_line, show, show_dir,
-                  settings or {})
-    found = [f for _, run in CHECKS for f in run(ctx)]
+                  settings or {}, published)
+    found = [f for _, run in (CHECKS + MEDIA_CHECKS if media else CHECKS) for f in run(ctx)]
     # Keep positions, not the node tree: 10,000 retained trees make the GC crawl.
     id_position = raw.meta.position(("id",))
     guid_position = raw.meta.position(("guid",), id_position) if "guid" in data else id_position
@@ -219,9 +226,11 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
 
 
 def load_show_file(path: Path, checks: bool = False,
-                   settings: dict[str, Any] | None = None) -> tuple[Show | None, list[Finding]]:
+                   settings: dict[str, Any] | None = None,
+                   media: bool = False) -> tuple[Show | None, list[Finding]]:
     """Read and validate show.yaml; `checks` also runs the show rules (`SHOW_CHECKS`: what
-    directories require of the channel), each finding at its key's line."""
+    directories require of the channel), each finding at its key's line; `media` also opens
+    the files it names (`SHOW_MEDIA_CHECKS`)."""
     try:
         meta = read_yaml_file(path)
     except ManifestError as exc:
@@ -234,6 +243,8 @@ def load_show_file(path: Path, checks: bool = False,
     if checks:
         ctx = ShowContext(path, show, meta, path.parent, settings or {})
         found.extend(f for _, run in SHOW_CHECKS for f in run(ctx))
+    if checks and media:
+        found.extend(f for _, run in SHOW_MEDIA_CHECKS for f in run(ctx))
     if not show.feed_url:
         line, column = meta.position(("title",))
         found.append(Finding("SEG404", "no feed_url: the feed cannot point at itself "
@@ -259,13 +270,16 @@ def manifests_in(folder: Path) -> list[Path]:
 
 
 def load_show_folder(root: Path, settings: dict[str, Any] | None = None, *,
-                     jobs: int = 1, progress: Progress | None = None) -> ShowFolder:
-    """Load show.yaml and every segment, with show-wide checks (duplicate ids and GUIDs).
+                     jobs: int = 1, progress: Progress | None = None,
+                     media: bool = False, published: Published | None = None) -> ShowFolder:
+    """Load show.yaml and every segment, with show-wide checks (duplicate ids and GUIDs,
+    where the media are published: `show_wide_findings`).
 
-    `jobs` > 1 reads big folders in that many processes (`load_segments`)."""
+    `jobs` > 1 reads big folders in that many processes (`load_segments`); `media` also opens
+    the files show.yaml and the manifests name."""
     show_path = root / SHOW_FILE
     there = os.path.lexists(show_path)  # a FIFO or a symlink loop is reported, not skipped
-    show, found = (load_show_file(show_path, checks=True, settings=settings)
+    show, found = (load_show_file(show_path, checks=True, settings=settings, media=media)
                    if there else (None, []))
     paths = manifests_in(root)
     if not there and (root / SEGMENTS_DIR).is_dir():
@@ -273,8 +287,9 @@ def load_show_folder(root: Path, settings: dict[str, Any] | None = None, *,
                              "description and language", str(root)))
     if not paths:
         found.append(Finding("SEG109", f"no manifests (*.md) in {root}", str(root)))
-    segments = load_segments(paths, show, root, settings, jobs=jobs, progress=progress)
-    found.extend(duplicate_findings(segments))
+    segments = load_segments(paths, show, root, settings, jobs=jobs, progress=progress,
+                             media=media, published=published)
+    found.extend(show_wide_findings(show_path, show, segments))
     return ShowFolder(root, show, segments, found)
 
 
@@ -295,13 +310,14 @@ class SegmentSummary:
     draft: bool
 
 
-_LOADING: tuple[Show | None, Path | None, dict[str, Any]] | None = None
-"""(show, show folder, settings) for worker processes; set before forking."""
+_LOADING: tuple[Show | None, Path | None, dict[str, Any], bool, Published | None] | None = None
+"""(show, show folder, settings, media, published) for worker processes; set before forking."""
 
 
 def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | None = None,
                   settings: dict[str, Any] | None = None, *, jobs: int = 1,
-                  progress: Progress | None = None) -> list[SegmentFile]:
+                  progress: Progress | None = None, media: bool = False,
+                  published: Published | None = None) -> list[SegmentFile]:
     """`load_segment` for each of `paths`, in order, over `jobs` processes.
 
     Segments read in workers come back as a `SegmentSummary` with their findings: enough to
@@ -312,11 +328,12 @@ def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | 
             progress.start(len(paths))
         done = []
         for path in paths:
-            done.append(load_segment(path, show, show_dir, settings))
+            done.append(load_segment(path, show, show_dir, settings, media=media,
+                                     published=published))
             if progress is not None:
                 progress.advance(1)
         return done
-    _LOADING = (show, show_dir, settings or {})
+    _LOADING = (show, show_dir, settings or {}, media, published)
     try:
         done = []
         started = None if progress is None else (lambda: progress.start(len(paths)))
@@ -333,8 +350,23 @@ def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | 
 def _load_packed(paths: list[str]) -> list[tuple]:
     """In a worker: each manifest's summary, findings and key positions, as plain tuples."""
     assert _LOADING is not None, "load_segments sets the show before forking"
-    show, show_dir, settings = _LOADING
-    return [load_segment(Path(path), show, show_dir, settings).packed() for path in paths]
+    show, show_dir, settings, media, published = _LOADING
+    return [load_segment(Path(path), show, show_dir, settings, media=media,
+                         published=published).packed() for path in paths]
+
+
+def show_wide_findings(show_path: Path, show: Show | None,
+                       segments: list[SegmentFile]) -> list[Finding]:
+    """What only the whole show tells: `duplicate_findings`, and SEG406 when an episode is to
+    be published and show.yaml does not say where (a new show whose one segment is a draft
+    validates and builds). `validate` and `build` both ask this."""
+    found = duplicate_findings(segments)
+    if show is not None and not (show.media_base_url or show.feed_url) and any(
+            item.segment is not None and not item.segment.draft for item in segments):
+        found.append(Finding("SEG406", "neither media_base_url nor feed_url in show.yaml: the "
+                             "feed cannot link its media and transcripts; add feed_url",
+                             str(show_path), 1, 1, "feed_url"))
+    return found
 
 
 def duplicate_findings(segments: list[SegmentFile]) -> list[Finding]:

@@ -22,6 +22,7 @@ from segment.userfiles import file_problem
 
 if TYPE_CHECKING:
     from segment.models import Segment, Show
+    from segment.published import Published
     from segment.yamlio import Located
 
 
@@ -87,6 +88,8 @@ class Context:
     show: Show | None
     show_dir: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    published: Published | None = None
+    """What the last build published, when the output folder is known (`segment.published`)."""
 
     def finding(self, code: str, message: str, *keys: str | int) -> Finding:
         line, column = self.meta.position(tuple(keys)) if keys else (1, 1)
@@ -116,6 +119,12 @@ class ShowContext:
 RULES: dict[str, Rule] = {}
 CHECKS: list[tuple[Rule, Callable[[Context], Iterator[Finding]]]] = []
 SHOW_CHECKS: list[tuple[Rule, Callable[[ShowContext], Iterator[Finding]]]] = []
+MEDIA_CHECKS: list[tuple[Rule, Callable[[Context], Iterator[Finding]]]] = []
+"""Checks that open the files a manifest names (audio, artwork). `segment` cannot read media:
+`media.checks` registers them on import, and the loaders run them when asked (`media=True`:
+`validate --media` and every build alike, so the two give one verdict)."""
+SHOW_MEDIA_CHECKS: list[tuple[Rule, Callable[[ShowContext], Iterator[Finding]]]] = []
+"""The same for the files show.yaml names (its artwork)."""
 
 
 def declare(code: str, name: str, severity: Severity, summary: str, doc: str = "") -> Rule:
@@ -181,8 +190,6 @@ declare("SEG206", "bad-id", E, "id is not a slug",
         "bad: `id: Momentum Against ISIL`  good: `id: momentum-against-isil-builds`")
 declare("SEG207", "bad-value", E, "value of the wrong type or out of range")
 declare("SEG209", "control-character", E, "text holds control characters feeds and tags reject")
-declare("SEG214", "xml-invalid-character", W, "text holds characters XML cannot carry; the feed "
-        "leaves them out")
 
 # SEG3xx: manifest vs audio ---------------------------------------------------------------------
 declare("SEG302", "path-escapes", E, "a path leaves the show folder (.. or a symlink out)")
@@ -190,8 +197,6 @@ declare("SEG303", "duration-mismatch", E, "declared duration differs from the au
 declare("SEG304", "audio-unreadable", E, "audio file cannot be read as audio")
 declare("SEG305", "codec-unsupported", W, "codec podcast apps do not all play")
 declare("SEG306", "artwork", W, "artwork not JPEG/PNG, not square, not 1400-3000 px or not RGB")
-declare("SEG307", "enclosure-unknown", W, "direct link without audio.length or audio.type: the "
-        "enclosure says length 0 or a guessed type")
 
 # SEG4xx: show-wide -----------------------------------------------------------------------------
 declare("SEG401", "duplicate-id", E, "two segments share an id")
@@ -201,6 +206,28 @@ declare("SEG404", "no-feed-url", W, "show.yaml has no feed_url (atom:link self, 
 declare("SEG405", "id-filename", W, "manifest id differs from its file name")
 declare("SEG406", "no-media-base-url", E, "media to publish but neither media_base_url nor "
         "feed_url says where")
+
+
+@check("SEG416", "guid-changed", E, "an episode the output's feed publishes would get a new "
+       "guid (its id renamed or its guid edited)")
+def _guid_changed(ctx: Context) -> Iterator[Finding]:
+    """Podcast apps know an episode by its guid: under a new one they list it again, as new.
+    Compared with the feed in the output folder (`segpack build -o DIR`; `segpack validate
+    --output DIR`), an episode is recognised by its enclosure, its audio's name or its title
+    and date. bad: `segments/old-id.md` renamed `new-id.md` (the guid follows the id)
+    good: the new manifest keeps the published guid: `guid: "<the guid in feed.xml>"`"""
+    if ctx.published is None or ctx.segment.draft:
+        return
+    earlier = ctx.published.earlier_guid(ctx.segment)
+    if earlier is not None:
+        import json
+
+        old, how = earlier
+        yield ctx.finding("SEG416", f"{ctx.published.feed} publishes this episode (same "
+                          f"{how}) as guid {old!r}: under "
+                          f"{ctx.segment.item_guid!r} podcast apps would list it twice; keep "
+                          f"the published guid: put guid: {json.dumps(old)} in this manifest",
+                          "guid" if "guid" in ctx.meta.data else "id")
 
 
 # SEG2xx/5xx checks on a valid segment -----------------------------------------------------------
@@ -343,6 +370,21 @@ def _soundbite_bounds(ctx: Context) -> Iterator[Finding]:
 
 
 CHECKS.append((RULES["SEG202"], _soundbite_bounds))
+
+
+@check("SEG214", "xml-invalid-character", W, "text holds characters XML cannot carry; the "
+       "feed leaves them out")
+def _xml_invalid(ctx: Context) -> Iterator[Finding]:
+    """XML 1.0 cannot carry NUL, form feed, lone surrogates or U+FFFE/U+FFFF: the feed and pages
+    leave them out. bad: a transcript pasted with a form feed  good: the same without it"""
+    from segment.xmltext import has_invalid
+
+    seg = ctx.segment
+    for name, text in (("title", seg.title), ("summary", seg.summary),
+                       ("transcript", seg.transcript)):
+        if has_invalid(text):
+            yield ctx.finding("SEG214", f"{name}: holds characters XML cannot carry (control "
+                              "characters); the feed and pages leave them out", name)
 
 
 @check("SEG501", "title-empty", E, "title is empty")

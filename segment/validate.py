@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,9 @@ from segment.loading import (
 from segment.manifest import MAX_MANIFEST_BYTES
 from segment.models import Segment, Show
 from segment.progress import Steps
-from segment.rules import Finding
+from segment.published import published_in
+from segment.rules import MEDIA_CHECKS, Finding
 from segment.userfiles import read_regular
-
-MediaHook = Callable[[SegmentFile, Path], Iterable[Finding]]
-ShowMediaHook = Callable[[Path, Show], Iterable[Finding]]
-"""Checks on the files show.yaml names (its artwork), given show.yaml's path and the show."""
 
 REFERENCED = frozenset((".mp3", ".m4a", ".mp4", ".m4b", ".aac", ".ogg", ".oga", ".opus",
                         ".flac", ".wav", ".wave", ".jpg", ".jpeg", ".png", ".vtt", ".srt"))
@@ -49,18 +47,21 @@ class Report:
 
 
 def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None,
-                   media_hook: MediaHook | None = None,
-                   progress: Steps | None = None,
-                   jobs: int = 1, show_media_hook: ShowMediaHook | None = None) -> Report:
+                   media: bool = False, progress: Steps | None = None,
+                   jobs: int = 1, output: Path | None = None) -> Report:
     """Validate manifests, show.yaml files, show folders, and the manifests that use the
     audio, artwork or captions files given; findings sorted by place.
 
-    `jobs` > 1 reads big folders in that many processes, except with a `media_hook`, which
-    needs every segment whole."""
+    `media` also opens the files they name (the checks `media.checks` registers, as every
+    build runs them); `output`, a build's output folder, is where segments' guids are
+    compared with the published feed (SEG416), as `segpack build -o` compares them; `jobs` > 1
+    reads big folders in that many processes."""
+    if media and not MEDIA_CHECKS:
+        raise RuntimeError("validate_paths(media=True): import media.checks first")
     settings = settings or {}
     report = Report()
-    jobs = 1 if media_hook else jobs
     bar = _Bar(progress)
+    published = None if output is None else published_in(output)
 
     loose: list[SegmentFile] = []
     referenced: list[Path] = []
@@ -68,38 +69,37 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
         for path in paths:
             if path.is_dir():
                 if is_show_folder(path) or not manifests_in(path):
-                    folder = load_show_folder(path, settings, jobs=jobs, progress=bar)
+                    folder = load_show_folder(path, settings, jobs=jobs, progress=bar,
+                                              media=media, published=published)
                     report.findings.extend(folder.findings)
-                    if show_media_hook and folder.show is not None:
-                        report.findings.extend(show_media_hook(path / SHOW_FILE, folder.show))
                     items = folder.segments
                     if (path / SHOW_FILE).is_file():
                         report.checked.append(str(path / SHOW_FILE))
                 else:
                     items = load_segments(manifests_in(path), settings=settings, jobs=jobs,
-                                          progress=bar)
+                                          progress=bar, media=media, published=published)
                     loose.extend(items)
                 bar.stop()
             elif path.name == SHOW_FILE:
-                show, found = load_show_file(path, checks=True, settings=settings)
+                _, found = load_show_file(path, checks=True, settings=settings, media=media)
                 report.findings.extend(found)
-                if show_media_hook and show is not None:
-                    report.findings.extend(show_media_hook(path, show))
                 report.checked.append(str(path))
                 continue
             elif path.suffix.lower() in REFERENCED:
                 referenced.append(path)
                 continue
             else:
-                items = [load_segment(path, settings=settings)]
+                items = [load_segment(path, _show_of(path) if media else None,
+                                      settings=settings, media=media, published=published)]
                 loose.extend(items)
-            _check_media(report, items, media_hook, path if path.is_dir() else None)
+            _checked(report, items)
         if referenced:
             known = {item.path.resolve() for item in loose}
             users = [p for p in manifests_using(referenced) if p.resolve() not in known]
-            items = [load_segment(p, settings=settings) for p in users]
+            items = [load_segment(p, _show_of(p) if media else None, settings=settings,
+                                  media=media, published=published) for p in users]
             loose.extend(items)
-            _check_media(report, items, media_hook, None)
+            _checked(report, items)
     finally:
         bar.stop()
     report.findings.extend(duplicate_findings(loose))
@@ -107,15 +107,24 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
     return report
 
 
-def _check_media(report: Report, items: list[SegmentFile], media_hook: MediaHook | None,
-                 show_dir: Path | None) -> None:
-    """Findings of each item plus, with a hook, of the files it points at (paths in a manifest
-    are relative to its show folder, whichever way the manifest was given)."""
+def _show_of(manifest: Path) -> Show | None:
+    """The show a manifest given on its own belongs to, when its show.yaml is valid: the media
+    checks ask whether the build edits the audio (stings, encoding), as they do in a build."""
+    path = show_dir_for(manifest) / SHOW_FILE
+    return _show_file(path) if path.is_file() else None
+
+
+@functools.lru_cache(maxsize=16)
+def _show_file(path: Path) -> Show | None:
+    return load_show_file(path)[0]
+
+
+def _checked(report: Report, items: list[SegmentFile]) -> None:
+    """Each item's findings (with `media`, those of the files it names too: paths in a
+    manifest are relative to its show folder, whichever way the manifest was given)."""
     for item in items:
         report.checked.append(str(item.path))
         report.findings.extend(item.findings)
-        if media_hook and item.segment is not None:
-            report.findings.extend(media_hook(item, show_dir or show_dir_for(item.path)))
 
 
 def manifests_using(files: list[Path]) -> list[Path]:

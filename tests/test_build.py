@@ -29,7 +29,13 @@ explicit: false
 feed_url: https://example.org/show/feed.xml
 media_base_url: https://example.org/show/
 license: cc-by-4.0
+image: {url: https://example.org/show/cover.png}
 """
+IMAGE_LINE = "image: {url: https://example.org/show/cover.png}\n"
+DIRECTORY_FIELDS = ("categories: [News]\nowner: {name: Test Owner, email: owner@example.org}\n"
+                    "explicit: false\n" + IMAGE_LINE)
+"""What podcast directories require of show.yaml (SEG407-SEG412): a build refuses a show
+without it, as validate does."""
 
 
 def manifest(sid: str, *, title: str | None = None, duration: str = "0:02",

@@ -36,6 +36,10 @@ language: en
 author: Test Newsroom
 feed_url: https://example.org/crash/feed.xml
 media_base_url: https://example.org/crash/
+categories: [News]
+owner: {name: Test Owner, email: owner@example.org}
+explicit: false
+image: {url: https://example.org/cover.png}
 """
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from segment.cli import main
 from segment.models import Segment
+from tests.test_build import DIRECTORY_FIELDS
 
 BASE = {"id": "item", "title": "T", "duration": "0:40", "language": "en",
         "transcript": "Words."}
@@ -48,7 +49,8 @@ def test_every_reader_reads_the_published_instant(tmp_path, capsys) -> None:
     show = tmp_path / "show"
     (show / "segments").mkdir(parents=True)
     (show / "show.yaml").write_text("title: Show\ndescription: d\nlanguage: en\n"
-                                    "feed_url: https://example.org/feed.xml\n", "utf-8")
+                                    "feed_url: https://example.org/feed.xml\n"
+                                    + DIRECTORY_FIELDS, "utf-8")
     stamps = {}
     offsets = range(-14 * 60, 14 * 60 + 1, 45)  # every 45 minutes: 5:45, 9:30-like, +-14:00
     for index, minutes in enumerate(offsets):

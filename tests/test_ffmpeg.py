@@ -147,6 +147,10 @@ description: Normalised
 language: en
 feed_url: https://example.org/feed.xml
 audio: {encode: mp3, bitrate: 64k, normalise: true}
+categories: [News]
+owner: {name: Test Owner, email: owner@example.org}
+explicit: false
+image: {url: https://example.org/cover.png}
 """
 ITEM = """---
 id: item

@@ -13,6 +13,7 @@ from lxml import etree
 from segment.importers.common import ImportProblem
 from segment.importers.feed import import_feed
 from segment.manifest import read_manifest
+from tests.test_migration_roundtrip import supply_directory_fields
 
 DATA = Path(__file__).parent / "data" / "feeds"
 FEEDS = sorted(DATA.glob("*.xml"))
@@ -75,7 +76,8 @@ def test_feed_imports_as_expected(feed):
 def test_problem_feed_cli_reports_skips_and_writes_a_valid_show(tmp_path, run_import):
     from segment.loading import load_show_folder
 
-    result = run_import("feed", str(DATA / "problems.xml"), "-o", str(tmp_path / "show"))
+    result = run_import("feed", str(DATA / "problems.xml"), "-o", str(tmp_path / "show"),
+                        "--feed-url", "https://new.example.org/feed.xml")  # else SEG406
     assert result.exit_code == 0, result.stderr
     assert "item 3 'No enclosure': no enclosure; skipped" in result.stderr
     assert "repeats item 1; skipped" in result.stderr
@@ -175,6 +177,7 @@ def test_round_trip_through_build(shared_fixtures, tmp_path, name, run_import):
     show = tmp_path / "show"
     assert run_import("feed", str(original), "-o", str(show),
                       "--feed-url", "https://new.example.org/feed.xml").exit_code == 0
+    supply_directory_fields(show)
     result = CliRunner().invoke(build, [str(show), "-o", str(tmp_path / "public")],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output

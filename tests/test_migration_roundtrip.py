@@ -26,6 +26,24 @@ or no item with a title and an enclosure; test_import_feed checks those)."""
 OWNERS = {"podcastindex-example.xml": "podcastowner@example.com"}
 NEW_FEED = "https://podcasts.example.org/show/feed.xml"
 
+
+def supply_directory_fields(show: Path) -> None:
+    """What podcast directories require and the old feed did not have (artwork, an owner, a
+    category from Apple's list), supplied as the producer would before building (README step
+    4): a build refuses a show directories would refuse, as validate does."""
+    import yaml
+
+    from segment.categories import check_category
+
+    path = show / "show.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.setdefault("image", {"url": "https://podcasts.example.org/show/cover.png"})
+    data.setdefault("owner", {"name": "Migrated Show", "email": "podcasts@example.org"})
+    kept = [c for c in data.get("categories") or []
+            if (verdict := check_category(c)) is None or verdict.warning]
+    data["categories"] = kept or ["News"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
 REPORTED_AS = {
     "enclosure.url": {"enclosure url"}, "enclosure.length": {"enclosure length"},
     "enclosure.type": {"enclosure type"}, "description": {"description"},
@@ -147,6 +165,7 @@ def test_import_build_compare(shared_fixtures, tmp_path, name, capsys):
 
     from click.testing import CliRunner
 
+    supply_directory_fields(show)
     result = CliRunner().invoke(build, [str(show), "-o", str(tmp_path / "public")],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -284,6 +303,7 @@ def test_w3c_finds_nothing_the_original_did_not_have(shared_fixtures, tmp_path, 
     show = tmp_path / "show"
     args = ["import", "feed", str(original), "-o", str(show), "--feed-url", NEW_FEED, "-q"]
     assert main(args + (["--owner-email", OWNERS[name]] if name in OWNERS else [])) == 0
+    supply_directory_fields(show)
     assert CliRunner().invoke(build, [str(show), "-o", str(tmp_path / "p")]).exit_code == 0
     after = w3c_check(tmp_path / "p" / "feed.xml")
 

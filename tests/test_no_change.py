@@ -16,7 +16,7 @@ import pytest
 from feeds import output as output_mod
 from feeds.cache import cache_dir_for, read_marshal
 from tests.test_bad_inputs import png_header
-from tests.test_build import SHOW_YAML, manifest, run, write_show
+from tests.test_build import IMAGE_LINE, SHOW_YAML, manifest, run, write_show
 
 LINK = ("audio: {direct_link: 'https://n.example.org/a.mp3', length: 10, type: audio/mpeg}\n"
         "source: {url: 'https://n.example.org/a.html'}\n")
@@ -31,7 +31,8 @@ def built(tmp_path, tone, capsys) -> tuple[Path, Path]:
     (show / "art.png").write_bytes(png_header(1400, 1400))
     write_show(show, {"one": manifest("one", duration="0:01",
                                       audio="audio: {file: media/one.mp3}\n"),
-                      "two": manifest("two", audio=LINK)}, SHOW_YAML + "image: {file: art.png}\n")
+                      "two": manifest("two", audio=LINK)},
+               SHOW_YAML.replace(IMAGE_LINE, "image: {file: art.png}\n"))
     out = tmp_path / "public"
     assert build(show, out, capsys)[0] == 0
     return show, out

@@ -22,6 +22,7 @@ from feeds.itunes import ITUNES_NS as ITUNES
 from segment.manifest import render_manifest
 from segment.models import Chapter, Segment, Show
 from tests.conftest import make_tone
+from tests.test_build import DIRECTORY_FIELDS
 from tests.test_properties import SLUG, URL, WHEN
 
 BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -114,12 +115,15 @@ def build_feed(tmp_path: Path, segment: Segment) -> bytes:
     (show / "segments").mkdir(parents=True)
     (show / "show.yaml").write_text("title: Property Show\ndescription: Any segment.\n"
                                     "language: en\nauthor: Newsroom\n"
-                                    "feed_url: https://example.org/p/feed.xml\n",
+                                    "feed_url: https://example.org/p/feed.xml\n"
+                                    + DIRECTORY_FIELDS,
                                     encoding="utf-8")
     data = segment.model_dump(mode="json", exclude={"transcript"}, exclude_defaults=True)
     (show / "segments" / f"{segment.id}.md").write_text(
         render_manifest(data, segment.transcript), encoding="utf-8")
     out = tmp_path / "public"
+    shutil.rmtree(out, ignore_errors=True)  # each example is a new show, not the last renamed
+    shutil.rmtree(tmp_path / ".segpack-cache", ignore_errors=True)
     assert main(["build", str(show), "-o", str(out), "--jobs", "1", "--quiet"]) == 0
     return (out / "feed.xml").read_bytes()
 

@@ -30,14 +30,14 @@ def show(tmp_path, tone) -> Path:
     shutil.move(tone(".mp3", seconds=2.0), root / "media" / "two.mp3")
     (root / "images" / "one.png").write_bytes(png_header(1400, 1400))
     (root / "images" / "show.png").write_bytes(png_header(1400, 1400))
-    from tests.test_build import SHOW_YAML
+    from tests.test_build import IMAGE_LINE, SHOW_YAML
 
     write_show(root, {
         "one": manifest("one", duration="0:01", audio="audio: {file: media/one.mp3}\n",
                         extra="image: {file: images/one.png}\n"),
         "two": manifest("two", duration="0:02", audio="audio: {file: media/two.mp3}\n"),
         "three": manifest("three", audio=LINK),
-    }, SHOW_YAML + "image: {file: images/show.png}\n")
+    }, SHOW_YAML.replace(IMAGE_LINE, "image: {file: images/show.png}\n"))
     return root
 
 

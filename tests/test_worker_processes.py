@@ -17,13 +17,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, make_tone
+from tests.test_build import DIRECTORY_FIELDS
 from tests.test_crash_safety import left_after, session
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="counts processes through /proc (Linux)")
 
 SHOW = ("title: Workers\ndescription: Killed at work\nlanguage: en\n"
-        "feed_url: https://example.org/w/feed.xml\naudio: {encode: mp3, bitrate: 64k}\n")
+        "feed_url: https://example.org/w/feed.xml\naudio: {encode: mp3, bitrate: 64k}\n"
+        + DIRECTORY_FIELDS)
 
 
 def start(*args: str | Path) -> subprocess.Popen:

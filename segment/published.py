@@ -1,0 +1,133 @@
+"""What the last build published: the episodes of the feed in an output folder, read back so
+that a segment cannot change its guid under subscribers (SEG416).
+
+A renamed manifest (its id, hence its derived guid) or an edited `guid:` publishes the same
+episode under a new guid, and podcast apps then list it twice. The published feed is the
+truth subscribers have, so it is what is compared: `feed.xml` and, for a paged show, its
+archive pages (`archive/*.xml`), read with lxml (only guid, title, pubDate and enclosure of
+each item are kept). The build cache beside the output is not used: it may be missing (a CI
+runner that checks out the published site) or belong to another state of the output, and
+`segpack validate --output DIR` reads exactly what `segpack build -o DIR` reads, so the two
+give one verdict.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from segment.models import Segment
+
+FEED_FILE = "feed.xml"
+ARCHIVE_GLOB = "archive/*.xml"
+
+
+@dataclass
+class Published:
+    """The episodes an output folder's feed publishes: guid -> (title, pubDate as written,
+    enclosure URL). A segment is matched with its earlier self by its title with its date, or
+    by its enclosure URL or its id (the name of the copy a build publishes, `media/<id>.*`)
+    with its title. The indexes are made on the first segment whose guid is not published (a
+    new episode, or a renamed one): a rebuild without one reads the feed and no more."""
+
+    feed: str
+    items: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    _index: tuple[dict, dict, dict] | None = field(default=None, repr=False)
+
+    def earlier_guid(self, segment: Segment) -> tuple[str, str] | None:
+        """(the guid this segment's episode was published under, how it was recognised) when
+        that is not its guid now; None when its guid is published, or it is a new episode.
+
+        An enclosure or an id alone does not make the same episode (two episodes may link the
+        same audio): its title must be the published one's too. A key several published
+        episodes share (an enclosure every test episode links) recognises none of them."""
+        guid = segment.item_guid
+        if guid in self.items:
+            return None
+        by_title, by_enclosure, by_id = self._indexes()
+        title = segment.title.strip()
+        if segment.published is not None:
+            stamp = int(segment.published.timestamp())
+            same = [old for old in by_title.get(title, ())
+                    if _stamp(self.items[old][1]) == stamp]
+            if len(same) == 1:
+                return same[0], "title and date"
+        audio = segment.audio
+        candidates = [(by_id.get(segment.id), f"audio media/{segment.id}.*")]
+        if audio.direct_link and not audio.file:
+            candidates.insert(0, (by_enclosure.get(audio.direct_link), "enclosure"))
+        for old, how in candidates:
+            if old is not None and self.items[old][0] == title:
+                return old, f"{how} and title"
+        return None
+
+    def _indexes(self) -> tuple[dict, dict, dict]:
+        if self._index is None:
+            by_title: dict[str, list[str]] = {}
+            by_enclosure: dict[str, str | None] = {}
+            by_id: dict[str, str | None] = {}
+            for guid, (title, _, enclosure) in self.items.items():
+                by_title.setdefault(title, []).append(guid)
+                if enclosure:
+                    _unique(by_enclosure, enclosure, guid)
+                    folder, name = posixpath.split(urlsplit(enclosure).path)
+                    if posixpath.basename(folder) == "media" and name:
+                        _unique(by_id, posixpath.splitext(name)[0], guid)
+            self._index = (by_title, by_enclosure, by_id)
+        return self._index
+
+
+def _unique(table: dict, key: object, guid: str) -> None:
+    """`table[key]` is the guid published under `key`, None once two share it."""
+    table[key] = guid if table.get(key, guid) == guid else None
+
+
+def published_in(output: Path) -> Published | None:
+    """The episodes published in `output` (None when it holds no feed). A feed that cannot be
+    read is treated as none: the build replaces it; nothing is compared with it."""
+    feed = output / FEED_FILE
+    if not feed.is_file():
+        return None
+    found = Published(str(feed))
+    for page in (feed, *sorted(output.glob(ARCHIVE_GLOB))):
+        try:
+            _read_items(page, found.items)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _read_items(page: Path, into: dict[str, tuple[str, str | None, str | None]]) -> None:
+    """Each item's guid, title, pubDate and enclosure URL: one pass over its children (twice
+    quicker than asking for each; 10,000 items in about 0.1 s)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    for item in etree.parse(str(page), parser).getroot().iter("item"):
+        guid = title = date = url = None
+        for child in item:
+            tag = child.tag
+            if tag == "guid":
+                guid = child.text
+            elif tag == "title":
+                title = child.text
+            elif tag == "pubDate":
+                date = child.text
+            elif tag == "enclosure":
+                url = child.get("url")
+        if guid and guid.strip():
+            into.setdefault(guid.strip(), ((title or "").strip(), date, url))
+
+
+def _stamp(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(parsedate_to_datetime(text.strip()).timestamp())
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -1,0 +1,173 @@
+"""One verdict (issue 13 item 1): `segpack validate --media SHOW` and `segpack build SHOW --check`
+run the same rules on the same inputs, so they report the same findings (code, file, line,
+severity) and exit with the same status.
+
+The cases: every show folder the bad-input corpus makes (tests/bad/*.yaml), the example show, and
+a show made here for each directory rule."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from segment.cli import main
+from tests.conftest import EXAMPLE
+from tests.test_bad_inputs import CASES, make_file
+
+Verdict = tuple[int, set[tuple[str, str, int, str]]]
+
+
+def show_folders(case: dict) -> list[str]:
+    """The show folders a corpus case makes: folders holding show.yaml or segments/."""
+    found = set()
+    for name in case.get("files", {}):
+        parts = Path(name).parts
+        for n in range(len(parts) - 1):
+            if parts[n] == "segments" or parts[n + 1] == "show.yaml":
+                found.add(str(Path(*parts[:n])) if parts[n] == "segments" else
+                          str(Path(*parts[:n + 1])))
+    return sorted(f for f in found if f not in ("", "."))
+
+
+SHOW_CASES = [(case, folder) for case in CASES for folder in show_folders(case)
+              if not any("fifo" in spec for spec in case.get("files", {}).values())]
+
+
+def verdicts(capsys, show: str, output: str = "verdict-out") -> tuple[Verdict, Verdict]:
+    """(exit status, findings) of validate --media and of build --check on `show`."""
+    capsys.readouterr()
+    status = main(["validate", "--media", "--json", "--quiet", show])
+    report = json.loads(capsys.readouterr().out)
+    validated = (status, {_key(f) for f in report["findings"]})
+    status = main(["build", show, "--check", "--json", "--quiet", "-o", output, "--jobs", "1"])
+    out = capsys.readouterr().out
+    built = (status, {_key(f) for f in json.loads(out)["findings"]} if out.strip() else set())
+    return validated, built
+
+
+def _key(finding: dict) -> tuple[str, str, int, str]:
+    return (finding["code"], finding["path"], finding["line"], finding["severity"])
+
+
+def assert_one_verdict(capsys, show: str, output: str = "verdict-out") -> Verdict:
+    validated, built = verdicts(capsys, show, output)
+    only_validate = sorted(validated[1] - built[1])
+    only_build = sorted(built[1] - validated[1])
+    assert not only_validate and not only_build, \
+        f"validate only: {only_validate}; build only: {only_build}"
+    assert validated[0] == built[0], f"validate exits {validated[0]}, build {built[0]}"
+    return validated
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("verdict-tones")
+
+
+@pytest.mark.parametrize(("case", "folder"), SHOW_CASES,
+                         ids=[f"{c['name']}:{f}" for c, f in SHOW_CASES])
+def test_corpus_shows(case: dict, folder: str, tmp_path: Path, tones: Path, capsys,
+                      monkeypatch) -> None:
+    for name, spec in case.get("files", {}).items():
+        make_file(tmp_path, name, spec, tones)
+    monkeypatch.chdir(tmp_path)
+    assert_one_verdict(capsys, folder)
+
+
+def test_example_show(tmp_path: Path, capsys, monkeypatch) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "show")
+    monkeypatch.chdir(tmp_path)
+    assert assert_one_verdict(capsys, "show")[0] == 0
+
+
+LOCAL = {"  direct_link:": "  file: media/item.mp3\n  direct_link:"}
+"""The good manifest with local audio (media/item.mp3, a 1 s tone unless a case says)."""
+
+RULE_SHOWS: dict[str, tuple[dict[str, str], dict[str, str], str]] = {
+    # code: (changes to the good show.yaml, to the good manifest, what is beside them)
+    "SEG406": ({"feed_url: https://example.org/f.xml\n": ""}, {}, ""),
+    "SEG407": ({"image: {url: https://example.org/cover.png}\n": ""}, {}, ""),
+    "SEG407-media": ({"image: {url: https://example.org/cover.png}":
+                      "image: {file: art/cover.png}"}, {}, "wide-art"),
+    "SEG409": ({"categories: [News]": "categories: [Newz, News/Polittics]"}, {}, ""),
+    "SEG410": ({"categories: [News]": "categories: [Government & Organizations]"}, {}, ""),
+    "SEG411": ({"owner: {name: A Newsroom, email: podcasts@example.org}\n": ""}, {}, ""),
+    "SEG412": ({"explicit: false\n": ""}, {}, ""),
+    "SEG413": ({"explicit: false\n": "explicit: false\nlicense: All rights reserved\n"}, {}, ""),
+    "SEG415": ({"image: {url: https://example.org/cover.png}":
+                "image: {file: art/segpack-placeholder.png}"}, {}, "placeholder"),
+    "SEG214": ({}, {"title: A Good Title": 'title: "A \\uFFFE Title"'}, ""),
+    "SEG215": ({}, {"source:": "persons: [{name: A, group: crew, role: producer}]\nsource:"}, ""),
+    "SEG216": ({}, {"source:": "episode: 0\nsource:"}, ""),
+    "SEG414": ({"explicit: false\n": "explicit: false\ntype: serial\n"}, {}, ""),
+    "SEG307": ({}, {}, ""),
+    "SEG308": ({}, {"  direct_link:": "  alternates: [https://x.example/a.m4a]\n  direct_link:"},
+               ""),
+    "SEG309": ({}, {"clips/x.mp3": "clips/x.ogg"}, ""),
+    "SEG310": ({}, {"  direct_link: https://av.voanews.com/clips/x.mp3":
+                    "  direct_link: https://av.voanews.com/clips/x.mp3\n  type: audio/mp4"}, ""),
+    "SEG303": ({}, LOCAL, "tone"),
+    "SEG305": ({}, {"  direct_link:": "  file: media/item.wav\n  direct_link:",
+                    '"0:40"': '"0:01"'}, "wav"),
+    "SEG306": ({}, {**LOCAL, '"0:40"': '"0:01"', "source:": "image: {file: art/ep.png}\nsource:"},
+               "tone small-art"),
+}
+
+
+def rule_show(root: Path, tones: Path, name: str) -> Path:
+    from tests.test_bad_inputs import GOOD_SHOW, png_header
+    from tests.test_bad_inputs import make_file as make
+
+    show_changes, manifest_changes, beside = RULE_SHOWS[name]
+    make(root, "show/show.yaml", {"good_show": "", "replace": show_changes}, tones)
+    make(root, "show/segments/item.md", {"good_manifest": manifest_changes}, tones)
+    assert GOOD_SHOW  # the show every case starts from
+    if "tone" in beside:
+        make(root, "show/media/item.mp3", {"tone": ".mp3"}, tones)
+    if "wav" in beside:
+        make(root, "show/media/item.wav", {"tone": ".wav"}, tones)
+    art = root / "show" / "art"
+    art.mkdir(exist_ok=True)
+    if "wide-art" in beside:
+        (art / "cover.png").write_bytes(png_header(1600, 1200))
+    if "placeholder" in beside:
+        (art / "segpack-placeholder.png").write_bytes(png_header(1400, 1400))
+    if "small-art" in beside:
+        (art / "ep.png").write_bytes(png_header(500, 500))
+    return root / "show"
+
+
+@pytest.mark.parametrize("name", sorted(RULE_SHOWS))
+def test_each_directory_and_media_rule(name: str, tmp_path: Path, tones: Path, capsys,
+                                       monkeypatch) -> None:
+    rule_show(tmp_path, tones, name)
+    monkeypatch.chdir(tmp_path)
+    _, found = assert_one_verdict(capsys, "show")
+    assert name.split("-")[0] in {code for code, *_ in found}, found
+
+
+def test_no_false_seg305_when_the_show_encodes_to_mp3(tmp_path: Path, tones: Path, capsys,
+                                                      monkeypatch) -> None:
+    show = rule_show(tmp_path, tones, "SEG305")
+    with (show / "show.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("audio: {encode: mp3}\n")
+    monkeypatch.chdir(tmp_path)
+    status, found = assert_one_verdict(capsys, "show")
+    assert status == 0 and "SEG305" not in {code for code, *_ in found}, found
+
+
+def test_a_new_show_with_only_a_draft_validates_and_builds(tmp_path: Path, capsys,
+                                                           monkeypatch) -> None:
+    """SEG406 asks where episodes are published: none to publish (segpack new's draft), none
+    asked, in validate and build alike. A draft's own findings are validate's alone (build
+    publishes no draft and says nothing about it)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "show"]) == 0
+    validated, built = verdicts(capsys, "show")
+    assert validated[0] == built[0] == 0
+    assert built[1] <= validated[1]
+    assert {code for code, *_ in validated[1] - built[1]} <= {"SEG210", "SEG211", "SEG213",
+                                                               "SEG504"}
