@@ -288,15 +288,19 @@ def _local_alternate(sid: str, index: int, other: Alternate, base: str, files: _
                      published: dict[str, str | bytes | Path]) -> list[AlternateEnclosure]:
     """A rendition in the show folder (`audio.alternates[index].file`), published as it is at
     media/alternates/<id>-<n><suffix>: its length is the file's size, its type the one written,
-    else the suffix's. Nothing when the file is unusable (its finding is made)."""
+    else the suffix's; a `url` given too is a second source. Nothing when the file is unusable
+    (its finding is made)."""
     path = files.local(other.file or "", f"audio.alternates[{index}].file")
     stat = files.inputs[str(path)] if path else None
     if not path or not stat:
         return []
     name = f"media/alternates/{sid}-{index + 1}{path.suffix.lower()}"
     published[name] = path
+    sources: list[str | tuple[str, str | None]] = [base + name]
+    if other.url:  # the same file elsewhere too (the newsroom's copy): a second source
+        sources.append(other.url)
     return [AlternateEnclosure(type=other.type or AUDIO_TYPES.get(path.suffix.lower())
-                               or "audio/mpeg", length=stat[1], sources=[base + name],
+                               or "audio/mpeg", length=stat[1], sources=sources,
                                title=other.title)]
 
 

@@ -135,6 +135,7 @@ def test_partytime_reads_every_field_as_written(built: Built) -> None:
                 copy = built.local(alt["source"][0]["uri"])
                 assert copy.read_bytes() == (built.root / written.file).read_bytes()
                 assert alt["length"] == copy.stat().st_size and alt["type"] == "audio/ogg"
+                assert [s["uri"] for s in alt["source"][1:]] == [written.url]
             else:
                 assert alt["source"][0]["uri"] == written.url
                 assert (alt["length"], alt["type"]) == (written.length, written.type)
