@@ -130,13 +130,13 @@ class LocalProcesses(Executor):
         import concurrent.futures  # only here: ~4 ms to import
         from concurrent.futures.process import BrokenProcessPool
 
-        from segment.parallel import ignoring_interrupts, kill_workers, worker_started
+        from segment.parallel import deferring_interrupts, kill_workers, worker_started
 
         pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=min(self.workers, len(items)), mp_context=_clean_process_context(),
             initializer=worker_started, initargs=(os.getpid(),))
         try:
-            with ignoring_interrupts():  # the workers (and the forkserver) start here
+            with deferring_interrupts():  # the workers (and the forkserver) start here
                 futures = {pool.submit(fn, item): index for index, item in enumerate(items)}
             for future in concurrent.futures.as_completed(futures):
                 try:

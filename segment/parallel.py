@@ -14,9 +14,9 @@ segpack starts runs `worker_started` first: it leads a process group of its own 
 it runs, e.g. ffmpeg), ignores Ctrl-C (the parent alone answers it: one "interrupted" line, no
 worker tracebacks), asks Linux to kill it when its parent dies (PR_SET_PDEATHSIG), and watches
 the segpack process itself (a pidfd, else polling): when that is gone, it kills its group.
-`ignoring_interrupts` keeps Ctrl-C out of the moment workers are forked or the forkserver is
-started, so none starts with Python's KeyboardInterrupt handler; `kill_workers` ends them at once
-when the parent stops early.
+`deferring_interrupts` holds Ctrl-C back while workers are forked or the forkserver is started,
+so none starts with Python's KeyboardInterrupt handler, and answers it once they exist;
+`kill_workers` ends them at once when the parent stops early.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def map_chunks(work: Callable[[list[T]], list[Any]], items: list[T], jobs: int,
             yield items, work(items)
         return
     chunks = _chunks(items, jobs)
-    with ignoring_interrupts():
+    with deferring_interrupts():
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=worker_started,
                                                         initargs=(os.getpid(),))
     with pool:
@@ -142,6 +142,25 @@ def ignoring_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def deferring_interrupts() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held back in this block and answered right after it: while workers (or
+    the forkserver) are started. A child forked or exec'd here inherits the blocked signal, so
+    none starts with Python's KeyboardInterrupt handler; a Ctrl-C pressed meanwhile stays
+    pending and raises KeyboardInterrupt when the block ends (or at once, if another thread of
+    this process took the signal: Python answers it in the main thread either way). Ignoring it
+    here lost it: a build whose workers were starting carried on to exit 0. Only the main
+    thread answers signals: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def kill_workers(pids: Iterable[int]) -> None:
