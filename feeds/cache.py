@@ -29,6 +29,8 @@ from segment.userfiles import read_regular
 CACHE_DIR = ".segpack-cache"
 FORMAT = 7
 """Bump when what the cache stores changes shape; older caches are then ignored."""
+STATE_FILE = "state.marshal"
+"""What the last build read, reported and published (`feeds.uptodate`, `feeds.output`)."""
 STORE = "manifests"
 LEGACY_STORE = "manifests.marshal"
 """The single-file store of cache FORMAT 5 and before: removed when a build saves."""
@@ -40,10 +42,15 @@ _SHARD_NUMBERS = itertools.count()
 
 
 def cache_dir_for(output: Path) -> Path:
+    """`<parent>/.segpack-cache/<name>` of `output` made absolute first: `-o ..` and `-o .`
+    once put the cache in the current folder or inside the output (to be uploaded). A link is
+    not resolved: the cache of `-o LINK` stays beside the link (see `feeds.output`)."""
+    output = Path(os.path.abspath(output))
     return output.parent / CACHE_DIR / output.name
 
 
 def lock_path_for(output: Path) -> Path:
+    output = Path(os.path.abspath(output))
     return output.parent / CACHE_DIR / f"{output.name}.lock"
 
 
@@ -137,20 +144,33 @@ class Store:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def read_json(path: Path) -> Any:
+READ_LIMIT = 1 << 31
+"""Bytes of a cache file read at most (the state of 10,000 episodes is a few MB)."""
+
+
+def read_cache_file(path: Path) -> bytes | None:
+    """The bytes of a file of the cache, or None when it is missing, unreadable or not a
+    regular file (a FIFO there once hung every build: it is never waited on)."""
     try:
-        with open(path, "rb") as handle:
-            return json.loads(handle.read())
-    except (OSError, ValueError):
+        return read_regular(path, READ_LIMIT)
+    except OSError:
+        return None
+
+
+def read_json(path: Path) -> Any:
+    data = read_cache_file(path)
+    try:
+        return None if data is None else json.loads(data)
+    except ValueError:
         return None
 
 
 def read_marshal(path: Path) -> Any:
     """Plain data written by `write_marshal`, or None when missing or unreadable."""
+    data = read_cache_file(path)
     try:
-        with open(path, "rb") as handle:
-            return marshal.loads(handle.read())
-    except (OSError, ValueError, EOFError, TypeError):
+        return None if data is None else marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
         return None
 
 

@@ -9,34 +9,56 @@ else in the folder is the user's and is kept as it is: a gh-pages `.git`, `CNAME
 the rest of a web root. A build that would write a file where the user has one (a web root's own
 `index.html` or `feed.xml`, a `media/x.mp3` of theirs) is refused with one line naming it,
 unless `--overwrite`; a first build into a folder segpack never wrote deletes nothing. An output
-made before the list existed counts as segpack's when its feed.xml says segpack made it and it
-holds nothing but what segpack writes; otherwise only that feed.xml is segpack's.
+made before the list existed (or whose list was deleted) is segpack's only where its feed.xml
+says segpack made it, and then only at the names segpack writes: the files this build writes
+and those the last build recorded in the cache (when the folder holds nothing but what segpack
+writes; else only that feed.xml). Anything else there, a trailer put in `media/` by hand, is the
+user's.
 
 Publishing. A folder holding only segpack's files is replaced whole: the build is written into
 a staging folder beside it, synced, and exchanged with it in one atomic step (renameat2 with
-RENAME_EXCHANGE; two renames where that is missing). A folder holding anything else is updated
-file by file instead, so the user's files are never moved: the list is first widened to the old
-and new files, each new file is renamed into place (feed.xml last, so it never names a file not
-yet there), the files of the last build that this one does not write are deleted, and the list
-is narrowed to this build's. A crash in between leaves every file old or new, whole, and listed;
-the next build finishes the job. From the swap on, Ctrl-C is ignored: the build completes.
+RENAME_EXCHANGE; two renames where that is missing). The old output, now beside it, is not
+deleted whole: a file the user put in the output while the build ran is in it too. Only the
+files its list names are deleted; anything else is moved back into the output (or, when this
+build wrote a file of that name, left there with one line saying where). A folder holding
+anything else is updated file by file instead, so the user's files are never moved: the list is
+first widened to the old and new files (renamed in from the staging folder, so a staging folder
+that cannot reach the output fails before anything changes), each new file is renamed into
+place (feed.xml last, so it never names a file not yet there), the files of the last build that
+this one does not write are deleted, and the list is narrowed to this build's. A crash in
+between leaves every file old or new, whole, and listed; the next build finishes the job. From
+the swap on, Ctrl-C is ignored: the build completes.
 
-Links. `-o LINK` builds into the link's target, which stays a link; the build cache, lock and
-journal stay beside the link (the target may be a web root that must not serve the cache).
+Reaching into the output. Every unlink, rmdir, rename and create in the output (and in an old
+output beside it) goes through `feeds.inside.Root`: no symbolic link is followed on the way, so
+a `media/` that links to a folder elsewhere is never written or deleted through (its files are
+left, with one line). An output that is a mount point (a Docker volume) cannot be renamed: its
+staging folder is made inside it (a hidden `.NAME.build-*`, on its own file system) and it is
+always updated file by file.
+
+Links and locks. `-o LINK` builds into the link's target, which stays a link; the build cache
+and the journal below stay beside the link (the target may be a web root that must not serve
+the cache), and so does the cache's lock. The output itself is locked where it is: an flock on
+the real folder (on its parent while it does not exist yet), taken again when a swap put another
+folder there, so two builds through two links to one folder (or a link and the folder's own
+path) never run at once. A build locks its staging folder before it becomes the output.
 
 Leftovers. The folders a build makes beside the output (`.NAME.build-*`, `.NAME.old-*`) are named
 in a journal in the cache (`.segpack-cache/NAME.swap`) before they exist. Only folders named
-there, in the output's own parent, with segpack's name pattern, are ever deleted or restored (no
-glob: `-o 'p*'` touches no other output's folders). The next build of the output, whatever its
-outcome, deletes the temp folders and replaced outputs named there; an `.old-*` folder is put
-back as the output only by a build that publishes, when the journal says a swap was cut short
-between its two renames and there is no output. So a refused build leaves the output, and any
-previous output set aside, as they were. Old output that cannot be deleted (read-only folders
-are made writable first) is reported in one line, and tried again by the next build.
+there, in the output's own parent (or, for a mount point, inside it), with segpack's name
+pattern, are ever deleted or restored (no glob: `-o 'p*'` touches no other output's folders). The
+next build of the output, whatever its outcome, deletes the temp folders and clears the replaced
+outputs named there (their listed files; the rest goes back into the output); an `.old-*` folder
+is put back as the output only by a build that publishes, when the journal says a swap was cut
+short between its two renames and there is no output. So a refused build leaves the output, and
+any previous output set aside, as they were. Old output that cannot be deleted (read-only
+folders are made writable first) is reported in one line, and tried again by the next build.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import re
 import secrets
@@ -45,15 +67,18 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
-from feeds.cache import cache_dir_for, lock_path_for
+from feeds.cache import STATE_FILE, cache_dir_for, lock_path_for, read_marshal
+from feeds.inside import NotInside, Root
 from segment.clikit import warn
 from segment.errors import PublishError, SegpackError, UsageError
 from segment.manifest import atomic_write, fsync_dir, sync_file_system
+from segment.userfiles import open_fd, read_regular
 
 GENERATOR_MARK = b"<generator>segpack"
 RECORD = ".segpack-files"
@@ -74,9 +99,9 @@ _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>build|old)-[0-9a-f]{16}\Z", re
 # -- where and whether to build ----------------------------------------------------------------
 
 def real_folder(output: Path) -> Path:
-    """The folder a build of `-o output` writes: a symbolic link's target, else `output`."""
-    if not output.is_symlink():
-        return output
+    """The folder a build of `-o output` writes: absolute, every symbolic link on the way
+    resolved (a link's target; `..` and `.` taken out), so that two names for one folder give
+    one answer."""
     return Path(os.path.realpath(output))
 
 
@@ -94,7 +119,8 @@ def check_output(output: Path, show_root: Path, overwrite: bool = False) -> None
     if output.is_dir() and not overwrite:
         place = real_folder(output)
         for name in reversed(LAST):  # written by every build: refuse before any work
-            if os.path.lexists(place / name) and not owns(place, name):
+            if os.path.lexists(place / name) and \
+                    not owns(place, name, lambda: set(LAST) | recorded_files(output)):
                 raise _foreign_error(output, name)
 
 
@@ -118,18 +144,20 @@ def _foreign_error(output: Path, rel: str) -> UsageError:
 
 # -- what segpack owns -------------------------------------------------------------------------
 
-def owned_files(folder: Path) -> set[str]:
-    """Relative paths of the files segpack wrote in `folder` (its list, or a pre-list output)."""
+def owned_files(folder: Path, known: Iterable[str] = ()) -> set[str]:
+    """Relative paths of the files segpack wrote in `folder`: its list, or for an output
+    without one, `known` names (see `_unlisted_owned`)."""
     listed = read_record(folder)
-    return listed if listed is not None else _unlisted_owned(folder)
+    return listed if listed is not None else _unlisted_owned(folder, known)
 
 
-def owns(folder: Path, rel: str) -> bool:
+def owns(folder: Path, rel: str, known: Callable[[], Iterable[str]] = tuple) -> bool:
     """Whether segpack wrote `rel` in `folder` (`owned_files`, without parsing the whole list:
-    the up-to-date check of a big show asks this on every build)."""
+    the up-to-date check of a big show asks this on every build). `known` is asked for the
+    known names only when there is no list."""
     data = _record_data(folder)
     if data is None:
-        return rel in _unlisted_owned(folder)
+        return rel in _unlisted_owned(folder, known())
     return _plain(rel) and f"\n{rel}\n".encode("utf-8", "surrogateescape") in b"\n" + data
 
 
@@ -145,14 +173,12 @@ def read_record(folder: Path) -> set[str] | None:
 
 
 def _record_data(folder: Path) -> bytes | None:
-    try:
-        fd = os.open(folder / RECORD, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_CLOEXEC", 0))
+    try:  # not a link, never blocking on a FIFO (`segment.userfiles`)
+        fd, info = open_fd(folder / RECORD, follow=False)
     except OSError:
         return None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > RECORD_LIMIT:
+        if info.st_size > RECORD_LIMIT:
             return None
         with os.fdopen(os.dup(fd), "rb") as handle:
             data = handle.read(RECORD_LIMIT + 1)
@@ -169,26 +195,55 @@ def _plain(rel: str) -> bool:
 
 
 def built_by_segpack(folder: Path) -> bool:
+    """Whether `folder`'s feed.xml says segpack made it (read without following a link or
+    waiting on a FIFO: a FIFO feed.xml once hung the build)."""
     try:
-        with open(folder / "feed.xml", "rb") as handle:
-            return GENERATOR_MARK in handle.read(8192)
+        fd, _ = open_fd(folder / "feed.xml", follow=False)
     except OSError:
         return False
+    try:
+        return GENERATOR_MARK in os.read(fd, 8192)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
-def _unlisted_owned(folder: Path) -> set[str]:
-    """An output without a list: made by a segpack from before lists, which replaced the folder
-    whole, so it is all segpack's when it holds only what segpack writes. If it holds anything
-    else, only the feed.xml that says segpack made it is; the rest is kept."""
+def recorded_files(output: Path) -> set[str]:
+    """What the last build of `output` recorded in the cache as the files it wrote (nothing
+    when there is no readable record): an output without a list owns those."""
+    state = read_marshal(cache_dir_for(output) / STATE_FILE)
+    files = state.get("files") if isinstance(state, dict) else None
+    return {rel for rel in files if isinstance(rel, str) and _plain(rel)} \
+        if isinstance(files, dict) else set()
+
+
+def _unlisted_owned(folder: Path, known: Iterable[str]) -> set[str]:
+    """An output without a list (made by a segpack from before lists, or its list deleted):
+    segpack's only when its feed.xml says segpack made it, and then only that feed.xml and,
+    when the folder holds nothing but the names segpack writes, the files at the `known`
+    names (what this build writes, what the cache says the last one wrote). Everything else
+    is kept as the user's: a trailer put in `media/` by hand, an `artwork.psd`."""
     if not built_by_segpack(folder):
         return set()
     try:
         names = os.listdir(folder)
     except OSError:
         return set()
+    owned = {"feed.xml"}
     if all(name in SEGPACK_NAMES or name.startswith("artwork.") for name in names):
-        return set(files_under(folder))
-    return {"feed.xml"}
+        owned |= {rel for rel in known if _plain(rel) and _is_file(folder, rel)}
+    return owned
+
+
+def _is_file(folder: Path, rel: str) -> bool:
+    """Whether `rel` is a file (not a folder) in `folder`, reached without following a link."""
+    try:
+        with Root(folder) as root:
+            st = root.lstat(rel)
+    except OSError:
+        return False
+    return st is not None and not stat.S_ISDIR(st.st_mode)
 
 
 def files_under(folder: Path | str) -> Iterator[str]:
@@ -205,10 +260,12 @@ def files_under(folder: Path | str) -> Iterator[str]:
                     yield rel
 
 
-def foreign_entries(folder: Path, owned: set[str]) -> list[str]:
+def foreign_entries(folder: Path, owned: set[str], skip: Iterable[str] = ()) -> list[str]:
     """What in `folder` segpack did not write, sorted (a folder holding nothing of segpack's is
-    one entry: `.git` is not walked)."""
+    one entry: `.git` is not walked). `skip`: names at the top to pass over (this build's
+    staging folder, when it is inside the output)."""
     parents = {rel[:i] for rel in owned for i, char in enumerate(rel) if char == "/"}
+    skipped = {RECORD, RECORD_TEMP, *skip}
     found, stack = [], [""]
     while stack:
         rel_dir = stack.pop()
@@ -216,7 +273,7 @@ def foreign_entries(folder: Path, owned: set[str]) -> list[str]:
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
                 is_dir = entry.is_dir(follow_symlinks=False)
-                if rel in (RECORD, RECORD_TEMP) or (rel in owned and not is_dir):
+                if rel in skipped or (rel in owned and not is_dir):
                     continue
                 if is_dir and rel in parents:
                     stack.append(rel)
@@ -225,30 +282,37 @@ def foreign_entries(folder: Path, owned: set[str]) -> list[str]:
     return sorted(found)
 
 
-def write_record(folder: Path, files: Iterable[str], *, sync: bool) -> None:
-    """Write the list of segpack's files into `folder` (a fixed temp name, then a rename)."""
+def write_record(folder: Path | Root, files: Iterable[str], *, sync: bool,
+                 via: Root | None = None) -> None:
+    """Write the list of segpack's files into `folder`: a new temp file (whatever had its
+    name goes first: a link, a FIFO), then a rename. With `via`, the temp file is made there
+    (the staging folder) and renamed across: when the two cannot be renamed between (another
+    file system), that fails here, before the output changes."""
     text = RECORD_HEADER + "".join(f"{rel}\n" for rel in sorted(files))
-    temp = folder / RECORD_TEMP
-    with open(temp, "wb") as handle:
-        handle.write(text.encode("utf-8", "surrogateescape"))
-        handle.flush()
+    root = folder if isinstance(folder, Root) else Root(folder)
+    try:
+        source = via or root
+        source.write_file(RECORD_TEMP, text.encode("utf-8", "surrogateescape"), sync=sync)
+        source.move_to(RECORD_TEMP, root, RECORD)
         if sync:
-            os.fsync(handle.fileno())
-    os.replace(temp, folder / RECORD)
-    if sync:
-        fsync_dir(folder)
+            root.sync()
+    finally:
+        if root is not folder:
+            root.close()
 
 
 # -- the lock and the journal of folders beside the output -------------------------------------
 
 @contextmanager
 def build_lock(output: Path, wait: float) -> Iterator[None]:
-    """Hold the output's lock; wait up to `wait` seconds for another build, then give up."""
+    """Hold the output's locks: the cache's (a file beside `output`) and the output folder's
+    own (`_FolderLock`); wait up to `wait` seconds in all for another build, then give up."""
     from filelock import FileLock, Timeout
 
     path = lock_path_for(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path))
+    deadline = time.monotonic() + wait
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -259,27 +323,126 @@ def build_lock(output: Path, wait: float) -> Iterator[None]:
             raise PublishError(f"another segpack build is still writing {output} (lock "
                                f"{path}); try again when it has finished") from None
     try:
-        settle(output, restore=False)  # what killed builds left (none is running now)
-        yield
+        with _FolderLock(output, deadline):
+            settle(output, restore=False)  # what killed builds left (none is running now)
+            yield
     finally:
         lock.release()
+
+
+class _FolderLock:
+    """An flock on the output folder itself (its real path: the same folder through any link
+    or name), or on its parent while it does not exist yet. A swap puts another folder at the
+    output's place: the build locks that folder before it goes there (`hold`), and a build that
+    waited on the folder swapped away, or on the parent, looks again once it has the lock.
+    Where a file system does not lock folders (some network ones), the cache's lock alone
+    serialises builds, as before."""
+
+    held: ClassVar[list[int]] = []
+    """Descriptors of folders this process locked (closed, releasing them, on exit)."""
+
+    def __init__(self, output: Path, deadline: float):
+        self.output, self.deadline = output, deadline
+        self.place = real_folder(output)
+
+    def __enter__(self) -> _FolderLock:
+        told = False
+        while True:
+            try:
+                fd, there = os.open(self.place, _DIR_FLAGS), True
+            except FileNotFoundError:
+                self.place.parent.mkdir(parents=True, exist_ok=True)
+                fd, there = os.open(self.place.parent, _DIR_FLAGS), False
+            except OSError:  # not a folder (refused later), unreadable: nothing to lock
+                return self
+            if not self._acquire(fd, told):
+                os.close(fd)
+                return self
+            told = True
+            if self._still(fd, there):
+                _FolderLock.held.append(fd)
+                return self
+            os.close(fd)  # swapped, made or removed meanwhile: lock what is there now
+
+    def _acquire(self, fd: int, told: bool) -> bool:
+        """Lock `fd`, waiting until the deadline; False where folders cannot be locked."""
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                if exc.errno in (errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                    return False
+                raise
+            if not told:
+                warn(f"segpack: another build is writing {self.place}; waiting ...")
+                told = True
+            if time.monotonic() >= self.deadline:
+                os.close(fd)
+                raise PublishError(f"another segpack build is still writing {self.place} "
+                                   f"(through another name for it than -o {self.output}); try "
+                                   "again when it has finished")
+            time.sleep(0.05)
+
+    def _still(self, fd: int, there: bool) -> bool:
+        """Whether what `fd` locked is still the output's place (or, for the parent, that
+        there is still no output)."""
+        try:
+            now = os.stat(self.place, follow_symlinks=False)
+        except FileNotFoundError:
+            return not there
+        except OSError:
+            return True
+        if not there:
+            return False
+        held = os.fstat(fd)
+        return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+    def __exit__(self, *exc: object) -> None:
+        while _FolderLock.held:
+            os.close(_FolderLock.held.pop())
+
+    @staticmethod
+    def hold(folder: Path) -> None:
+        """Lock `folder` (a staging folder about to become the output) for the rest of the
+        build: a build that comes meanwhile waits on it, as on the output it replaces."""
+        try:
+            fd = os.open(folder, _DIR_FLAGS)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # nobody else can know this folder yet: only "cannot lock" is left
+            os.close(fd)
+            return
+        _FolderLock.held.append(fd)
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 
 
 class Journal:
     """The folders builds of one output made beside it, named before they are made.
 
-    Lines `build PATH` (a staging folder, or after an exchange the old output: to delete) and
-    `old PATH` (the whole previous output, moved aside between the two renames of a swap: to
-    put back if there is no output). A later line for the same path wins."""
+    Lines `build PATH` (a staging folder, segpack's alone: to delete), `swapped PATH` (a staging
+    folder about to be exchanged with the output, or after that the old output: its listed
+    files to delete, the rest to move back) and `old PATH` (the whole previous output, moved
+    aside between the two renames of a swap: to put back if there is no output, else cleared
+    as `swapped`). A later line for the same path wins."""
 
     def __init__(self, output: Path) -> None:
-        self.path = lock_path_for(output).with_name(f"{output.name}.swap")
-        self.place = Path(os.path.abspath(real_folder(output)))
+        self.place = real_folder(output)
+        self.path = lock_path_for(output).with_name(f"{Path(os.path.abspath(output)).name}.swap")
 
-    def new_folder(self, kind: str, *, sync: bool = False, make: bool = True) -> Path:
-        """A new name beside the output, written in the journal (and made, if `make`)."""
+    def new_folder(self, kind: str, *, sync: bool = False, make: bool = True,
+                   inside: bool = False) -> Path:
+        """A new name beside the output (`inside` it, for a mount point), written in the
+        journal (and made, if `make`)."""
+        where = self.place if inside else self.place.parent
         while True:
-            path = self.place.parent / f".{self.place.name}.{kind}-{secrets.token_hex(8)}"
+            path = where / f".{self.place.name}.{kind}-{secrets.token_hex(8)}"
             if os.path.lexists(path):
                 continue
             self.add(kind, path, sync=sync)
@@ -293,17 +456,20 @@ class Journal:
 
     def add(self, kind: str, path: Path, *, sync: bool = False) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(f"{kind} {path}\n")
-            handle.flush()
+        line = f"{kind} {path}\n".encode("utf-8", "surrogateescape")
+        fd = _open_append(self.path)
+        try:
+            os.write(fd, line)
             if sync:
-                os.fsync(handle.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def entries(self) -> dict[Path, str]:
         """{folder: kind} of the journal's lines that name a folder of ours beside the output
         (anything else in it is ignored: it could name any folder)."""
-        try:
-            text = self.path.read_text("utf-8", errors="surrogateescape")
+        try:  # a FIFO here once hung every build
+            text = read_regular(self.path, RECORD_LIMIT).decode("utf-8", "surrogateescape")
         except OSError:
             return {}
         found: dict[Path, str] = {}
@@ -311,8 +477,10 @@ class Journal:
             kind, _, name = line.partition(" ")
             path = Path(name)
             match = _LEFTOVER.match(path.name)
-            if kind in ("build", "old") and path.parent == self.place.parent and match and \
-                    match["name"] == self.place.name and kind in ("build", match["kind"]):
+            if kind in ("build", "old", "swapped") and \
+                    path.parent in (self.place.parent, self.place) and match and \
+                    match["name"] == self.place.name and kind in ("build", "swapped",
+                                                                  match["kind"]):
                 found.pop(path, None)
                 found[path] = kind
         return found
@@ -327,18 +495,67 @@ class Journal:
     def rewrite(self, entries: dict[Path, str]) -> None:
         text = "".join(f"{kind} {path}\n" for path, kind in entries.items())
         if not text:
-            self.path.unlink(missing_ok=True)
+            with suppress(IsADirectoryError):
+                self.path.unlink(missing_ok=True)
             return
-        temp = self.path.with_name(self.path.name + ".tmp")
-        temp.write_text(text, "utf-8", errors="surrogateescape")
-        os.replace(temp, self.path)
+        atomic_write(self.path, text.encode("utf-8", "surrogateescape"), sync=False)
+
+
+def _open_append(path: Path) -> int:
+    """`path` opened to append to, created if missing; something else under its name (a
+    FIFO, a link: not segpack's) is removed first. The journal's lines must land."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | \
+        getattr(os, "O_CLOEXEC", 0)
+    for _ in range(3):
+        try:
+            fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+                raise
+        else:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                return fd
+            os.close(fd)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with suppress(FileNotFoundError):
+                os.unlink(path)
+    raise PublishError("cannot write the build's journal (something keeps taking its name)",
+                       path)
 
 
 def new_staging(output: Path) -> Path:
-    """An empty folder beside the (real) output to build into, named in the journal first."""
+    """An empty folder beside the (real) output to build into, named in the journal first;
+    inside the output when it is a mount point (nothing beside it can be renamed over it)."""
     place = real_folder(output)
     place.parent.mkdir(parents=True, exist_ok=True)
-    return Journal(output).new_folder("build")
+    return Journal(output).new_folder("build", inside=is_mount_point(place))
+
+
+def is_mount_point(folder: Path) -> bool:
+    """Whether `folder` is where a file system is mounted (a Docker volume, a bind mount of
+    the same file system included: /proc/self/mountinfo names those)."""
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return False
+    if os.path.ismount(folder):
+        return True
+    try:
+        with open("/proc/self/mountinfo", "rb") as handle:
+            table = handle.read()
+    except OSError:
+        return False
+    wanted = os.fsencode(folder)
+    for line in table.splitlines():
+        fields = line.split(b" ")
+        if len(fields) > 4 and _unescape(fields[4]) == wanted:
+            return True
+    return False
+
+
+def _unescape(field_: bytes) -> bytes:
+    """A mountinfo path: spaces, tabs, newlines and backslashes are written as \\ooo."""
+    return re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), field_)
 
 
 def remove_staging(staging: Path) -> None:
@@ -349,9 +566,10 @@ def remove_staging(staging: Path) -> None:
 def settle(output: Path, keep: Path | None = None, restore: bool = True) -> None:
     """Undo what killed builds left beside `output` (the caller holds the lock): if `restore`
     (a build about to publish), put back the old output a swap left aside when there is no
-    output. Then delete the other folders the journal names: temp folders, and old outputs
-    already replaced; an old output not yet replaced is kept unless put back. `keep` is this
-    build's staging folder."""
+    output. Then clear the other folders the journal names: temp folders are deleted; old
+    outputs already replaced lose the files their list names, the rest (the user's, put in
+    during a build) goes back into the output (`clear_old`); an old output not yet replaced
+    is kept unless put back. `keep` is this build's staging folder."""
     journal = Journal(output)
     entries = journal.entries()
     place = journal.place
@@ -368,8 +586,13 @@ def settle(output: Path, keep: Path | None = None, restore: bool = True) -> None
     for path, kind in entries.items():
         if path == keep or (kind == "old" and not restore):
             left[path] = kind
-        elif os.path.lexists(path) and remove_tree(path) is not None:
-            left[path] = kind  # reported when this build's own old output fails the same way
+        elif not os.path.lexists(path):
+            continue
+        elif kind == "build":
+            if remove_tree(path) is not None:
+                left[path] = kind  # reported when this build's own old output fails the same way
+        elif clear_old(path, place, output):
+            left[path] = kind
     journal.rewrite(left)
 
 
@@ -378,11 +601,13 @@ def settle(output: Path, keep: Path | None = None, restore: bool = True) -> None
 @dataclass
 class Published:
     """A build swapped in; `finish()` waits for the old files' deletion, reports failures and
-    marks the end of the build (`mark_published`)."""
+    marks the end of the build (`mark_published`). `old` is the folder left to clear: the old
+    output after a swap (`swapped`: cleared with `clear_old`), or the emptied staging folder."""
 
     output: Path
     journal: Journal
     old: Path | None = None
+    swapped: bool = False
     failures: list[str] = field(default_factory=list)
     thread: threading.Thread | None = None
 
@@ -395,6 +620,9 @@ class Published:
 
     def _delete(self) -> None:
         assert self.old is not None
+        if self.swapped:
+            clear_old(self.old, self.journal.place, self.output, self.failures)
+            return
         problem = remove_tree(self.old)
         if problem is not None:
             self.failures.append(f"segpack: could not delete the old output {self.old} "
@@ -438,18 +666,17 @@ def mark_published(output: Path) -> None:
     right after the mark could carry the same time. So the list is touched again until its ctime
     moves past the mark (up to ~50 ms; on coarser file systems an edit within that tick of the
     end of a build is missed). The list's final ctime is kept too: if anyone touches the list
-    later, nothing is taken as unchanged."""
-    record = real_folder(output) / RECORD
+    later, nothing is taken as unchanged. The list is touched where it is (a link put in its
+    place is not followed)."""
     where = cache_dir_for(output) / MARK_FILE
     where.unlink(missing_ok=True)
-    os.utime(record)
-    mark = last = os.stat(record).st_ctime_ns
-    for _ in range(50):
-        if last > mark:
-            break
-        time.sleep(0.001)
-        os.utime(record)
-        last = os.stat(record).st_ctime_ns
+    with Root(real_folder(output)) as root:
+        mark = last = root.touch(RECORD).st_ctime_ns
+        for _ in range(50):
+            if last > mark:
+                break
+            time.sleep(0.001)
+            last = root.touch(RECORD).st_ctime_ns
     atomic_write(where, f"{mark} {last}", sync=False)
 
 
@@ -457,8 +684,8 @@ def published_mark(output: Path) -> int | None:
     """The mark of the build that made `output` as it is, or None when there is none or the
     list was touched (or replaced) since."""
     try:
-        mark, last = map(int, (cache_dir_for(output) / MARK_FILE).read_bytes().split())
-        now = os.stat(real_folder(output) / RECORD).st_ctime_ns
+        mark, last = map(int, read_regular(cache_dir_for(output) / MARK_FILE, 64).split())
+        now = os.lstat(real_folder(output) / RECORD).st_ctime_ns
     except (OSError, ValueError):
         return None
     return mark if last == now else None
@@ -487,42 +714,58 @@ def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Publishe
     staging = Path(os.path.abspath(staging))
     settle(output, keep=staging)
     now = set(files_under(staging))
+    inside = staging.parent == place  # a mount point: staged inside it, never swapped
     before: set[str] = set()
     foreign: list[str] = []
     if os.path.lexists(place):
-        before = owned_files(place)
-        foreign = foreign_entries(place, before)
+        before = owned_files(place, now | recorded_files(output))
+        foreign = foreign_entries(place, before, [staging.name] if inside else [])
     from segment.parallel import ignoring_interrupts  # not on the no-change path
 
     published = Published(output, journal)
-    if not foreign:
+    if not foreign and not inside:
         write_record(staging, now, sync=False)
+        if os.path.lexists(place) and read_record(place) is None:
+            write_record(place, before, sync=False)  # swapped out, it says what is segpack's
         sync_file_system(staging)
         with ignoring_interrupts():  # never stopped half way
             published.old = _swap_whole(staging, place, journal)
+        published.swapped = True
     else:
         _check_update(place, output, now, before, overwrite)
         sync_file_system(staging)
         with ignoring_interrupts():  # never stopped half way
-            _update(staging, place, before, now)
+            kept = _update(staging, place, before, now)
+        if kept:
+            published.failures.append(_kept_line(output, kept, "a folder on the way is a "
+                                                 "symbolic link, which segpack does not delete "
+                                                 "through; no longer segpack's, they stay"))
         published.old = staging  # emptied of files; its folders remain
     published.start_deleting()
     return published
 
 
+def _kept_line(output: Path, kept: list[str], why: str) -> str:
+    shown = ", ".join(os.path.join(output, rel) for rel in kept[:3])
+    more = f" and {len(kept) - 3} more" if len(kept) > 3 else ""
+    return f"segpack: warning: kept {shown}{more}: {why}"
+
+
 def _swap_whole(staging: Path, place: Path, journal: Journal) -> Path | None:
-    """Replace `place` with `staging`; the folder now holding the old output, to delete."""
+    """Replace `place` with `staging`; the folder now holding the old output, to clear."""
     try:
         mode = stat.S_IMODE(os.stat(place).st_mode)
     except OSError:
         mode = 0o755
     os.chmod(staging, mode | 0o700)
+    _FolderLock.hold(staging)  # the output from the rename on: a build that comes waits
     if not os.path.lexists(place):
         _rename_in(staging, place)
         return None
+    journal.add("swapped", staging, sync=True)  # from the exchange on, the old output
     if _exchange(staging, place):  # one atomic step: there is always an output
         fsync_dir(place.parent)
-        return staging  # holds the old output now; the journal names it: deleted if left
+        return staging  # holds the old output now; the journal names it: cleared if left
     old = journal.new_folder("old", sync=True, make=False)
     os.rename(place, old)  # a crash until the next rename leaves no output: `settle`
     try:
@@ -530,7 +773,7 @@ def _swap_whole(staging: Path, place: Path, journal: Journal) -> Path | None:
     except PublishError:
         os.rename(old, place)
         raise
-    journal.add("build", old)  # the new output is in: from now on only to delete
+    journal.add("swapped", old)  # the new output is in: from now on only to clear
     return old
 
 
@@ -541,6 +784,61 @@ def _rename_in(staging: Path, place: Path) -> None:
         raise PublishError(f"cannot move the new build into place: {exc.strerror or exc}",
                            place) from None
     fsync_dir(place.parent)
+
+
+def clear_old(old: Path, place: Path, output: Path, failures: list[str] | None = None) -> bool:
+    """Clear an old output swapped out of `place`: move what its list does not name (the
+    user's, put in while the build ran: the swap took it along) back into `place` where that
+    name is free, then delete the rest, segpack's (read-only folders made writable first).
+    True when something stays (said in one line, to `failures` or as a warning): the next
+    build tries again."""
+    lines: list[str] = [] if failures is None else failures
+    _make_writable(str(old))
+    owned = owned_files(old)
+    stays: list[str] = []
+    problem = None
+    try:
+        with Root(old) as there, Root(place) as out:
+            for rel in foreign_entries(old, owned):
+                stays += _move_back(there, rel, out)
+            if stays:  # delete segpack's files only, around what stays
+                for rel in sorted(owned | {RECORD, RECORD_TEMP}):
+                    with suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError,
+                                  NotInside):
+                        there.unlink(rel)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    if not stays and problem is None:
+        problem = remove_tree(old)  # all segpack's by now
+    if stays:
+        lines.append(_kept_line(output, stays, "put in the output while segpack was building "
+                                "it, but this build wrote files of those names, so they are "
+                                f"in {old}; move them back by hand"))
+    elif problem is not None:
+        lines.append(f"segpack: could not delete the old output {old} ({problem}); the next "
+                     "build tries again")
+    if failures is None:
+        for line in lines:
+            warn(line)
+    return bool(stays) or problem is not None
+
+
+def _move_back(there: Root, rel: str, out: Root) -> list[str]:
+    """Move `rel` of an old output back to the same name in the output (a folder whose name
+    the output has as a folder too: each of its entries); what stays, because its name is
+    taken (or cannot be reached without following a link)."""
+    try:
+        st = out.lstat(rel)
+        if st is None:
+            there.move_to(rel, out, rel)
+            return []
+        mine = there.lstat(rel)
+        if not (stat.S_ISDIR(st.st_mode) and mine is not None and stat.S_ISDIR(mine.st_mode)):
+            return [rel]
+        names = sorted(os.listdir(there.folder(rel)))
+    except OSError:
+        return [rel]
+    return [left for name in names for left in _move_back(there, f"{rel}/{name}", out)]
 
 
 def _check_update(place: Path, output: Path, now: set[str], before: set[str],
@@ -576,30 +874,33 @@ def _check_update(place: Path, output: Path, now: set[str], before: set[str],
             raise _foreign_error(output, rel)
 
 
-def _update(staging: Path, place: Path, before: set[str], now: set[str]) -> None:
-    """Move this build's files into `place` one by one; delete the last build's others."""
-    write_record(place, before | now, sync=True)  # a crash from here on leaves all listed
-    made: set[str] = set()
-    for rel in sorted(now, key=lambda rel: (rel in LAST, rel == "feed.xml", rel)):
-        folder = os.path.dirname(rel)
-        if folder and folder not in made:
-            os.makedirs(os.path.join(place, folder), exist_ok=True)
-            made.add(folder)
-        os.replace(os.path.join(staging, rel), os.path.join(place, rel))
-    sync_file_system(place)
-    gone = sorted(before - now)
-    for rel in gone:
-        with suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            os.unlink(os.path.join(place, rel))
-    for folder in sorted({os.path.dirname(rel) for rel in gone} - {""}, reverse=True):
-        while folder:  # folders left empty by the deletions, deepest first
+def _update(staging: Path, place: Path, before: set[str], now: set[str]) -> list[str]:
+    """Move this build's files into `place` one by one; delete the last build's others. What
+    could not be deleted because a folder on the way is a link (kept), sorted."""
+    kept: list[str] = []
+    with Root(place) as out, Root(staging) as new:
+        write_record(out, before | now, sync=True, via=new)  # from here on all stay listed
+        for rel in sorted(now, key=lambda rel: (rel in LAST, rel == "feed.xml", rel)):
+            new.move_to(rel, out, rel)
+        sync_file_system(place)
+        gone = sorted(before - now)
+        for rel in gone:
             try:
-                os.rmdir(os.path.join(place, folder))
-            except OSError:
-                break
-            folder = os.path.dirname(folder)
-    with suppress(OSError):  # a full disk: the wider list stays, naming files that are gone
-        write_record(place, now, sync=True)
+                out.unlink(rel)
+            except NotInside:
+                kept.append(rel)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                pass
+        for folder in sorted({os.path.dirname(rel) for rel in gone} - {""}, reverse=True):
+            while folder:  # folders left empty by the deletions, deepest first
+                try:
+                    out.rmdir(folder)
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
+        with suppress(OSError):  # a full disk: the wider list stays, naming files that are gone
+            write_record(out, now, sync=True, via=new)  # the kept ones are the user's now
+    return kept
 
 
 def _lstat(path: str) -> os.stat_result | None:

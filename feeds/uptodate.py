@@ -18,11 +18,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from feeds.cache import FORMAT, cache_dir_for, read_marshal, stat_key
+from feeds.cache import FORMAT, STATE_FILE, cache_dir_for, read_marshal, stat_key
 from feeds.output import published_mark, real_folder
 from feeds.writing import PUBLISHED_AT, still_published
 
-STATE_FILE = "state.marshal"
 FEED_FILE = "feed.xml"
 
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -350,3 +353,295 @@ def test_a_read_only_old_output_leaves_no_trash(capsys) -> None:
             if path.is_dir() and not path.is_symlink():
                 path.chmod(0o755)
         shutil.rmtree(work)
+
+
+# -- review-18 second read: the user's files inside and around the output ---------------------
+
+def write_during_sync(monkeypatch, write) -> None:
+    """Run `write()` the first time the build syncs before publishing: after it looked for
+    the user's files, before it swaps (a user saving a file into the output meanwhile)."""
+    real = output_mod.sync_file_system
+    calls = []
+
+    def sync(folder):
+        if not calls:
+            calls.append(folder)
+            write()
+        real(folder)
+
+    monkeypatch.setattr(output_mod, "sync_file_system", sync)
+
+
+def test_a_file_put_in_the_output_during_the_swap_is_kept(tmp_path, capsys,
+                                                          monkeypatch) -> None:
+    """The whole-folder swap took the user's new files along into the old output, which was
+    deleted whole (8 of 10 notes lost in the review's race). Now the old output loses only
+    its listed files; the rest goes back into the output."""
+    show = show_of(tmp_path, "a", "b")
+    out = tmp_path / "public"
+    assert run(show, "-o", out, capsys=capsys)[0] == 0
+
+    def user_saves():
+        (out / "notes.txt").write_text("the user's notes\n", encoding="utf-8")
+        (out / "transcripts" / "mine.txt").write_text("mine\n", encoding="utf-8")
+        (out / "drafts").mkdir()
+        (out / "drafts" / "d.txt").write_text("draft\n", encoding="utf-8")
+
+    write_during_sync(monkeypatch, user_saves)
+    (show / "segments" / "a.md").write_text(manifest("a", title="New title", audio=LINK),
+                                            encoding="utf-8")
+    status, _, err = run(show, "-o", out, capsys=capsys)
+    assert status == 0 and err == "", err
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "the user's notes\n"
+    assert (out / "transcripts" / "mine.txt").read_text(encoding="utf-8") == "mine\n"
+    assert (out / "drafts" / "d.txt").read_text(encoding="utf-8") == "draft\n"
+    assert b"New title" in (out / "feed.xml").read_bytes()
+    assert not {"notes.txt", "transcripts/mine.txt", "drafts/d.txt"} & listed(out)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".public.")]
+
+
+def test_a_file_put_in_the_output_during_the_swap_under_a_name_the_build_writes(
+        tmp_path, capsys, monkeypatch) -> None:
+    """The new build wrote a file of that name: the user's stays in the old output beside
+    it, said in one line, until moved back by hand; no build deletes it."""
+    show = show_of(tmp_path, "a")
+    out = tmp_path / "public"
+    assert run(show, "-o", out, capsys=capsys)[0] == 0
+    write_during_sync(monkeypatch, lambda: (out / "transcripts" / "b.txt").write_text(
+        "the user's b\n", encoding="utf-8"))
+    (show / "segments" / "b.md").write_text(manifest("b", audio=LINK), encoding="utf-8")
+    status, _, err = run(show, "-o", out, capsys=capsys)
+    assert status == 0, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and "transcripts/b.txt" in lines[0] and "move them back" in lines[0]
+    [old] = [p for p in tmp_path.iterdir() if p.name.startswith(".public.")]
+    assert (old / "transcripts" / "b.txt").read_text(encoding="utf-8") == "the user's b\n"
+    assert sorted(str(p.relative_to(old)) for p in old.rglob("*")) == [
+        "transcripts", "transcripts/b.txt"]
+    monkeypatch.undo()
+    (show / "segments" / "a.md").touch()
+    status, _, err = run(show, "-o", out, capsys=capsys)
+    assert status == 0 and "transcripts/b.txt" in err  # said again, kept again
+    assert (old / "transcripts" / "b.txt").read_text(encoding="utf-8") == "the user's b\n"
+
+
+@pytest.mark.parametrize("where", ["..", "."])
+def test_a_relative_output_keeps_its_cache_beside_it(tmp_path, capsys, monkeypatch,
+                                                     where) -> None:
+    """`-o ..` from inside the output put the cache (hashes.json, media/, state) in the
+    current folder and replaced the user's manifests/ folder there; `-o .` put it inside the
+    output, to be uploaded."""
+    show = show_of(tmp_path, "a")
+    out = tmp_path / "w3"
+    (out / "notes" / "manifests").mkdir(parents=True)
+    (out / "notes" / "manifests" / "important.txt").write_text("x\n", encoding="utf-8")
+    monkeypatch.chdir(out / "notes" if where == ".." else out)
+    for _ in range(2):
+        (show / "segments" / "a.md").touch()
+        status, _, err = run(show, "-o", where, capsys=capsys)
+        assert status == 0, err
+    assert (out / "notes" / "manifests" / "important.txt").read_text(encoding="utf-8") == "x\n"
+    assert sorted(p.name for p in (out / "notes").iterdir()) == ["manifests"]
+    assert not (out / ".segpack-cache").exists()
+    assert (tmp_path / ".segpack-cache" / "w3").is_dir()
+    assert (out / "feed.xml").is_file() and "notes/manifests/important.txt" not in listed(out)
+
+
+def test_files_reached_through_a_linked_folder_in_the_output_are_never_deleted(
+        tmp_path, tone, capsys) -> None:
+    """The user moved media/ to a server's folder and linked it back; the episode became
+    direct-link only, so its media file is no longer segpack's to publish: it was deleted
+    through the link. Now it is kept (one line), and no longer listed."""
+    show = show_of(tmp_path, "b")
+    (show / "media").mkdir()
+    shutil.copyfile(tone(".mp3", seconds=1.0), show / "media" / "a.mp3")
+    (show / "segments" / "a.md").write_text(
+        manifest("a", duration="0:01", audio="audio: {file: media/a.mp3}\n"), encoding="utf-8")
+    out = tmp_path / "lpub"
+    assert run(show, "-o", out, "--jobs", "1", capsys=capsys)[0] == 0
+    served = tmp_path / "srvmedia"
+    shutil.move(out / "media", served)
+    (out / "media").symlink_to("../srvmedia")
+    kept = tree(served)
+    (show / "segments" / "a.md").write_text(manifest("a", audio=LINK), encoding="utf-8")
+    status, _, err = run(show, "-o", out, capsys=capsys)
+    assert status == 0, err
+    assert tree(served) == kept and (served / "a.mp3").is_file()
+    assert len(err.splitlines()) == 1 and "lpub/media/a.mp3" in err and "symbolic link" in err
+    assert "media/a.mp3" not in listed(out)
+    assert (out / "media").is_symlink()
+    (show / "segments" / "b.md").touch()
+    status, _, err = run(show, "-o", out, capsys=capsys)
+    assert status == 0 and err == "", err  # the user's now: nothing more to say
+    assert tree(served) == kept
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_link_or_fifo_under_the_lists_temp_name(tmp_path, capsys, kind) -> None:
+    """`.segpack-files.tmp` was opened as it was: a link made the build overwrite the file it
+    points to with the list; a FIFO blocked the build forever."""
+    from tests.test_bad_inputs import run_with_deadline
+
+    show = show_of(tmp_path, "a")
+    out = tmp_path / "outC"
+    out.mkdir()
+    (out / "CNAME").write_text("podcast.example.org\n", encoding="utf-8")  # file by file
+    assert run(show, "-o", out, capsys=capsys)[0] == 0
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious\n", encoding="utf-8")
+    temp = out / output_mod.RECORD_TEMP
+    if kind == "symlink":
+        temp.symlink_to("../precious.txt")
+    else:
+        os.mkfifo(temp)
+    (show / "segments" / "a.md").write_text(manifest("a", title="Again", audio=LINK),
+                                            encoding="utf-8")
+    capsys.readouterr()
+    assert run_with_deadline(["build", str(show), "-o", str(out)], 60) == 0
+    assert precious.read_text(encoding="utf-8") == "precious\n"
+    assert temp.is_symlink() if kind == "symlink" else stat.S_ISFIFO(temp.lstat().st_mode)
+    assert b"Again" in (out / "feed.xml").read_bytes() and "feed.xml" in listed(out)
+
+
+@pytest.mark.parametrize("cache", ["kept", "deleted"])
+def test_an_output_without_its_list_keeps_the_users_files_among_segpacks(
+        tmp_path, capsys, cache) -> None:
+    """An output whose list is gone (made by an older segpack, or deleted) counted whole as
+    segpack's when it held only segpack-like names: a trailer put in by hand and an
+    `artwork.psd` were deleted. Now only the names segpack writes are segpack's."""
+    show = show_of(tmp_path, "a", "b")
+    out = tmp_path / "upub"
+    assert run(show, "-o", out, capsys=capsys)[0] == 0
+    (out / output_mod.RECORD).unlink()
+    if cache == "deleted":
+        shutil.rmtree(tmp_path / ".segpack-cache")
+    (out / "transcripts" / "trailer-by-hand.txt").write_text("x\n", encoding="utf-8")
+    (out / "artwork.psd").write_text("layers\n", encoding="utf-8")
+    (show / "segments" / "b.md").unlink()
+    (show / "segments" / "a.md").write_text(manifest("a", title="Again", audio=LINK),
+                                            encoding="utf-8")
+    status, _, err = run(show, "-o", out, capsys=capsys)
+    assert status == 0, err
+    assert (out / "transcripts" / "trailer-by-hand.txt").read_text(encoding="utf-8") == "x\n"
+    assert (out / "artwork.psd").read_text(encoding="utf-8") == "layers\n"
+    assert b"Again" in (out / "feed.xml").read_bytes()
+    assert not {"transcripts/trailer-by-hand.txt", "artwork.psd"} & listed(out)
+    # the dropped episode's files: segpack's per the cache's record; else left as the user's
+    assert (out / "transcripts" / "b.txt").exists() == (cache == "deleted")
+
+
+def test_two_names_for_one_output_share_its_lock(tmp_path, capsys) -> None:
+    """Builds through two links to one folder (or a link and the folder's own path) took
+    two locks and ran at once (a lost temp list, files left unlisted). The folder itself is
+    locked now: a build through the other name waits, then gives up, touching nothing."""
+    import fcntl
+
+    show = show_of(tmp_path, "a")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "CNAME").write_text("podcast.example.org\n", encoding="utf-8")
+    for name in ("siteL1", "siteL2"):
+        (tmp_path / name).symlink_to("site")
+    assert run(show, "-o", tmp_path / "siteL1", capsys=capsys)[0] == 0
+    fd = os.open(site, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a build through siteL1 is writing
+        for other in ("siteL2", "site"):
+            (show / "segments" / "a.md").touch()
+            err = refused(tmp_path, capsys, show, "-o", tmp_path / other, "--wait", "0.3",
+                          code=1, lines=2)
+            assert "another segpack build is still writing" in err.splitlines()[-1]
+    finally:
+        os.close(fd)
+    (show / "segments" / "a.md").write_text(manifest("a", title="Through L2", audio=LINK),
+                                            encoding="utf-8")
+    assert run(show, "-o", tmp_path / "siteL2", capsys=capsys)[0] == 0
+    assert b"Through L2" in (site / "feed.xml").read_bytes()
+
+
+def test_a_build_waiting_for_a_swapped_output_locks_the_new_one(tmp_path) -> None:
+    """The lock is on the folder, and a swap puts another folder in its place: the build that
+    swapped holds the new one too, and one that waited on the old one looks again."""
+    import fcntl
+
+    out = tmp_path / "public"
+    out.mkdir()
+    with output_mod._FolderLock(out, time.monotonic() + 5):
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        output_mod._FolderLock.hold(staging)
+        os.rename(out, tmp_path / "gone")
+        os.rename(staging, out)
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.close(fd)
+    assert not output_mod._FolderLock.held
+    with output_mod._FolderLock(out, time.monotonic() + 1):
+        assert len(output_mod._FolderLock.held) == 1
+        held = os.fstat(output_mod._FolderLock.held[0])
+        assert (held.st_dev, held.st_ino) == (out.stat().st_dev, out.stat().st_ino)
+
+
+@pytest.fixture(params=["tmpfs", "bind"])
+def mounted(request, tmp_path) -> Iterator[Path]:
+    """An output folder that is a mount point (a Docker volume): a small tmpfs, or a bind
+    mount of a folder of the same file system. Needs root (CI runs as root; skipped else)."""
+    where = tmp_path / "vol"
+    where.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting needs root")
+    if request.param == "tmpfs":
+        args = ["-t", "tmpfs", "-o", "size=8m", "tmpfs", str(where)]
+    else:
+        (tmp_path / "volume-data").mkdir()
+        args = ["--bind", str(tmp_path / "volume-data"), str(where)]
+    made = subprocess.run(["mount", *args], capture_output=True, text=True)
+    if made.returncode:
+        pytest.skip(f"cannot mount here: {made.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.mark.parametrize("holding", ["nothing", "CNAME"])
+def test_an_output_that_is_a_mount_point_is_built_in_place(mounted, tmp_path, capsys,
+                                                           holding) -> None:
+    """An empty mount could never be built ("Device or resource busy"); one holding CNAME
+    failed across file systems after listing files it never wrote. Now the staging folder is
+    made inside the mount, and files are moved in one by one."""
+    show = show_of(tmp_path, "a", "b")
+    if holding == "CNAME":
+        (mounted / "CNAME").write_text("podcast.example.org\n", encoding="utf-8")
+    for title in ("First", "Second"):
+        (show / "segments" / "a.md").write_text(manifest("a", title=title, audio=LINK),
+                                                encoding="utf-8")
+        status, _, err = run(show, "-o", mounted, capsys=capsys)
+        assert status == 0 and err == "", err
+        assert title.encode() in (mounted / "feed.xml").read_bytes()
+        names = {p.name for p in mounted.iterdir()}
+        assert not [n for n in names if n.startswith(".vol.")], names
+        assert listed(mounted) == {str(p.relative_to(mounted)) for p in mounted.rglob("*")
+                                   if p.is_file() and p.name not in (output_mod.RECORD,
+                                                                     "CNAME")}
+    if holding == "CNAME":
+        assert (mounted / "CNAME").read_text(encoding="utf-8") == "podcast.example.org\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".vol.")]
+
+
+def test_a_staging_folder_on_another_file_system_fails_before_the_list_widens(
+        mounted, tmp_path, capsys, monkeypatch) -> None:
+    """Were the staging folder beside a mount point after all (say, the mount came after the
+    build started), the first rename across fails: the output is left as it was, and no
+    file it does not hold is listed."""
+    show = show_of(tmp_path, "a")
+    (mounted / "CNAME").write_text("podcast.example.org\n", encoding="utf-8")
+    assert run(show, "-o", mounted, capsys=capsys)[0] == 0
+    monkeypatch.setattr(output_mod, "is_mount_point", lambda folder: False)
+    before = tree(mounted)
+    (show / "segments" / "b.md").write_text(manifest("b", audio=LINK), encoding="utf-8")
+    status, _, err = run(show, "-o", mounted, capsys=capsys)
+    assert status == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "cross-device" in err
+    assert tree(mounted) == before
