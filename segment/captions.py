@@ -48,6 +48,34 @@ def parse_note(head: str) -> tuple[str, str, str] | None:
     return match.group(2), match.group(3), match.group(4)
 
 
+MAX_CAPTIONS_BYTES = 20 * 1024 * 1024
+"""Larger than any captions file of a news item (hours of cues are a few MB)."""
+
+
+def captions_problem(path: Path) -> str | None:
+    """Why a captions file cannot be published (None when it can): what `segpack build` needs
+    to publish it, a UTF-8 WebVTT file starting `WEBVTT` or a SubRip file that parses, asked
+    by validate as by build (SEG311). The path rules (SEG301/SEG302) come first."""
+    from segment.userfiles import read_regular
+
+    suffix = path.suffix.lower()
+    if suffix not in (".vtt", ".srt"):
+        return "captions must be a .vtt (WebVTT) or .srt (SubRip) file"
+    try:
+        text = read_regular(path, MAX_CAPTIONS_BYTES, what="a captions file").decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"cannot read the captions file: {exc}"
+    if suffix == ".vtt":
+        return None if text.startswith("WEBVTT") else "a WebVTT file must start with 'WEBVTT'"
+    import srt
+
+    try:
+        list(srt.parse(text))
+    except srt.SRTParseError as exc:
+        return f"not a valid SubRip file: {exc}"
+    return None
+
+
 def read_note(path: Path) -> tuple[str, str, str] | None:
     try:
         with open_regular(path) as handle:  # a FIFO must not block (NotAFileError: None)

@@ -306,6 +306,21 @@ def _local_files(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding(code, message, *keys)
 
 
+@check("SEG311", "captions-invalid", E, "captions file not UTF-8 WebVTT or SubRip: the build "
+       "cannot publish it")
+def _captions(ctx: Context) -> Iterator[Finding]:
+    """bad: `captions: segments/x.txt`, or a .vtt without its `WEBVTT` first line
+    good: `captions: segments/x.vtt` starting `WEBVTT` (or a SubRip `.srt`)"""
+    from segment.captions import captions_problem
+
+    rel = ctx.segment.captions
+    if not rel or local_file_problem(ctx.show_dir, rel):
+        return  # SEG301 / SEG302 say what is wrong
+    problem = captions_problem(ctx.show_dir / rel)
+    if problem is not None:
+        yield ctx.finding("SEG311", f"{rel}: {problem}", "captions")
+
+
 def local_file_problem(show_dir: Path, rel: str) -> tuple[str, str] | None:
     """(code, message) when the file a manifest or show.yaml names (`rel`, relative to the show
     folder) leaves the folder (SEG302: `..`, or a symlink out) or is not a regular file there
