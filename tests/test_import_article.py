@@ -189,7 +189,7 @@ def test_pangea_pages_take_the_pages_own_link_and_no_furniture(page):
     audio = found.fields["audio"]
     assert "download=1" not in audio["direct_link"]
     assert audio["alternates"]
-    assert all("download=1" in url for url in audio["alternates"])
+    assert all("download=1" in url or "_32k" in url for url in audio["alternates"])
     assert len({*audio["alternates"], audio["direct_link"]}) == len(audio["alternates"]) + 1
     for word in ("kbps", "0:00", "Share", "comment", "Breaking", "media source"):
         assert word not in found.body
@@ -401,3 +401,100 @@ def test_time_of_day_never_becomes_the_duration(tmp_path):
     found = import_article(page)
     assert "duration" not in found.fields
     assert any(g.startswith("duration: the page shows no player clock") for g in found.gaps)
+
+
+# --- second read of issue 12 (review A1-A4): Pangea layouts as real pages have them -----------
+
+def _page(name: str) -> Path:
+    return PAGES[0].parent / f"{name}.html"
+
+
+def test_learning_english_player_placeholder_and_rule_are_not_transcript():
+    """Learning English repeats the player's message as a paragraph of the text
+    (`<p class="ta-c"><span class="ico"></span>No media source currently available</p>`) and
+    draws a rule `<p>_____</p>` before "Words in This Story": neither is read aloud."""
+    found = import_article(_page("voa-learningenglish-2025-player-placeholder"))
+    paragraphs = found.body.split("\n\n")
+    assert paragraphs[0].startswith("Many of us might only seek out physical therapists")
+    assert "No media source currently available" not in found.body
+    assert not any(set(p) <= set("_-=*~—–· ") for p in paragraphs)
+    assert "Words in This Story" in paragraphs  # the glossary is the page's text: kept
+    assert found.fields["duration"] == "5:31"  # the audio player's, not the video's 0:01:30
+
+
+@pytest.mark.parametrize("html, kept", [
+    ('<p class="ta-c"><span class="ico"></span>Sin fuente de medios disponible</p>', False),
+    ("<p><span class='icon icon-audio'></span>Listen</p>", False),
+    ("<p>* * *</p>", False),
+    ("<p>———</p>", False),
+    ("<p><span class='ico'></span>A sentence the reporter wrote, with its full stop.</p>", True),
+    ("<p>1</p>", True),
+])
+def test_interface_labels_and_rules_by_structure(tmp_path, html, kept):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>Story</title></head><body><h1>Story</h1><article>"
+                    "<p>The first paragraph of the story, long enough to be the text.</p>"
+                    f"{html}<p>The last paragraph of the story, long enough to be text.</p>"
+                    "</article></body></html>", encoding="utf-8")
+    body = import_article(page).body.split("\n\n")
+    assert (len(body) == 3) is kept, body
+
+
+def test_direct_link_is_the_download_menus_not_the_first_audio_in_the_page():
+    """Pangea's download menu heads its `?download=1` list with the direct link (64k here);
+    the player's `<audio src>` and fallback link may be another bitrate (32k), and a header's
+    "Listen live" stream is no rendition of this story at all."""
+    found = import_article(_page("voa-en-2024-direct-link-menu"))
+    audio = found.fields["audio"]
+    assert audio["direct_link"].endswith("_64k.mp3")
+    assert any(url.endswith("_32k.mp3") for url in audio["alternates"])
+    assert not any("/live/" in url for url in [audio["direct_link"], *audio["alternates"]])
+    assert any("outside the article's players ignored" in n and "/live/" in n
+               for n in found.notes)
+    assert "the download menu's direct link" in " ".join(found.notes)
+
+
+def test_audio_links_outside_players(tmp_path):
+    """A page with no player may link its audio in the text; a menu's stream is never it."""
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>Story</title></head><body>"
+                    "<header><a href='https://radio.example.org/live.mp3'>Listen live</a>"
+                    "</header>"
+                    "<h1>Story</h1><article><p>The story, long enough to count as text, with "
+                    "<a href='https://example.org/media/story.mp3'>the recording</a>.</p>"
+                    "</article></body></html>", encoding="utf-8")
+    audio = import_article(page).fields["audio"]
+    assert audio == {"direct_link": "https://example.org/media/story.mp3",
+                     "type": "audio/mpeg"}
+
+
+def test_related_video_duration_is_not_the_audios():
+    """A related video's `<span class="media-block__duration">1:30</span>` is that video's
+    length; with the player's clock empty, the duration is left empty and said so."""
+    found = import_article(_page("voa-en-2024-related-video-duration"))
+    assert "duration" not in found.fields
+    assert any(g.startswith("duration:") and "left empty" in g for g in found.gaps)
+
+
+def test_br_separated_body_gets_no_teaser_appended():
+    """RFE/RL's older pages write the body as text runs between `<br><br>`; read as
+    paragraphs, the intro teaser and title are not appended after the last one."""
+    found = import_article(_page("rferl-en-2018-br-body"))
+    paragraphs = found.body.split("\n\n")
+    assert paragraphs[0].startswith("NAMAKHVANI, Georgia --")
+    assert paragraphs[-1] == "With reporting by Reuters"
+    assert "Landslides" in paragraphs
+    assert found.fields["summary"] not in found.body
+
+
+def test_single_br_stays_inside_its_paragraph(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>Poem</title></head><body><h1>Poem</h1>"
+                    "<div class='wsw'>The first stanza of the poem runs long enough to count,<br>"
+                    "and goes on after a line break.<br><br>The second stanza starts "
+                    "here and is also long enough to count as text.</div></body></html>",
+                    encoding="utf-8")
+    body = import_article(page).body.split("\n\n")
+    assert body[-1] == ("The second stanza starts here and is also long enough to count as "
+                        "text.")
+    assert "after a line break" in " ".join(body[:-1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from segment.importers.article_html import PLAYER_LINE, audio_suffix, parse_html
+from segment.importers.article_html import PLAYER_LINE, audio_suffix, is_text_line, parse_html
 from segment.importers.common import Imported, ImportProblem, clean, read_input, slug_for
 from segment.timecode import format_duration, parse_duration
 
@@ -121,7 +121,7 @@ def parse_text(text: str, path: Path) -> Imported:
             if re.fullmatch(r"https?://\S+", line) and audio_suffix(line):
                 audio_urls.append(line)
                 continue
-            if _is_furniture_line(line):
+            if _is_furniture_line(line) or not is_text_line(line):
                 continue
             kept.append(line)
         if kept:

@@ -5,12 +5,20 @@ extractor: it finds the article however the CMS dresses the page, e.g. Pangea's 
 such as `nav-no-loaded`). What is newsroom-specific stays here, recognised by STRUCTURE and LINK
 TARGETS (Pangea labels are translated into dozens of languages):
 
-- the player: the element around an `<audio>` or an audio link; its clock reads elapsed,
-  duration, remaining ("0:00 0:04:12 0:00", often as adjacent `<span>`s). Only text nodes that
-  are a bare clock count, so a dateline's time of day ("May 14, 2024 09:30 AM") never becomes
-  the duration; when the player shows no clear duration it is left empty and said so;
-- the direct link: the page's own link to the file (the "Direct link" anchor, the player's
-  fallback link) wins over the download menu's `?download=1` renditions, which are alternates;
+- the player: the element around an `<audio>` or an audio link whose class says player; its
+  clock reads elapsed, duration, remaining ("0:00 0:04:12 0:00", often as adjacent `<span>`s).
+  Only text nodes that are a bare clock count, so a dateline's time of day ("May 14, 2024
+  09:30 AM") never becomes the duration, and an element classed `duration` counts only inside
+  a player (a related video's `media-block__duration` is that video's); when the player shows
+  no clear duration it is left empty and said so;
+- the direct link: only audio inside the article's players counts (a header's "Listen live"
+  stream never does). The download menu's own link (Pangea's "Direct link" handler, heading
+  the `?download=1` list) wins, then the player's link to the file; the menu's `?download=1`
+  renditions and other bitrates are alternates;
+- the player's furniture repeated in the text (Learning English's `<p class="ta-c">` "No media
+  source currently available" below the player), a short label opening with an empty icon
+  element, and rules drawn with characters (`<p>_____</p>`) are not transcript;
+- a body written as text runs between `<br><br>` is read as those paragraphs;
 - the image: image and caption are taken from the same figure; og:image is used when it is
   that photo (in another size) or when no figure has a caption;
 - a dateline written as a `<span>` before the first paragraph belongs to that paragraph;
@@ -196,8 +204,8 @@ def parse_html(data: bytes, path: Path) -> Imported:
     result.set("language", _language(root, meta, ld))
 
     players = _players(root, base)
-    _audio(result, root, base)
-    _duration(result, ld, players, root)
+    chosen = _audio(result, root, base, players)
+    _duration(result, ld, _chosen_first(players, chosen, base), root)
     result.put("source", "url", canonical, "source URL: not in page (no canonical link)")
     publisher = clean(meta.get("og:site_name") or _ld_name(ld.get("publisher"))
                       or meta.get("publisher"))
@@ -215,6 +223,9 @@ def parse_html(data: bytes, path: Path) -> Imported:
                            else "publication date: not in page")
 
     _join_datelines(root)
+    _paragraphs_from_breaks(root)
+    labels = _player_labels(players)
+    _drop_icon_labels(root)
     for el in players + [f.element for f in figures]:
         if el.getparent() is not None:
             el.drop_tree()
@@ -224,7 +235,8 @@ def parse_html(data: bytes, path: Path) -> Imported:
     authors = _authors(meta, ld, publisher) or _split_authors(extracted.get("author"),
                                                               publisher)
     result.set("authors", authors, "authors: not in page")
-    paragraphs = [p for p in extracted["paragraphs"] if p not in (title, caption)]
+    paragraphs = [p for p in extracted["paragraphs"]
+                  if p not in (title, caption) and p not in labels]
     result.body = "\n\n".join(paragraphs)
     if not paragraphs:
         result.gaps.append("transcript: no body paragraphs in page")
@@ -257,16 +269,30 @@ def _main_text(root, url: str | None) -> dict[str, Any]:
         return value
 
     lines = [clean(unmask(line)) for line in (data.get("text") or "").split("\n")]
-    return {"paragraphs": [line for line in lines if line and not PLAYER_LINE.match(line)],
+    return {"paragraphs": [line for line in lines if is_text_line(line)],
             "author": unmask(data.get("author")), "description": unmask(data.get("description"))}
 
 
 # --- newsroom parts ----------------------------------------------------------------------------
 
+def is_text_line(line: str) -> bool:
+    """A line that can be transcript: not empty, not a player clock ("0:00 0:04:12 0:00"), not
+    a rule drawn with characters (Learning English's "_____" between story and glossary):
+    a line with no letter or digit is layout, never something read aloud."""
+    return bool(line) and not PLAYER_LINE.match(line) and _WORD.search(line) is not None
+
+
+_WORD = re.compile(r"[^\W_]")
+
+
 def _audio_sources(root, base: str | None) -> list[tuple[Any, str]]:
-    """(element, url) of every audio link or source in page order."""
+    """(element, url) of every audio link or source in page order (a video's sources are
+    not audio, whatever their suffix)."""
     out = []
     for el in root.iter("a", "audio", "source"):
+        if el.tag == "source" and el.getparent() is not None \
+                and el.getparent().tag == "video":
+            continue
         urls = [el.get("href")] if el.tag == "a" else [el.get("src"), el.get("data-src"),
                                                         el.get("data-fallbacksrc")]
         for raw in urls:
@@ -277,18 +303,20 @@ def _audio_sources(root, base: str | None) -> list[tuple[Any, str]]:
 
 
 def _players(root, base: str | None) -> list:
-    """The player and download-menu elements: around each <audio> or audio link, the highest
-    ancestor (at most 5 up) whose class says player and that holds no prose paragraph."""
+    """The article's players and download menus: around each `<audio>` or audio link, the
+    highest ancestor (at most 5 up) whose class says player and that holds no prose
+    paragraph; an `<audio>` with no such ancestor is a player by itself. An audio link with
+    neither (a header's "Listen live" link, a link in the text) is no player."""
     tops: list = []
     for el in [e for e, _ in _audio_sources(root, base)] + list(root.iter("audio")):
-        best, node = el, el
+        best, node, found = el, el, el.tag in ("audio", "source")
         for _ in range(5):
             node = node.getparent()
             if node is None or node.tag in ("body", "html") or _holds_prose(node):
                 break
             if PLAYER_CLASS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-                best = node
-        if not any(best is t for t in tops):
+                best, found = node, True
+        if found and not any(best is t for t in tops):
             tops.append(best)
     return [t for t in tops if not any(o is not t and o in set(t.iterancestors())
                                        for o in tops)]
@@ -298,42 +326,104 @@ def _holds_prose(node) -> bool:
     return any(len(p.text_content()) > 150 for p in node.iter("p"))
 
 
-def _audio(result: Imported, root, base: str | None) -> None:
-    """Direct link: the page's own link to the file (not a ?download=1 menu entry) when there
-    is one, else the best-bitrate rendition; every other rendition is an alternate."""
+def _inside(el, containers: list) -> bool:
+    ids = {id(c) for c in containers}
+    return any(id(node) in ids for node in itertools.chain([el], el.iterancestors()))
+
+
+FURNITURE_TAGS = {"nav", "header", "footer", "aside"}
+FURNITURE_CLASS = re.compile(r"(?:^|[\s_-])(nav|navigation|menu|hdr|header|footer)"
+                             r"(?:$|[\s_-])", re.I)
+
+
+def _in_furniture(el) -> bool:
+    """Inside the page's navigation, header, footer or a menu (by tag, role or class)."""
+    for node in el.iterancestors():
+        if node.tag in FURNITURE_TAGS or (node.get("role") or "") in (
+                "navigation", "banner", "contentinfo", "complementary") \
+                or FURNITURE_CLASS.search(node.get("class") or ""):
+            return True
+    return False
+
+
+def _heads_download_menu(el) -> bool:
+    """The download menu's own link (Pangea's "Direct link" handler, whatever the language):
+    a plain link, not one of the menu's list entries, whose menu (its parent or the one
+    above) lists `?download=1` renditions. The player's fallback link sits further from the
+    menu and is not it."""
+    node = el
+    for _ in range(2):
+        node = node.getparent()
+        if node is None or node.tag == "li":
+            return False
+        if any(_is_download(a.get("href") or "") for a in node.iter("a")):
+            return True
+    return False
+
+
+def _audio(result: Imported, root, base: str | None, players: list) -> str | None:
+    """Direct link: the download menu's direct link, else the player's own link to the file
+    (never a `?download=1` menu entry), else the best-bitrate rendition; every other rendition
+    is an alternate. Only audio inside the article's players counts; audio links elsewhere
+    (a header's "Listen live" stream) are ignored and said so. A page with no player at all
+    may still link its audio in the text: those links count, unless in a menu, header, footer
+    or navigation. Returns the chosen rendition's key."""
+    sources = _audio_sources(root, base)
+    inside = [(el, url) for el, url in sources if _inside(el, players)]
+    used = inside or [(el, url) for el, url in sources if not _in_furniture(el)]
+    ignored = sorted({url for el, url in sources if (el, url) not in used})
+    if ignored:
+        result.notes.append("direct link: audio outside the article's players ignored: "
+                            + ", ".join(ignored))
     renditions: dict[str, dict[str, Any]] = {}
-    for el, url in _audio_sources(root, base):
+    menu_direct: str | None = None
+    for el, url in used:
         label = " ".join(filter(None, [el.text_content() if el.tag == "a" else "",
                                        el.get("title"), el.get("data-info")]))
         match = BITRATE.search(label) or BITRATE.search(urlsplit(url).path)
         key = _rendition_key(url)
-        entry = renditions.setdefault(key, {"urls": [], "kbps": None, "order": len(renditions)})
+        entry = renditions.setdefault(key, {"urls": [], "kbps": None, "order": len(renditions),
+                                            "key": key})
         entry["urls"].append(url)
         if match and entry["kbps"] is None:
             entry["kbps"] = int(match.group(1))
+        if menu_direct is None and el.tag == "a" and not _is_download(url) \
+                and _heads_download_menu(el):
+            menu_direct = key
     if not renditions:
         result.gaps.append("direct link: no audio link or player source in page")
-        return
+        return None
     for entry in renditions.values():
         plain = [u for u in entry["urls"] if not _is_download(u)]
         entry["direct"] = plain[0] if plain else None
         entry["url"] = plain[0] if plain else entry["urls"][0]
-    direct = next((e for e in sorted(renditions.values(), key=lambda e: e["order"])
-                   if e["direct"]), None)
     ranked = sorted(renditions.values(),
                     key=lambda e: (e["kbps"] is None, -(e["kbps"] or 0), e["order"]))
-    chosen = direct or ranked[0]
+    if menu_direct is not None:
+        chosen, how = renditions[menu_direct], "the download menu's direct link"
+    else:
+        direct = next((e for e in sorted(renditions.values(), key=lambda e: e["order"])
+                       if e["direct"]), None)
+        chosen, how = ((direct, "the player's own link") if direct else
+                       (ranked[0], "the best download (no plain link in page)"))
     result.put("audio", "direct_link", chosen["url"])
     result.put("audio", "type", AUDIO_TYPES.get(audio_suffix(chosen["url"]) or ""))
     result.put("audio", "alternates", [e["url"] for e in ranked if e is not chosen])
-    how = "the page's own link" if direct else "the best download (no plain link in page)"
     label = f" ({chosen['kbps']} kbps)" if chosen["kbps"] else ""
     result.notes.append(f"direct link: {chosen['url']}{label}, {how}; "
                         f"{len(renditions) - 1} other rendition(s)")
+    return str(chosen["key"])
 
 
 def _is_download(url: str) -> bool:
     return any(k == "download" for k, _ in parse_qsl(urlsplit(url).query))
+
+
+def _chosen_first(players: list, chosen: str | None, base: str | None) -> list:
+    """Players holding the chosen rendition first: its clock is the one to read."""
+    def holds(player) -> bool:
+        return any(_rendition_key(url) == chosen for _, url in _audio_sources(player, base))
+    return sorted(players, key=lambda p: not holds(p)) if chosen else players
 
 
 def _duration(result: Imported, ld: dict[str, Any], players: list, root) -> None:
@@ -360,15 +450,17 @@ def _duration(result: Imported, ld: dict[str, Any], players: list, root) -> None
 def _clock(node, strict: bool = False) -> float | None:
     """The duration a player clock shows, or None when unsure.
 
-    An element classed `duration` holding a bare clock wins; else text nodes that are bare
-    clocks are read in runs: elapsed 0:00 followed by the duration (then the remaining time).
-    Inside a player (not strict) the run may stand among other text and a lone clock counts;
-    over a whole page (strict) only three bare clocks in a row, starting at 0:00, do."""
-    for el in node.iter():
-        if "duration" in (el.get("class") or "").lower() and el.text:
-            match = CLOCK.match(el.text)
-            if match and parse_duration(match.group(1)) > 0:
-                return parse_duration(match.group(1))
+    Inside a player (not strict) an element classed `duration` holding a bare clock wins;
+    else text nodes that are bare clocks are read in runs: elapsed 0:00 followed by the
+    duration (then the remaining time), and a lone clock counts. Over a whole page (strict)
+    nothing but three bare clocks in a row, starting at 0:00, does: a related video's
+    `media-block__duration` or a time of day is not this audio's length."""
+    if not strict:
+        for el in node.iter():
+            if "duration" in (el.get("class") or "").lower() and el.text:
+                match = CLOCK.match(el.text)
+                if match and parse_duration(match.group(1)) > 0:
+                    return parse_duration(match.group(1))
     runs: list[list[float]] = [[]]
     for text in node.itertext():
         match = CLOCK.match(text) if len(text) < 32 else None
@@ -384,6 +476,101 @@ def _clock(node, strict: bool = False) -> float | None:
     if not strict and len(clocks) == 1 and 0 < clocks[0] < 86400:
         return clocks[0]
     return None
+
+
+def _player_labels(players: list) -> set[str]:
+    """The players' own words ("No media source currently available", in the page's
+    language): a paragraph of the text that says only that is a copy of player furniture
+    (Learning English repeats the player's message as a paragraph below it)."""
+    return {text for player in players for raw in player.itertext()
+            if (text := clean(raw)) and len(text) < 100}
+
+
+_ICON_CLASS = re.compile(r"(?:^|\s)(?:ico|icon|fa)(?:$|[\s-])", re.I)
+_SENTENCE_END = re.compile(r"[.!?…:;\"”»'’)]$")
+
+
+def _drop_icon_labels(root) -> None:
+    """A short paragraph that opens with an empty icon element and is no sentence
+    (`<p class="ta-c"><span class="ico"></span>No media source currently available</p>`) is
+    an interface label, not text."""
+    for p in list(root.iter("p")):
+        first = p[0] if len(p) else None
+        if first is None or (p.text or "").strip() or not isinstance(first.tag, str):
+            continue
+        if not _ICON_CLASS.search(first.get("class") or "") or first.text_content().strip():
+            continue
+        text = clean(p.text_content())
+        if len(text) < 80 and not _SENTENCE_END.search(text):
+            p.drop_tree()
+
+
+BLOCK_TAGS = {"p", "div", "ul", "ol", "li", "table", "blockquote", "figure", "section",
+              "article", "aside", "header", "footer", "nav", "h1", "h2", "h3", "h4", "h5", "h6",
+              "pre", "hr", "dl", "form", "main", "audio", "video", "iframe"}
+
+
+def _paragraphs_from_breaks(root) -> None:
+    """Text written as runs separated by `<br><br>` (RFE/RL's older pages) becomes `<p>`s.
+
+    trafilatura reads such a body as one block and then, finding it short of paragraphs,
+    gathers more text from the page (the title, the intro teaser) and appends it. Giving it
+    the paragraphs the page means keeps the body what the page shows; a single `<br>` stays
+    a line break."""
+    for el in list(root.iter("div", "td", "section", "article", "main", "span", "font")):
+        children = list(el)
+        if sum(c.tag == "br" for c in children) >= 2 and (
+                (el.text or "").strip() or any((c.tail or "").strip() for c in children)):
+            _split_at_breaks(el, children)
+
+
+def _split_at_breaks(el, children: list) -> None:
+    from lxml import etree
+
+    tokens: list[tuple[str, Any]] = [("text", el.text)]
+    for child in children:
+        tail, child.tail = child.tail, None
+        el.remove(child)
+        tokens += [("br" if child.tag == "br" else "el", child), ("text", tail)]
+    el.text = None
+    run: list[tuple[str, Any]] = []
+    breaks = 0
+    for kind, value in tokens:
+        if kind == "br":
+            breaks += 1
+        elif kind == "text" and not (value or "").strip():
+            if run and value:
+                run.append(("text", value))
+        elif kind == "el" and value.tag in BLOCK_TAGS:
+            _paragraph(el, run)
+            el.append(value)
+            breaks = 0
+        else:
+            if breaks >= 2:
+                _paragraph(el, run)
+            elif breaks == 1 and run:
+                run.append(("el", etree.Element("br")))
+            breaks = 0
+            run.append((kind, value))
+    _paragraph(el, run)
+
+
+def _paragraph(parent, run: list[tuple[str, Any]]) -> None:
+    """Append the run (text and inline elements) to `parent` as one `<p>`; empty the run."""
+    from lxml import etree
+
+    if any(kind == "el" or (value or "").strip() for kind, value in run):
+        para = etree.SubElement(parent, "p")
+        last = None
+        for kind, value in run:
+            if kind != "text":
+                para.append(value)
+                last = value
+            elif last is None:
+                para.text = (para.text or "") + (value or "")
+            else:
+                last.tail = (last.tail or "") + (value or "")
+    run.clear()
 
 
 class _Figure:
