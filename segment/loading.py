@@ -180,8 +180,15 @@ def _is_link(folder: Path) -> bool:
 
 
 def show_dir_for(manifest: Path) -> Path:
-    """Paths in a manifest are relative to its show folder (the parent of `segments/`)."""
+    """Paths in a manifest are relative to its show folder (the parent of `segments/`).
+
+    A manifest named from inside its folder (`item.md`, `./item.md`, `../segments/x/..`)
+    says nothing of that folder by its name: its real name decides (`segpack validate
+    item.md` run in `SHOW/segments` finds SHOW as `..`, not the segments folder)."""
     parent = manifest.parent
+    if parent.name in ("", ".", ".."):
+        folder = Path(os.path.abspath(parent))
+        return Path(os.path.relpath(folder.parent)) if folder.name == SEGMENTS_DIR else parent
     return parent.parent if parent.name == SEGMENTS_DIR else parent
 
 

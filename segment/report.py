@@ -42,11 +42,21 @@ def _gh_escape(text: str, prop: bool = False) -> str:
 
 def as_github(findings: Sequence[Finding], files: int, checked: Sequence[str] = (),
               strict: bool = False) -> str:
-    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    """GitHub Actions workflow commands, one annotation per finding. Under `strict` a
+    warning fails the job, so it is annotated as an error (titled `CODE (warning,
+    --strict)`): a red job shows red annotations saying why, as its JUnit report does."""
+    level = {Severity.ERROR: "error", Severity.WARNING: "error" if strict else "warning",
+             Severity.INFO: "notice"}
     lines = [f"::{level[f.severity]} file={_gh_escape(f.path, True)},line={f.line},"
-             f"col={f.column},title={f.code}::{_gh_escape(f'{f.code} {f.message}')}"
+             f"col={f.column},title={_gh_escape(_gh_title(f, strict), True)}::"
+             f"{_gh_escape(f'{f.code} {f.message}')}"
              for f in findings if f.severity]
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _gh_title(f: Finding, strict: bool) -> str:
+    return f"{f.code} (warning; --strict)" if strict and f.severity is Severity.WARNING \
+        else f.code
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -161,10 +161,12 @@ def _uses(manifest: Path, root: Path, wanted: set[Path]) -> bool:
 
 
 def show_folder_above(path: Path) -> Path | None:
-    """The nearest folder at or above `path`'s folder that is a show folder."""
-    for folder in path.resolve().parents:
+    """The nearest folder at or above `path`'s folder that is a show folder, named as `path`
+    is (relative to the working folder when `path` is relative), so the manifests found
+    through it are named like every other input in findings and annotations."""
+    for folder in Path(os.path.abspath(path)).parents:
         if is_show_folder(folder):
-            return folder
+            return folder if path.is_absolute() else Path(os.path.relpath(folder))
     return None
 
 
