@@ -290,6 +290,10 @@ def finish(index: ManifestIndex, reports: list[dict[str, Any]], failed: int, as_
 
                 for change in r.get("changes", []):
                     click.echo("  " + Change(**change).line())
+                if dry_run:
+                    for key in ("body_diff", "body_not_taken"):
+                        for line in r.get(key, []):
+                            click.echo(f"    {line}")
         for gap in r.get("gaps", []):
             if gap not in common:
                 warn(f"  not found: {gap}")

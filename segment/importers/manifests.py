@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from segment.errors import ManifestError, UsageError
+from segment.importers.bodymerge import diff as body_diff
+from segment.importers.bodymerge import merge as merge_paragraphs
+from segment.importers.bodymerge import paragraph_keys
 from segment.importers.common import Imported
 
 RECORDS = ".segpack-import"
@@ -279,6 +282,8 @@ def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any], what: 
             raw = read_manifest(path)  # an unreadable manifest is reported, never rewritten
             record = index.record(key)
             updates, body, changes = merge(found, raw.meta.data, raw.body, record, what)
+            kept = any(c.field == BODY and c.action == "kept" for c in changes)
+            report.update(_body_diffs(path, raw.body, body, found.body if kept else "", what))
             if updates or body is not None:
                 index.pending[path] = updated_text(path, _quoted(updates), body)
             report["action"] = "updated" if (updates or body is not None) else "unchanged"
@@ -286,6 +291,7 @@ def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any], what: 
         report.update(error=f"{exc}; left as it is", action="refused")
         return report
     index.remember({"key": key, "manifest": path.name, "body": body_hash(found.body),
+                    "paragraphs": paragraph_keys(found.body),
                     "fields": flatten(_plain({k: v for k, v in found.fields.items()
                                               if k != "id"}))})
     index.add(path, found.fields)
@@ -355,11 +361,40 @@ def _merge_body(theirs: str, mine: str, record: dict[str, Any] | None, what: str
         changes.append(Change(BODY, "changed", f"{len(mine.split())} words",
                               f"{len(theirs.split())} words", f"the {what}'s text changed"))
         return theirs
+    base = record.get("paragraphs") if record is not None else None
+    if isinstance(base, list):
+        merged = merge_paragraphs(base, mine, theirs)
+        if merged.conflicts:
+            changes.append(Change(BODY, "kept", "(your text)", None,
+                                  f"your edit of {merged.conflicts} passage(s) the {what} "
+                                  "changed too: yours kept"))
+        if merged.taken:
+            changes.append(Change(BODY, "changed", f"{len(mine.split())} words",
+                                  f"{len(merged.text.split())} words",
+                                  f"the {what} changed {merged.taken} passage(s) you had not "
+                                  "edited; your edits elsewhere kept"))
+        return merged.text if merged.text.strip() != mine.strip() else None
     why = ("your edit; the {what}'s text changed too" if record is not None else
            "differs from the {what}'s text; no import record tells whether you edited it")
     changes.append(Change(BODY, "kept", f"{len(mine.split())} words",
                           f"{len(theirs.split())} words", why.format(what=what)))
     return None
+
+
+def _body_diffs(path: Path, mine: str, body: str | None, theirs: str,
+                what: str) -> dict[str, list[str]]:
+    """The body's diff as written (`body_diff`: the manifest now -> after this import) and,
+    when the input's text was kept out where you edited it (`theirs`, else ""), what it would
+    have changed on top (`body_not_taken`): what `--dry-run` prints and `--json` returns."""
+    out: dict[str, list[str]] = {}
+    after = mine if body is None else body
+    if body is not None and body.strip() != mine.strip():
+        out["body_diff"] = body_diff(mine, body, f"{path.name} (now)",
+                                     f"{path.name} (after import)")
+    if theirs.strip() and paragraph_keys(theirs) != paragraph_keys(after):
+        out["body_not_taken"] = body_diff(after, theirs, f"{path.name} (after import)",
+                                          f"the {what}'s text (not taken)")
+    return out
 
 
 def _plain(data: Any) -> Any:
