@@ -50,13 +50,13 @@ def _audio(ctx: Context) -> Iterator[Finding]:
     """SEG304 audio that cannot be read (or a tag write left pending), SEG303 a declared
     duration more than a second off the audio's, SEG305 a codec not every app plays (unless
     show.yaml has the build encode it: `audio.encode: mp3` or `aac`)."""
-    from media.journal import pending_problem
-    from media.probe import probe
-
     segment, show_dir = ctx.segment, ctx.show_dir
     rel = segment.audio.file
     if not rel or local_file_problem(show_dir, rel):
         return  # SEG301 / SEG302 already say so
+    from media.journal import pending_problem  # not for a direct link: mutagen costs ~50 ms
+    from media.probe import probe
+
     path = show_dir / rel
     problem = pending_problem(path)
     if problem is not None:  # reading never replays a journal; `segpack tag` does
@@ -85,11 +85,11 @@ def _audio(ctx: Context) -> Iterator[Finding]:
 def _artwork(ctx: Context) -> Iterator[Finding]:
     """SEG306: the episode's image is not what podcast apps accept; one the build cannot use
     (not JPEG/PNG, over 3000 px or 10 MB, unreadable) is left out of the feed and tags."""
-    from media.artwork import MAX_BYTES, MAX_SIDE, image_facts
-
     rel = ctx.segment.image.file
     if not rel or local_file_problem(ctx.show_dir, rel):
         return  # SEG301 / SEG302 already say so
+    from media.artwork import MAX_BYTES, MAX_SIDE, image_facts  # Pillow only when needed
+
     path = ctx.show_dir / rel
     left_out = "; left out of the feed and tags"
     try:

@@ -111,3 +111,19 @@ def test_new_episodes_are_no_rename(tmp_path: Path, capsys) -> None:
     assert len(guids(out / "feed.xml")) == 4  # "Title of one" twice: one key
     assert len(set(etree.parse(str(out / "feed.xml")).getroot().xpath("//item/guid/text()"))) \
         == 5
+
+
+def test_an_episode_in_an_archive_page_is_recognised(tmp_path: Path, capsys) -> None:
+    """A paged show publishes older episodes in archive/N.xml: they are published too."""
+    show = write_show(tmp_path / "show", {"one": episode("one"), "two": episode(
+        "two", published="2024-03-02T09:00:00Z")})
+    with (show / "show.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("paging: {items_per_page: 1}\n")
+    out = tmp_path / "public"
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 0, capsys.readouterr()
+    assert "Title of one" not in guids(out / "feed.xml")  # the older one is archived
+    before = tree(out)
+    renamed = rename(show, "one", "first")
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 1
+    assert f"{renamed}:2:1: SEG416 " in capsys.readouterr().err
+    assert tree(out) == before
