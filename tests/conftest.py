@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A shell without job control starts background commands (`pytest ... &`, a CI runner's) with
+# Ctrl-C ignored, and Python and every segpack the tests start inherit that: the tests that
+# press Ctrl-C would then see a build run on to exit 0. The tests are the terminal here.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 EXAMPLE = ROOT / "examples" / "momentum-against-isil"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 
