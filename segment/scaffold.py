@@ -96,7 +96,7 @@ audio:
   direct_link: null  # the newsroom's own link to the audio file
   # length: 1600000  # bytes behind direct_link, when known
   # type: audio/mpeg  # MIME type behind direct_link
-  # alternates: [{{file: media/{id}-64k.mp3, title: 64k}}]  # other renditions (or {{url, length, type}})
+  # alternates: [{{file: media/{id}-64k.mp3, title: 64k}}]  # or {{url, length, type}}
   # alternate_enclosures: [{{type: audio/opus, sources: [{{uri: https://x.org/{id}.opus}}]}}]
 source:
   url: null  # the article page
