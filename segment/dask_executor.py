@@ -130,8 +130,14 @@ class DaskExecutor(Executor):
         return client
 
     def _quiet(self) -> None:
-        """Dask's log lines off the terminal while this executor is in use (`close` restores)."""
-        for name in ("distributed", "tornado"):
+        """Dask's log lines off the terminal while this executor is in use (`close` restores).
+        Dask's logging settings give some of its loggers levels of their own (seen: the
+        client's 'Failed to reconnect to scheduler'), so each is set, not only the parents."""
+        import distributed  # noqa: F401  (its loggers exist once it is imported)
+
+        names = [name for name in logging.root.manager.loggerDict
+                 if name.split(".")[0] in ("distributed", "tornado")]
+        for name in sorted({"distributed", "tornado", *names}):
             logger = logging.getLogger(name)
             self._logging.append((logger, logger.level))
             logger.setLevel(logging.CRITICAL + 1)

@@ -4,7 +4,8 @@
 A show of 12 items whose audio must be encoded builds through Dask into the same bytes as
 through local processes; a worker SIGKILLed while it encodes is the scheduler's to handle (its job
 runs again on the other worker) and the build completes with the same bytes; a cluster left
-with no worker ends the build with one line and the previous output as it was.
+with no worker, or a scheduler killed mid-build, ends the build with one line and the previous
+output as it was.
 
 Skipped when Dask is not installed (`pip install -e '.[dask]'`; `.ci/run` installs it).
 """
@@ -166,3 +167,33 @@ def test_a_cluster_left_without_workers_stops_the_build_in_one_line(dask_cluster
     assert took < 30
     assert files(out) == before
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".public")]  # no staging
+
+
+def test_a_scheduler_lost_mid_build_is_one_line_and_the_output_as_it_was(tones, tmp_path,
+                                                                         capsys, monkeypatch):
+    """A cluster of its own (its scheduler is killed): one worker is enough."""
+    from tests.dask_cluster import local_cluster
+
+    show = make_show(tmp_path / "show", tones["long"], 12, ", normalise: true")
+    out = tmp_path / "public"
+    status, first = build(show, out, capsys, "--jobs", "2")
+    assert status == 0, first
+    before = files(out)
+    (show / "show.yaml").write_text((show / "show.yaml").read_text().replace("64k", "48k"))
+    monkeypatch.setenv("SEGPACK_SCHEDULER_TIMEOUT", "2")
+    with local_cluster(tmp_path / "cluster", workers=1) as cluster:
+
+        def kill_the_scheduler() -> bool:
+            if not cluster.busy_workers("ffmpeg"):
+                return False
+            cluster.kill(cluster.scheduler)
+            return True
+
+        result: list[tuple[int, str]] = []
+        acted = during(lambda: result.append(build(show, out, capsys, "--scheduler",
+                                                   cluster.address)), kill_the_scheduler)
+    assert acted
+    status, err = result[0]
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "Dask scheduler" in err and err.endswith("nothing published\n"), err
+    assert files(out) == before
