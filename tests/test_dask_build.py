@@ -83,7 +83,7 @@ def during(work: Callable[[], None], act: Callable[[], bool], limit: float = 60.
 def tones(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("tones")
     return {"short": make_tone(folder / "short.wav", 0.5),
-            "long": make_tone(folder / "long.wav", 4.0)}
+            "long": make_tone(folder / "long.wav", 2.0)}
 
 
 def test_a_build_through_dask_is_byte_identical_to_a_local_build(dask_cluster, tones,
