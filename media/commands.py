@@ -134,10 +134,12 @@ TAG_CHUNK = 64
 
 def tag_chunks(paths: list[Path]) -> list[list[int]]:
     """Positions of `paths` in jobs of about `TAG_CHUNK` files, a file named twice (or through
-    a symlink) always in the same job, where `write_many` tags it once."""
+    a symlink or a hard link) always in the same job, where `write_many` tags it once."""
+    from media.tagging import same_file_keys
+
     groups: dict[str, list[int]] = {}
-    for index, path in enumerate(paths):
-        groups.setdefault(os.path.realpath(path), []).append(index)
+    for index, key in enumerate(same_file_keys(paths)):
+        groups.setdefault(key, []).append(index)
     chunks: list[list[int]] = [[]]
     for real in sorted(groups):
         if len(chunks[-1]) >= TAG_CHUNK:

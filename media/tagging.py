@@ -9,6 +9,7 @@ The audio payload is never touched: only the tag region (and a trailing ID3v1 ta
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from media.fieldtable import BY_NAME, FIELDS, field_values
 from media.probe import check_mp3_complete, load_mutagen, sniff
 from segment.clikit import warn
 from segment.errors import MediaError, SegpackError
+from segment.manifest import fsync_dir
 from segment.models import Segment, Show
 
 PAD_MIN = 4096
@@ -348,6 +350,22 @@ def write_tags(path: str | Path, segment: Segment, show: Show | None = None, *,
     return result
 
 
+def same_file_keys(paths: list[Path]) -> list[str]:
+    """Per path, the real path of the first of `paths` that names the same file: a symlink and
+    its target, or two hard links to one inode (same st_dev and st_ino), share one key."""
+    keys: list[str] = []
+    by_inode: dict[tuple[int, int], str] = {}
+    for path in paths:
+        real = os.path.realpath(path)
+        try:
+            info = os.stat(real)
+        except OSError:  # missing or unreadable: reported by its own name when planned
+            keys.append(real)
+            continue
+        keys.append(by_inode.setdefault((info.st_dev, info.st_ino), real))
+    return keys
+
+
 BATCH = 256
 """Files committed together (one round of flushes); also the most files held open at once."""
 
@@ -365,10 +383,12 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
 
     Files are taken in one canonical order (real paths, sorted) whatever order the caller gives:
     a run holds its batch's locks until the batch commits, so two runs sharing files in opposite
-    orders would otherwise wait for each other forever; a file named twice (or through a
-    symlink) is tagged once, where locking it twice would wait on itself.
+    orders would otherwise wait for each other forever; a file named twice (through a symlink,
+    or a hard link: one inode) is tagged once, where locking it twice would wait on itself.
     """
-    keys = [os.path.realpath(path) for path in paths]
+    named = list(paths)
+    keys = same_file_keys(paths)
+    before = {} if dry_run else _hard_links(named, keys)
     first: dict[str, Path] = {}
     links: dict[str, str] = {}  # target -> how errors name it: "link -> what it says"
     for key, path in zip(keys, paths, strict=True):
@@ -437,7 +457,47 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
         error = by_key[key]
         if isinstance(error, SegpackError) and error.path == key:
             error.path = shown
-    return [by_key[key] for key in keys]
+    return [_relink(path, key, by_key[key], before) if key in before else by_key[key]
+            for path, key in zip(named, keys, strict=True)]
+
+
+def _hard_links(paths: list[Path], keys: list[str]) -> dict[str, tuple[int, int]]:
+    """Key -> its inode, for the keys that more than one real path names (hard links)."""
+    names: dict[str, set[str]] = {}
+    for path, key in zip(paths, keys, strict=True):
+        names.setdefault(key, set()).add(os.path.realpath(path))
+    found = {}
+    for key, reals in names.items():
+        if len(reals) > 1:
+            with contextlib.suppress(OSError):
+                info = os.stat(key)
+                found[key] = (info.st_dev, info.st_ino)
+    return found
+
+
+def _relink(path: Path, key: str, result: list[Change] | SegpackError,
+            before: dict[str, tuple[int, int]]) -> list[Change] | SegpackError:
+    """`path`'s result when it is a hard link to the file tagged as `key`. A tagged copy
+    renamed over `key` is a new inode, so `path` still names the old, untagged one: it is
+    linked to the new file too (when it still names the old one), else its line says so."""
+    real = os.path.realpath(path)
+    if real == key or not isinstance(result, list) or not result:
+        return result
+    try:
+        now, new = os.stat(real), os.stat(key)
+        if (now.st_dev, now.st_ino) == (new.st_dev, new.st_ino):
+            return result  # patched in place: every name sees the new tags
+        if (now.st_dev, now.st_ino) != before[key]:
+            return MediaError(f"replaced while segpack was tagging its hard link {key}; left "
+                              "as it is: run segpack tag again", path)
+        tmp = journal.temp_path(Path(real))
+        os.link(key, tmp)
+        os.replace(tmp, real)
+        fsync_dir(Path(real).parent)
+    except OSError as exc:
+        return MediaError(f"a hard link to {key}, which got a tagged copy; this name still "
+                          f"has the old tags ({exc.strerror or exc})", path)
+    return result
 
 
 def _write_failure(exc: BaseException) -> str | None:

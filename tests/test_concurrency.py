@@ -136,6 +136,30 @@ def test_one_file_named_twice_in_one_run(tmp_path) -> None:
     assert read_tags(audio)["title"] == "Only Once"
 
 
+def test_two_hard_links_to_one_file_in_one_run(tmp_path) -> None:
+    """Two hard links to one file (one inode, two real paths) are tagged once; it waited on
+    itself forever (review-18 defect 9). The first run grows the tag (a tagged copy renamed
+    over one name): the other name is linked to the new file, so both names stay one file and
+    both have the tags; the second run patches in place."""
+    import os
+
+    from media.tagging import read_tags
+
+    first = make_tone(tmp_path / "h1.mp3", 1.0)
+    second = tmp_path / "sub" / "h2.mp3"
+    second.parent.mkdir()
+    os.link(first, second)
+    for title in ("Hard Linked", "Patched In Place"):
+        (tmp_path / "one.md").write_text(manifest("one", title, 20), encoding="utf-8")
+        code, text = finish(start("tag", first, second, "--from", tmp_path / "one.md"))
+        assert code == 0, text
+        assert text.count("fields written") == 2, text
+        assert first.stat().st_ino == second.stat().st_ino
+        assert first.stat().st_nlink == 2
+        assert read_tags(second)["title"] == title
+    assert not list(tmp_path.rglob(".*.segpack-*")), "journal or temp file left behind"
+
+
 def test_a_build_process_ends_with_everything_written(tmp_path) -> None:
     """`segpack build` leaves through os._exit once done (`segment.clikit.end_process`): what
     it printed must still arrive whole, its lock be free and its cache saved."""
