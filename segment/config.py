@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from segment.errors import UsageError
+from segment.timecode import MAX_SECONDS
 
 KNOWN: dict[str, str] = {
     "select": "a list of rule code prefixes, e.g. [\"SEG\"]",
@@ -32,8 +33,8 @@ KNOWN: dict[str, str] = {
     "max-duration": "a duration up to 1000:00:00 (H:MM:SS, or seconds), e.g. \"48:00:00\"",
 }
 """Each setting and what its value must be (the message when it is not)."""
-DURATION_CEILING = 1000 * 3600.0
-"""The largest max-duration accepted: tags store chapter times in 32-bit milliseconds."""
+DURATION_CEILING = MAX_SECONDS
+"""The largest max-duration accepted: the longest duration any text may give."""
 
 
 def find_pyproject(start: Path) -> Path | None:
