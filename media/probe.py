@@ -170,6 +170,11 @@ def size_disagrees(codec: str, info: Any, duration: float, audio_bytes: int) -> 
     True
     >>> size_disagrees("mp3", None, 40.0, 160_000)      # 32 kbit/s
     False
+    >>> from types import SimpleNamespace as Info          # 2 s of 22.05 kHz 16-bit mono WAV
+    >>> size_disagrees("pcm", Info(sample_rate=22050, channels=1), 97391.5, 88278)
+    True
+    >>> size_disagrees("pcm", Info(sample_rate=22050, channels=1), 2.0, 88278)
+    False
     """
     if duration <= 0 or audio_bytes <= 0:
         return False
@@ -177,7 +182,12 @@ def size_disagrees(codec: str, info: Any, duration: float, audio_bytes: int) -> 
     if codec in ("flac", "pcm", "alac"):  # lossless: never much above the PCM rate
         rate, channels = getattr(info, "sample_rate", 0), getattr(info, "channels", 0)
         bits = getattr(info, "bits_per_sample", 0) or 16
-        return bool(rate and channels) and bps > 1.2 * rate * channels * bits + 64_000
+        if not (rate and channels):
+            return False
+        pcm = rate * channels * bits
+        # PCM is never compressed: a WAV whose data chunk claims more bytes than the file
+        # holds (0xFFFFFFFF, left by a tool writing to a pipe) gets a duration it cannot have
+        return bps > 1.2 * pcm + 64_000 or (codec == "pcm" and bps < 0.9 * pcm)
     low, high = PLAUSIBLE_BPS.get(codec, OTHER_LOSSY_BPS)
     return not low <= bps <= high
 
@@ -186,13 +196,37 @@ ZERO_TAIL_MIN = 1 << 20
 """Zeros at the end worth a word (bytes); some tools pad to a sector or a few KB."""
 
 
+def trailing_tags(handle: Any, size: int) -> int:
+    """Bytes at the end of the file taken by tags that follow the audio: an ID3v1 record
+    (128 bytes from `TAG`) and an APEv2 tag (32-byte `APETAGEX` footer, the size it gives, and
+    a header when its flags say so), in that order from the end, as taggers leave them."""
+    end = size
+    if end >= 128:
+        handle.seek(end - 128)
+        if handle.read(3) == b"TAG":
+            end -= 128
+    if end >= 32:
+        handle.seek(end - 32)
+        footer = handle.read(32)
+        if footer.startswith(b"APETAGEX"):
+            length = int.from_bytes(footer[12:16], "little")
+            header = 32 if int.from_bytes(footer[20:24], "little") & (1 << 31) else 0
+            if length >= 32 and length + header <= end:
+                end -= length + header
+    return size - end
+
+
 def zero_tail(path: Path, size: int) -> int:
-    """How many bytes at the end of the file are zeros (0 unless the last 64 KB all are).
+    """How many bytes at the end of the file are zeros (0 unless the last 64 KB all are),
+    not counting an ID3v1 or APEv2 tag after them (`trailing_tags`): zeros followed by a
+    128-byte TAG record are padding still.
 
     Read backwards in 4 MB steps compared whole with zeros (memcmp speed), so 2 GB of zeros
     cost about a second of reading, not a decode."""
     step = 1 << 16
     with open(path, "rb") as handle:
+        tags = trailing_tags(handle, size)
+        size -= tags
         end = size
         while end > 0:
             start = max(0, end - step)
@@ -315,6 +349,14 @@ def probe(path: str | Path, *, accurate: bool = False, hash: bool = True) -> Aud
             raise MediaError(f"its header claims {_hms(claimed)} of audio, which its "
                              f"{_mb(audio_bytes)} cannot hold, and {exc.message}", path) from None
         source = "decoded"
+        if container == "mp3" and size_disagrees(codec, info, duration, audio_bytes) and \
+                audio_bytes * 8 > PLAUSIBLE_BPS[codec][1] * duration:
+            # every byte after the ID3v2 tag is MPEG frames: what the decoded audio cannot
+            # account for is padding or foreign data, which podcast apps would download
+            raise MediaError(f"{_mb(size)} file, but its {_hms(duration)} of audio fill at "
+                             f"most {_mb(round(PLAUSIBLE_BPS[codec][1] * duration / 8))}: "
+                             "the rest is padding or data that is not audio, which podcast "
+                             "apps would download; re-export the audio", path)
         bitrate = round(audio_bytes * 8 / duration) if duration > 0 else bitrate
     if bitrate is None and duration > 0:
         bitrate = round(size * 8 / duration)

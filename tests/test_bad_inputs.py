@@ -2,14 +2,15 @@
 and a piece of the one-line error expected.
 
 Every case asserts: the exit status, the message, no traceback, and every input file's bytes
-unchanged (files a command creates, such as a build's output folder, are not inputs; files listed in
-`rewrites` may get new tags, but their audio stream must stay the same). Files are made by
-small named makers (text, hex, repeat, tone, truncate, patch, pad, png, copy, symlink, mkdir,
-fifo, journal), so a new case is a few lines of YAML and no code. `parses: [public/feed.xml]` also
-checks that each named output exists and is well-formed XML that feedparser reads without
-complaint; `set_aside: [NAME]` that a rollback journal was renamed NAME.set-aside, its bytes
-unchanged (never replayed, never deleted). Every symlink stays the link it was, and a case that
-blocks (a FIFO opened without care) fails after 60 s instead of hanging the suite.
+unchanged (files a command creates, such as a build's output folder, are not inputs; files
+listed in `rewrites` may get new tags, but their audio stream must stay the same). Files are
+made by small named makers (text, hex, repeat, tone, truncate, patch, pad (zeros, then a tail),
+png, copy, symlink, mkdir, fifo, journal), so a new case is a few lines of YAML and no code.
+`parses: [public/feed.xml]` also checks that each named output exists and is well-formed XML
+that feedparser reads without complaint; `set_aside: [NAME]` that a rollback journal was renamed
+NAME.set-aside, its bytes unchanged (never replayed, never deleted). Every symlink stays the
+link it was, and a case that blocks (a FIFO opened without care) fails after 60 s instead of
+hanging the suite.
 """
 
 from __future__ import annotations
@@ -73,10 +74,12 @@ def make_file(root: Path, name: str, spec: dict, tones: Path) -> None:
         path.write_bytes(source.read_bytes()[: spec["keep"]])
     elif "patch" in spec:
         _patch(root, path, spec["patch"])
-    elif "pad" in spec:  # a copy followed by `zeros` zero bytes (sparse: no disk space)
-        shutil.copyfile(root / spec["pad"], path)
+    elif "pad" in spec:  # a copy followed by `zeros` zero bytes (sparse: no disk space),
+        shutil.copyfile(root / spec["pad"], path)  # then `tail` (hex) `tail_times` times
         with path.open("r+b") as handle:
-            handle.truncate(path.stat().st_size + spec["zeros"])
+            handle.truncate(path.stat().st_size + spec.get("zeros", 0))
+            handle.seek(0, os.SEEK_END)
+            handle.write(bytes.fromhex(spec.get("tail", "")) * spec.get("tail_times", 1))
     elif "png" in spec:
         path.write_bytes(png_header(spec["png"]["width"], spec["png"]["height"]))
     elif "copy" in spec:
