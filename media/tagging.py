@@ -293,17 +293,39 @@ def _plan_mp3(loaded: _Loaded, handle: BinaryIO) -> journal.Write | None:
     return journal.Write(loaded.path, handle, rewrite=rewrite)
 
 
+RIFF_CHUNKS = 10_000
+"""More chunks than any tool writes (a WAV has a handful): past this, the file is refused
+rather than walked header by header."""
+
+
 def check_riff_size(path: Path, handle: BinaryIO) -> None:
-    """Refuse a WAV whose RIFF header claims more bytes than the file holds (a tool that wrote
-    it to a pipe leaves 0xFFFFFFFF there): mutagen would have to write a size past 4 GB."""
+    """Refuse a WAV whose RIFF header, or any chunk in it, claims more bytes than the file
+    holds (a tool that wrote it to a pipe leaves 0xFFFFFFFF there; a damaged `id3 ` chunk may
+    claim 2 GB): mutagen would write sizes past 4 GB, or fail on the chunk with a traceback."""
     fd = handle.fileno()
-    head = os.pread(fd, 8, 0)
+    head = os.pread(fd, 12, 0)
     size = os.fstat(fd).st_size
-    claimed = int.from_bytes(head[4:8], "little") + 8 if len(head) == 8 else 0
+    claimed = int.from_bytes(head[4:8], "little") + 8 if len(head) >= 8 else 0
     if claimed > size + 1:  # RIFF pads an odd-sized last chunk with one byte
         raise MediaError(f"WAV header says {claimed:,} bytes but the file holds {size:,} (a "
                          "WAV written to a pipe never gets its sizes filled in); rewrite it "
                          "with ffmpeg -i IN.wav -c copy OUT.wav, then tag OUT.wav", path)
+    at, end = 12, min(claimed, size)
+    for _ in range(RIFF_CHUNKS):
+        if at + 8 > end:
+            return
+        chunk = os.pread(fd, 8, at)
+        length = int.from_bytes(chunk[4:8], "little")
+        if at + 8 + length > end + 1:
+            name = "".join(c if c.isprintable() else "?" for c in chunk[:4].decode("latin-1"))
+            fix = "re-export it" if name == "fmt " else \
+                "rewrite it with ffmpeg -i IN.wav -c copy OUT.wav, then tag OUT.wav"
+            raise MediaError(f"its WAV chunk '{name}' at byte {at:,} says {length:,} bytes but "
+                             f"only {max(0, end - at - 8):,} follow (a damaged or unfinished "
+                             f"file); {fix}", path)
+        at += 8 + length + (length & 1)
+    raise MediaError(f"more than {RIFF_CHUNKS:,} chunks in a WAV file: not one segpack can "
+                     "tag; rewrite it with ffmpeg -i IN.wav -c copy OUT.wav", path)
 
 
 def _changed_span(old: bytes, new: bytes) -> journal.Patch:
