@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,7 @@ def plan_job(job: Job, *, voice: str | None, want_srt: bool, force: bool,
     from media.probe import sha256_of
     from segment.captions import read_note
     from segment.captions import text_key as make_text_key
+    from segment.rules import local_file_problem
 
     seg = job.segment
     chosen = voice_for(seg.language, voice)
@@ -129,7 +131,12 @@ def plan_job(job: Job, *, voice: str | None, want_srt: bool, force: bool,
     text_key = make_text_key(seg.transcript, seg.language, offsets)
     audio_key = sha256_of(job.audio)[:24]
     vtt = job.manifest.with_suffix(".vtt")
-    rel = vtt.resolve().relative_to(job.show_dir.resolve()).as_posix()
+    rel = Path(os.path.relpath(vtt.parent.resolve() / vtt.name, job.show_dir.resolve())).as_posix()
+    # the captions' name may already be taken by a link out of the show or a loop: the path
+    # rule build and validate use (SEG302/SEG301), one line, not a traceback
+    if os.path.lexists(vtt) and (problem := local_file_problem(job.show_dir, rel)):
+        raise ManifestError(f"{problem[1]} ({problem[0]})", job.manifest, field="captions",
+                            code=problem[0])
     report: dict[str, Any] = {"manifest": str(job.manifest), "captions": str(vtt),
                               "audio": str(job.audio), "voice": chosen}
     cached = not force and read_note(vtt) == (text_key, audio_key, chosen) and \
