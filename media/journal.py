@@ -191,7 +191,12 @@ def recover_open(path: Path, handle: BinaryIO) -> bool:
             os.pwrite(fd, old, offset)
         os.fsync(fd)
     # Restored, or the crash came before the audio was touched: the journal guards nothing.
-    jpath.unlink(missing_ok=True)
+    try:
+        jpath.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only folder: the next writer replays it again, harmlessly
+        raise MediaError(f"its rollback journal {jpath.name} was checked but cannot be removed "
+                         f"({exc.strerror}); make the folder writable, then tag again",
+                         path) from None
     fsync_dir(path.parent)
     return bool(verdict)
 
@@ -208,6 +213,10 @@ def _set_aside(path: Path, jpath: Path, why: str) -> None:
             os.rename(jpath, target)
         except FileNotFoundError:
             return
+        except OSError as exc:  # a read-only folder (or a name too long): say why, in one line
+            raise MediaError(f"{why}; it cannot be set aside ({exc.strerror}): move "
+                             f"{jpath.name} out of the way or make the folder writable, then "
+                             "tag again", path) from None
         warn(f"segpack: warning: {path}: {why}; not replayed: the journal was set aside as "
              f"{target.name}")
         return

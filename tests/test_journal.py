@@ -297,3 +297,68 @@ def test_copy_exact_copies_at_the_offset_asked_even_in_user_space(tmp_path, monk
         with pytest.raises(ShortCopy, match="the source ended after"):
             copy_exact(src.fileno(), dst.fileno(), 16000, 1000, 5100)
     assert target.read_bytes()[:5100] == b"H" * 100 + source.read_bytes()[10:5010]
+
+
+@contextmanager
+def read_only_folder(files: list[Path]) -> Iterator[Path]:
+    """A folder (mode 555) holding `files`, moved in (a rename keeps each inode, so a genuine
+    journal still names its file) and writable by the user segpack runs as (`as_other_user`)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="segpack-ro-"))  # in /tmp: any user can reach it
+    folder.chmod(0o755)
+    for path in files:
+        moved = folder / path.name
+        shutil.move(path, moved)
+        if os.geteuid() == 0:
+            os.chown(moved, 65534, 65534)
+    folder.chmod(0o555)
+    try:
+        yield folder
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+def as_other_user(*args: str | Path) -> tuple[int, str]:
+    """`segpack ARGS` as a real process; as root, as uid/gid 65534 (nobody) through setpriv,
+    since root may write into a read-only folder anyway (skipped where nobody cannot run
+    this Python)."""
+    import sys
+
+    command = [sys.executable, "-m", "segment", *map(str, args)]
+    if os.geteuid() == 0:
+        drop = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+        if shutil.which("setpriv") is None or subprocess.run(
+                [*drop, sys.executable, "-c", "import segment"], cwd="/",
+                capture_output=True).returncode != 0:
+            pytest.skip("root, and user 65534 cannot run this Python (or no setpriv)")
+        command = drop + command
+    done = subprocess.run(command, cwd="/", capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("kind", ["foreign", "genuine"])
+def test_a_journal_in_a_read_only_folder_is_one_line(kind, interrupted, tmp_path) -> None:
+    """A journal beside a writable file in a read-only folder: a foreign one cannot be set
+    aside, a genuine one cannot be removed once replayed; each was a PermissionError
+    traceback (review-18 defect 15). Now one line, exit 1, the foreign journal untouched."""
+    audio, manifest, _ = interrupted
+    jpath = journal.journal_path(audio)
+    if kind == "foreign":
+        jpath.write_bytes(b"planted by another hand" * 4)
+    with read_only_folder([audio, jpath, manifest]) as folder:
+        before = digest(folder / jpath.name)
+        status, text = as_other_user("tag", folder / audio.name, "--from",
+                                     folder / manifest.name)
+        assert status == 1, text
+        assert "Traceback" not in text
+        lines = [line for line in text.splitlines() if line.strip()]
+        assert len(lines) == 1, text
+        if kind == "foreign":
+            assert "it cannot be set aside (Permission denied): move .item.mp3.segpack-" \
+                "journal out of the way or make the folder writable, then tag again" in text
+            assert digest(folder / jpath.name) == before
+        else:
+            assert "its rollback journal .item.mp3.segpack-journal was checked but cannot be " \
+                "removed (Permission denied); make the folder writable, then tag again" in text
