@@ -66,8 +66,14 @@ PIECE = 512
 """Ranges are checked in pieces aligned to this many bytes of the file: the smallest unit a
 crash can leave half old, half new (a sector; a killed process tears at 4 KB pages)."""
 _DIGEST = 16  # bytes of BLAKE2b per piece of new bytes
-MAX_JOURNAL = 1 << 31
-"""A journal bigger than this was not written by segpack (tag regions are a few MB at most)."""
+MAX_JOURNAL = 320 << 20
+"""A journal bigger than this was not written by segpack: one file's section holds at most its
+whole ID3v2 region (256 MB by the format) and a 16-byte digest per 512 bytes of it, and the
+writer starts another journal before a folder's would grow past this (`_write_journals`)."""
+MAX_RANGES = 64
+"""Ranges one file's section may list: segpack writes one or two (the tag, an ID3v1 record)."""
+MAX_SECTIONS = 4096
+"""Files one journal may list: segpack writes one per file of a batch (256)."""
 _CHUNK = 1 << 20
 
 Patch = tuple[int, bytes]
@@ -244,10 +250,16 @@ def _examine(jfd: int, jsize: int, name: bytes, fd: int) -> list[Patch] | str:
     info = os.fstat(fd)
     try:
         (count,) = reader.unpack(_COUNT)
+        if count > MAX_SECTIONS:
+            return f"its rollback journal lists {count:,} files (segpack lists a batch, " \
+                   f"{MAX_SECTIONS:,} at most): not segpack's"
         for _ in range(count):
             (length,) = reader.unpack(_NAME)
             section_name = reader.read(length)
             dev, ino, size, ranges = reader.unpack(_FILE)
+            if ranges > MAX_RANGES:
+                return f"its rollback journal lists {ranges:,} ranges for one file (segpack " \
+                       f"writes {MAX_RANGES} at most): not segpack's"
             if section_name != name:
                 for _ in range(ranges):
                     offset, length = reader.unpack(_RANGE)
@@ -272,6 +284,8 @@ def _ranges_to_restore(reader: _Reader, count: int, fd: int, size: int) -> list[
     last = 0
     for _ in range(count):
         offset, length = reader.unpack(_RANGE)
+        if length == 0:  # segpack journals only bytes it overwrites: never an empty range
+            return "its rollback journal lists an empty range: not segpack's"
         if offset < last or offset + length > size:
             return "its rollback journal names bytes outside the file (or out of order)"
         last = offset + length
@@ -380,6 +394,7 @@ class Write:
     before: list[bytes] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.patches = [patch for patch in self.patches if patch[1]]  # nothing to journal
         fd = self.handle.fileno()
         if self.seen is None:
             self.seen = identity(os.fstat(fd))
@@ -482,7 +497,7 @@ def _write_journals(writes: Sequence[Write], names: list[Path], fds: list[int]) 
     folders: dict[Path, list[Write]] = {}
     for write in writes:
         folders.setdefault(write.path.parent, []).append(write)
-    for group in folders.values():
+    for group in (part for folder in folders.values() for part in _fitting(folder)):
         data = _render([_section(write) for write in group])
         staged: Path | None = None  # written whole, then linked under each journal name
         for write in group:
@@ -501,6 +516,23 @@ def _write_journals(writes: Sequence[Write], names: list[Path], fds: list[int]) 
                 os.rename(own, jpath)
                 names.pop()
             names.append(jpath)
+
+
+def _fitting(writes: list[Write]) -> Iterator[list[Write]]:
+    """`writes` in runs whose journal stays within MAX_JOURNAL (what `_examine` accepts)."""
+    run: list[Write] = []
+    size = len(MAGIC) + _COUNT.size + _TRAILER
+    for write in writes:
+        own = _NAME.size + len(os.fsencode(write.path.name)) + _FILE.size + sum(
+            _RANGE.size + len(new) + _DIGEST * _pieces(offset, len(new))
+            for offset, new in write.patches)
+        if run and (size + own > MAX_JOURNAL or len(run) >= MAX_SECTIONS):
+            yield run
+            run, size = [], len(MAGIC) + _COUNT.size + _TRAILER
+        run.append(write)
+        size += own
+    if run:
+        yield run
 
 
 def _write_all(fd: int, data: bytes) -> None:

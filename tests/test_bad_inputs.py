@@ -117,7 +117,8 @@ def journal_bytes(root: Path, spec: dict) -> bytes:
     """A rollback journal as another hand could leave it: for the file `of` (its real device,
     inode and size unless `dev`, `ino` or `size` say otherwise), with `ranges` of [offset, old
     hex, new hex]; `version: 2` writes the old format (no identity: size and ranges only),
-    `length` overrides the first range's length field, `keep` cuts the journal short.
+    `length` overrides the first range's length field, `keep` cuts the journal short, `times`
+    repeats the ranges.
     The trailing SHA-256 is always right: only what it says is wrong."""
     from media import journal
 
@@ -126,6 +127,7 @@ def journal_bytes(root: Path, spec: dict) -> bytes:
     size = spec.get("size", info.st_size)
     ranges = [(offset, bytes.fromhex(old), bytes.fromhex(new if new is not None else old))
               for offset, old, *rest in spec.get("ranges", []) for new in (rest or [None])]
+    ranges *= spec.get("times", 1)
     if spec.get("version") == 2:
         body = b"SEGPACK-JOURNAL 2\n" + struct.pack(">IH", 1, len(name)) + name + \
             struct.pack(">QI", size, len(ranges)) + b"".join(

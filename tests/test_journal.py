@@ -362,3 +362,43 @@ def test_a_journal_in_a_read_only_folder_is_one_line(kind, interrupted, tmp_path
         else:
             assert "its rollback journal .item.mp3.segpack-journal was checked but cannot be " \
                 "removed (Permission denied); make the folder writable, then tag again" in text
+
+
+def examine(path: Path, handle) -> list | str:
+    """`journal._examine` of the journal beside `path` for the file open as `handle`."""
+    jfd = os.open(journal.journal_path(path), os.O_RDONLY)
+    try:
+        return journal._examine(jfd, os.fstat(jfd).st_size, os.fsencode(path.name),
+                                handle.fileno())
+    finally:
+        os.close(jfd)
+
+
+def test_journals_segpack_writes_stay_within_what_it_accepts(tone, monkeypatch) -> None:
+    """The writer starts another journal in the folder before one would pass MAX_JOURNAL (or
+    MAX_SECTIONS), so every genuine journal is one `_examine` accepts; a planted journal
+    listing more files than that is refused before any is looked at (review-18 defect 16)."""
+    from contextlib import ExitStack
+
+    paths = [tone(".mp3", name=f"f{n}.mp3") for n in range(5)]
+    names: list[Path] = []
+    fds: list[int] = []
+    with ExitStack() as stack:
+        handles = [stack.enter_context(open(path, "r+b")) for path in paths]
+        writes = [journal.Write(path, handle, patches=[(10, b"x" * 600)])
+                  for path, handle in zip(paths, handles, strict=True)]
+        monkeypatch.setattr(journal, "MAX_JOURNAL", 2000)  # two files' sections fit
+        try:
+            journal._write_journals(writes, names, fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        assert len({journal.journal_path(path).stat().st_ino for path in paths}) == 3  # 2+2+1
+        for path, handle in zip(paths, handles, strict=True):
+            assert journal.journal_path(path).stat().st_size <= 2000
+            assert examine(path, handle) == []  # genuine; the file still holds the old bytes
+        monkeypatch.setattr(journal, "MAX_SECTIONS", 1)
+        assert examine(paths[0], handles[0]) == "its rollback journal lists 2 files (segpack " \
+            "lists a batch, 1 at most): not segpack's"
+    for name in names:
+        name.unlink(missing_ok=True)
