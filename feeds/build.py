@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,9 +177,28 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     staging = new_staging(output)
     try:
         return _build_into(options, key, staging, previous)
+    except BuildFailed as refused:
+        remove_staging(staging)
+        _mark_again(output, previous, refused.result.working_set)
+        raise
     except BaseException:
         remove_staging(staging)
         raise
+
+
+def _mark_again(output: Path, previous: dict[str, list], done: Compiled | None) -> None:
+    """A refused build linked files of the last output into its staging folder (now removed),
+    which moved their ctimes past the last build's mark: mark again when nothing else did
+    (`feeds.writing.only_relinked`), so the next build reuses them instead of copying."""
+    from feeds.output import mark_published, published_mark
+    from feeds.writing import PUBLISHED_AT, only_relinked
+
+    if done is None or not done.written or not previous or \
+            published_mark(output) != previous[PUBLISHED_AT][0]:
+        return
+    if only_relinked(str(output), previous, done.written):
+        with suppress(OSError):  # not marked: the next build copies, as before
+            mark_published(output)
 
 
 def _build_into(options: BuildOptions, key: str | None, staging: Path | None,

@@ -18,7 +18,9 @@ inode change time (ctime, which no one can set back) not later than the mark tak
 last build ended (`feeds.output.mark_published`, stored in `previous[PUBLISHED_AT]`). An in-place
 edit since, even one that restores the mtime, moves the ctime past the mark: the file is then
 written or copied anew. Both names of such a link are published files, and the old one goes
-with the old output. Not caught: an edit made to the old output while a build runs, in the
+with the old output. A refused build removes its links again and, when only they moved ctimes
+past the mark (`only_relinked`), marks anew: else the build after it would copy every file. Not
+caught: an edit made to the old output while a build runs, in the
 moment between that build linking the file and its mark. Measured on a 200-file show
 (`python bench/run.py publish`): copying every build costs ~0.6 s, hashing every copy before
 reuse ~0.9 s; the stat check costs nothing measurable; the first publication of each copy pays
@@ -113,6 +115,28 @@ def still_published(path: str, record: list, mark: int | None) -> bool:
         return False
     return stat.S_ISREG(st.st_mode) and st.st_mtime_ns == record[1] and \
         st.st_size == record[2] and st.st_ctime_ns <= mark
+
+
+def only_relinked(old_output: str, previous: dict[str, list], linked: dict[str, list]) -> bool:
+    """After a refused build, whether the last output's files are still as published but for
+    this build's own links: each either unchanged since the mark by its ctime, or shown only by
+    its ctime to have changed (mtime and size as recorded) and linked by this build (`linked`
+    holds its record: it was checked by `still_published` right before the link). A refused
+    build's links into its staging folder, removed with it, move those ctimes past the mark:
+    unless the build marks again, the next one copies every such file anew."""
+    mark = _mark(previous)
+    if mark is None:
+        return False
+    for rel, record in previous.items():
+        if rel == PUBLISHED_AT or linked.get(rel) == record:
+            continue
+        try:
+            st = os.lstat(os.path.join(old_output, rel))
+        except OSError:
+            continue  # gone: never reused
+        if st.st_ctime_ns > mark and st.st_mtime_ns == record[1] and st.st_size == record[2]:
+            return False  # an edit that kept the mtime, not ours: the old mark must stand
+    return True
 
 
 def _mark(previous: dict[str, list]) -> int | None:

@@ -177,3 +177,45 @@ def test_a_tagged_copy_cut_short_by_the_file_system_is_never_cached_or_published
     assert not [p for p in (tmp_path / ".segpack-cache").rglob("one.mp3")]
     build(root, out, capsys)
     assert payload_hash(out / "media" / "one.mp3") == payload_hash(source)
+
+
+def refused_build(show: Path, out: Path, capsys) -> None:
+    """A build refused at the media step (two.mp3 is not audio): by then the episodes that
+    needed no media work had their files linked from the output into the staging folder."""
+    good = (show / "media" / "two.mp3").read_bytes()
+    (show / "media" / "two.mp3").write_text("not audio\n", encoding="utf-8")
+    status, _, err = run(show, "-o", out, "--jobs", "1", capsys=capsys)
+    assert status == 1 and "nothing published" in err, err
+    (show / "media" / "two.mp3").write_bytes(good)
+
+
+def test_the_build_after_a_refused_build_reuses_the_published_copies(show, tmp_path,
+                                                                     capsys) -> None:
+    """The refused build's links (made, then removed with its staging folder) moved the
+    published files' ctimes past the mark, and the next build copied every one of them again
+    (issue 14): it marks again when only its own links did."""
+    out = tmp_path / "public"
+    build(show, out, capsys)
+    before = inodes(out)
+    refused_build(show, out, capsys)
+    assert inodes(out) == before  # nothing published
+    touch_manifest(show, "three", "Changed")
+    build(show, out, capsys)
+    after = {path: node for node, path in inodes(out).items()}
+    for node, path in before.items():
+        if path.endswith((".mp3", ".png")):
+            assert after[path] == node, f"{path} was copied again, not reused"
+
+
+def test_an_edit_before_a_refused_build_is_still_written_anew(show, tmp_path, capsys) -> None:
+    """Marking again after a refused build must not bless an in-place edit (times kept) made
+    to the output before it: the old mark stands, and the file is copied anew."""
+    out = tmp_path / "public"
+    build(show, out, capsys)
+    published = out / "media" / "one.mp3"
+    good = published.read_bytes()
+    edit_in_place(published, len(good) - 200, b"\xff" * 50)
+    refused_build(show, out, capsys)
+    touch_manifest(show, "three", "Changed")
+    build(show, out, capsys)
+    assert published.read_bytes() == good
