@@ -325,6 +325,9 @@ def probe(path: str | Path, *, accurate: bool = False, hash: bool = True) -> Aud
     zeros = 0 if container == "wav" else zero_tail(path, size)  # in WAV, zeros are silence
     check_padding(path, size, zeros)
     tag_bytes = getattr(audio.tags, "size", 0) if container == "mp3" and audio.tags else 0
+    if container != "wav":  # ID3v1/APEv2 after the audio (an APE tag may hold a cover)
+        with open(path, "rb") as handle:
+            tag_bytes += trailing_tags(handle, size)
     audio_bytes = size - zeros - tag_bytes
     duration = float(getattr(info, "length", 0.0) or 0.0)
     source = "header"

@@ -78,3 +78,29 @@ def fingerprint(path) -> tuple[int, int, str]:
     with open(path, "rb") as handle:
         head = handle.read(1 << 20)
     return stat.st_size, stat.st_mtime_ns, hashlib.sha256(head).hexdigest()
+
+
+def test_a_cover_in_an_apev2_tag_is_not_taken_for_padding(tmp_path):
+    """2 MB of cover art in an APEv2 tag after 40 s of 32 kbit/s audio (as foobar2000 can
+    write): tag bytes, not audio, so the file is neither refused nor decoded."""
+    from mutagen.apev2 import BINARY, APEv2, APEValue
+
+    path = forty_seconds(tmp_path / "ape.mp3")
+    tag = APEv2()
+    tag["Cover Art (Front)"] = APEValue(b"cover.jpg\0" + bytes(range(256)) * 8192, BINARY)
+    tag.save(path)
+    info = probe(path)
+    assert (info.duration_source, round(info.duration)) == ("header", 40)
+
+
+def test_audio_then_data_that_is_not_audio_is_refused(tmp_path):
+    """40 s of MP3 and then 3 MB no decoder takes for frames (zeros followed by an ID3v1 tag
+    are caught by the padding check; this is what is left): the decoded 40 s cannot account
+    for 3 MB at any bitrate MP3 encoders use."""
+    path = forty_seconds(tmp_path / "junk.mp3")
+    with open(path, "ab") as handle:
+        handle.write(b"\xa5\x5a" * 1_500_000)
+    with pytest.raises(MediaError) as caught:
+        probe(path)
+    assert "of audio fill at most 1.65 MB: the rest is padding or data that is not audio" in \
+        str(caught.value)
