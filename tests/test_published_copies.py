@@ -219,3 +219,13 @@ def test_an_edit_before_a_refused_build_is_still_written_anew(show, tmp_path, ca
     touch_manifest(show, "three", "Changed")
     build(show, out, capsys)
     assert published.read_bytes() == good
+
+
+def test_a_recording_fixed_after_a_refused_build_is_built(show, tmp_path, capsys) -> None:
+    """The refused build's verdict on the unreadable audio (SEG304, found before the episode
+    was compiled, so the audio was never recorded as its input) was cached with the manifest:
+    the fixed recording was refused again by every build until the manifest changed."""
+    out = tmp_path / "public"
+    build(show, out, capsys)
+    refused_build(show, out, capsys)  # two.mp3 fixed, the manifest untouched
+    build(show, out, capsys)
