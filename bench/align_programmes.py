@@ -18,7 +18,10 @@ after a lead-in, over a pink-noise bed 20 dB below the speech, and encoded to MP
 
 TEXT names a file in tests/data/align/ (default: LANG), e.g. `en-other`.
 
-`make_programme` is used by `bench/bench_align.py` and by the tests (on a few sentences).
+`make_programme` is used by `bench/bench_align.py` and by the tests (on a few sentences). A
+programme costs one festival process (the Russian voice alone takes ~1 s to load) and one ffmpeg
+run, whatever its number of sentences; each sentence is read and decoded as a run of its own
+would (the same bytes as `text2wave` and one ffmpeg a sentence gave).
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def transcript(paragraphs: list[list[str]]) -> str:
 
 def reader_available(lang: str) -> bool:
     if lang in FESTIVAL_VOICES:
-        return shutil.which("text2wave") is not None and _festival_has(FESTIVAL_VOICES[lang])
+        return shutil.which("festival") is not None and _festival_has(FESTIVAL_VOICES[lang])
     return shutil.which("espeak-ng") is not None
 
 
@@ -84,38 +87,80 @@ def _ffmpeg() -> str:
     return ffmpeg_path()
 
 
-def _decode(path: Path, filters: str | None = None) -> np.ndarray:
-    """Mono float32 samples at RATE (ffmpeg resamples and applies `filters`)."""
-    args = [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path)]
-    if filters:
-        args += ["-af", filters]
-    args += ["-ac", "1", "-ar", str(RATE), "-f", "s16le", "-"]
-    raw = subprocess.run(args, capture_output=True, check=True).stdout
-    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+def _decode_all(paths: list[Path], filters: list[str | None]) -> list[np.ndarray]:
+    """Each file as mono float32 samples at RATE, after its `filters` (ffmpeg resamples): one
+    ffmpeg run, an output (and a filter graph) per input, so each is as a run of its own."""
+    work = paths[0].parent
+    args = [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    for path in paths:
+        args += ["-i", str(path)]
+    for index, chain in enumerate(filters):
+        args += ["-map", f"{index}:a", *(["-af", chain] if chain else []), "-ac", "1",
+                 "-ar", str(RATE), "-f", "s16le", str(work / f"decoded-{index}.raw")]
+    subprocess.run(args, capture_output=True, check=True)
+    return [np.fromfile(work / f"decoded-{index}.raw", dtype="<i2").astype(np.float32) / 32768.0
+            for index in range(len(paths))]
 
 
-def _speak(lang: str, sentence: str, work: Path) -> np.ndarray:
-    wav = work / "sentence.wav"
+FESTIVAL_SCRIPT = """\
+(load (path-append datadir "init.scm"))
+(gc-status nil)
+(defvar fp nil)
+(defvar samples 0)
+(defvar last_utt nil)
+(define (save_wave utt)
+  (if (eq? samples 0)
+      (wave.save.header fp (utt.wave utt) 'riff nil (list (list "numsamples" 0))))
+  (set! samples (+ samples (get_param 'num_samples (wave.info (utt.wave utt)) 0)))
+  (wave.save.data.fp (utt.wave utt) fp 'riff nil)
+  (set! last_utt utt))
+(set! tts_hooks (list utt.synth save_wave))
+(define (speak_to infile outfile)
+  (set! fp (fopen outfile "wb"))
+  (set! samples 0)
+  (tts_file infile (tts_find_text_mode infile auto-text-mode-alist))
+  (fseek fp 0 0)
+  (wave.save.header fp (utt.wave last_utt) 'riff nil (list (list "numsamples" samples)))
+  (fclose fp))
+"""
+"""What festival's `text2wave` does for one text file, as a function: one festival process (and
+one load of the voice, ~1 s for the Russian one) reads every sentence of a programme, and each
+sentence's WAV has the bytes `text2wave -eval (voice_X) sentence.txt -o sentence.wav` gives."""
+
+
+def _festival_text(sentence: str) -> str:
+    # festival's front ends read ASCII punctuation; curly quotes, guillemets and brackets are
+    # spelt out, dropped or (kal, on "[ISIL]. . .") crashed on
+    return sentence.replace(". . .", ",").translate(
+        str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-",
+                       "«": None, "»": None, "[": None, "]": None}))
+
+
+def _speak_all(lang: str, sentences: list[str], work: Path) -> list[np.ndarray]:
+    """Each sentence read on its own (festival in one process, espeak-ng once a sentence),
+    then decoded, all in one ffmpeg run."""
+    waves = [work / f"sentence-{index}.wav" for index in range(len(sentences))]
     if lang in FESTIVAL_VOICES:
-        text = work / "sentence.txt"
-        # festival's front ends read ASCII punctuation; curly quotes, guillemets and brackets are
-        # spelt out, dropped or (kal, on "[ISIL]. . .") crashed on
-        plain = sentence.replace(". . .", ",").translate(
-            str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-",
-                           "«": None, "»": None, "[": None, "]": None}))
-        text.write_text(plain + "\n", encoding="utf-8")
-        subprocess.run(["text2wave", "-eval", f"(voice_{FESTIVAL_VOICES[lang]})", str(text),
-                        "-o", str(wav)], check=True, capture_output=True)
-        return _decode(wav)
-    subprocess.run(["espeak-ng", "-v", lang + ESPEAK_READER["variant"], "-s",
-                    str(ESPEAK_READER["wpm"]), "-w", str(wav), sentence],
-                   check=True, capture_output=True)
-    pitch = ESPEAK_READER["pitch"]
-    with wave.open(str(wav)) as w:
-        rate = w.getframerate()
-    timbre = (f"asetrate={rate * pitch:.0f},aresample={rate},atempo={1 / pitch:.5f},"
-              "highpass=f=150,lowpass=f=3800,aecho=0.8:0.6:35:0.2")
-    return _decode(wav, timbre)
+        script = [FESTIVAL_SCRIPT, f"(voice_{FESTIVAL_VOICES[lang]})"]
+        for sentence, wav in zip(sentences, waves, strict=True):
+            text = wav.with_suffix(".txt")
+            text.write_text(_festival_text(sentence) + "\n", encoding="utf-8")
+            script.append(f'(speak_to "{text}" "{wav}")')
+        (work / "speak.scm").write_text("\n".join(script) + "\n", encoding="utf-8")
+        subprocess.run(["festival", "--script", str(work / "speak.scm")], check=True,
+                       capture_output=True)
+        return _decode_all(waves, [None] * len(waves))
+    timbres: list[str | None] = []
+    for sentence, wav in zip(sentences, waves, strict=True):
+        subprocess.run(["espeak-ng", "-v", lang + ESPEAK_READER["variant"], "-s",
+                        str(ESPEAK_READER["wpm"]), "-w", str(wav), sentence],
+                       check=True, capture_output=True)
+        pitch = ESPEAK_READER["pitch"]
+        with wave.open(str(wav)) as w:
+            rate = w.getframerate()
+        timbres.append(f"asetrate={rate * pitch:.0f},aresample={rate},atempo={1 / pitch:.5f},"
+                       "highpass=f=150,lowpass=f=3800,aecho=0.8:0.6:35:0.2")
+    return _decode_all(waves, timbres)
 
 
 def _trim(samples: np.ndarray) -> np.ndarray:
@@ -151,13 +196,14 @@ def make_programme(lang: str, out: Path, *, paragraphs: list[list[str]] | None =
     truth: list[Truth] = []
     at = len(pieces[0])
     with tempfile.TemporaryDirectory(prefix="segpack-programme-") as tmp:
+        spoken = iter(_speak_all(lang, [s for p in paragraphs for s in p], Path(tmp)))
         for p_index, paragraph in enumerate(paragraphs):
             for s_index, sentence in enumerate(paragraph):
                 if truth:
                     gap = pauses.uniform(1.0, 1.8) if s_index == 0 else pauses.uniform(0.3, 1.1)
                     pieces.append(np.zeros(int(gap * RATE), np.float32))
                     at += len(pieces[-1])
-                speech = _trim(_speak(lang, sentence, Path(tmp)))
+                speech = _trim(next(spoken))
                 speech = 0.25 * speech / (np.sqrt((speech ** 2).mean()) or 1.0)
                 truth.append(Truth(len(truth), p_index, sentence, at / RATE,
                                    (at + len(speech)) / RATE))

@@ -28,14 +28,24 @@ CODECS = {
 }
 
 
+_TONES: dict[tuple, bytes] = {}
+"""Tones made in this process, by what made them (the ffmpeg binary too): made once, written
+again as often as tests ask (each ffmpeg start costs ~50 ms, more on a loaded machine)."""
+
+
 def make_tone(path: Path, seconds: float = 1.0, *, freq: int = 440, channels: int = 1,
               rate: int = 44100) -> Path:
     """Write `seconds` of a sine tone in the container given by the suffix."""
-    from media.ffmpeg import run_ffmpeg
+    from media.ffmpeg import ffmpeg_path, run_ffmpeg
 
-    run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={rate}:"
-                f"duration={seconds}", "-ac", str(channels), *CODECS[path.suffix],
-                "-map_metadata", "-1", str(path)])
+    key = (path.suffix, seconds, freq, channels, rate, ffmpeg_path())
+    if key not in _TONES:
+        run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={rate}:"
+                    f"duration={seconds}", "-ac", str(channels), *CODECS[path.suffix],
+                    "-map_metadata", "-1", str(path)])
+        _TONES[key] = path.read_bytes()
+    else:
+        path.write_bytes(_TONES[key])
     return path
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -72,6 +73,17 @@ def payload_hash(path: Path) -> str:
     """MD5 of the audio packets as ffmpeg demuxes them (tags and container layout excluded)."""
     done = run_ffmpeg(["-i", str(path), "-map", "0:a", "-c", "copy", "-f", "md5", "-"])
     return done.stdout.decode().strip()
+
+
+def payload_hashes(paths: list[Path]) -> list[str]:
+    """`payload_hash` of each file, from one ffmpeg run (an md5 output per input): forty files
+    cost one process start, not forty."""
+    with tempfile.TemporaryDirectory(prefix="segpack-md5-") as tmp:
+        args = [arg for path in paths for arg in ("-i", str(path))]
+        for index in range(len(paths)):
+            args += ["-map", f"{index}:a", "-c", "copy", "-f", "md5", f"{tmp}/{index}.md5"]
+        run_ffmpeg(args)
+        return [Path(tmp, f"{index}.md5").read_text().strip() for index in range(len(paths))]
 
 
 def sha(path: Path) -> str:

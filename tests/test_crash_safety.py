@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, make_tone
+from tests.media_helpers import payload_hash as audio_md5
+from tests.media_helpers import payload_hashes
 
 SEGPACK = [sys.executable, "-m", "segment"]
 
@@ -149,13 +151,6 @@ def kill_when_writing(process: subprocess.Popen, folder: Path, marker: str, extr
     return kill_after(process, 0.0, how)
 
 
-def audio_md5(path: Path) -> str:
-    from media.ffmpeg import run_ffmpeg
-
-    done = run_ffmpeg(["-i", str(path), "-map", "0:a", "-c", "copy", "-f", "md5", "-"])
-    return done.stdout.decode().strip()
-
-
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -237,9 +232,9 @@ class TagRig:
             files.append(path)
         old = {p: p.read_bytes() for p in files}
         old_tags = {p: read_tags(p) for p in files}
-        audio = {p: audio_md5(p) for p in files}
+        audio = dict(zip(files, payload_hashes(files), strict=True))
         duration = planning = 1e9
-        for _ in range(3):  # steady-state lengths of a run and of its planning, to aim kills
+        for _ in range(2):  # steady-state lengths of a run and of its planning, to aim kills
             for path in files:
                 path.write_bytes(old[path])
             planning = min(planning, timed("tag", *files, "--from", specs["new"][0],
@@ -248,7 +243,7 @@ class TagRig:
         new_tags = {p: read_tags(p) for p in files}
         new_digest = {p: digest(p.read_bytes()) for p in files}
         assert all(new_tags[p] != old_tags[p] for p in files)
-        assert all(audio_md5(p) == audio[p] for p in files)
+        assert payload_hashes(files) == [audio[p] for p in files]
         rig = cls(folder, files, specs["new"][0], old, old_tags, new_tags, new_digest, audio,
                   duration, planning)
         rig.restore()

@@ -49,7 +49,7 @@ def wait_for(process: subprocess.Popen, what: str, count: int = 1,
                     what in command.replace(sys.prefix, "").replace(str(ROOT), ""))
         if len(seen) >= count:
             return
-        time.sleep(0.002)
+        time.sleep(0.02)  # a scan of /proc costs ms: polling harder starves the build itself
     pytest.fail(f"{what} never ran")
 
 
@@ -60,11 +60,11 @@ def media_show(tmp_path_factory) -> Path:
     (root / "media").mkdir(parents=True)
     (root / "segments").mkdir()
     (root / "show.yaml").write_text(SHOW, encoding="utf-8")
-    tone = make_tone(root.parent / "tone.wav", 8.0)
+    tone = make_tone(root.parent / "tone.wav", 4.0)
     for n in range(8):
         shutil.copyfile(tone, root / "media" / f"s{n}.wav")
         (root / "segments" / f"s{n}.md").write_text(
-            f"---\nid: s{n}\ntitle: Segment {n}\nduration: 8\nlanguage: en\n"
+            f"---\nid: s{n}\ntitle: Segment {n}\nduration: 4\nlanguage: en\n"
             f"published: 2024-01-01T09:00:00Z\naudio: {{file: media/s{n}.wav}}\n---\n"
             "Words words words.\n", encoding="utf-8")
     return root
