@@ -142,8 +142,21 @@ def cached_result(job: MediaJob) -> MediaResult | None:
         return None
     if st.st_nlink > 1 and file_sha256(job.target, {}) != info.get("sha256"):
         return None
-    return MediaResult(job.target, info["size"], info["mime"], info["duration"], info["sha256"],
-                       cached=True)
+    return MediaResult(job.target, info["size"], _published_type(job.target, info),
+                       info["duration"], info["sha256"], cached=True)
+
+
+def _published_type(copy: Path, info: dict[str, Any]) -> str:
+    """The copy's type from the container table (`media.containers`), by the container
+    `info.json` names; an entry an older segpack made names none (and says audio/mp4 for M4A,
+    where the table now says Apple's audio/x-m4a): its first bytes tell."""
+    from media import containers
+    from media.probe import sniff
+
+    try:
+        return containers.BY_NAME[info.get("container") or sniff(copy)].mime
+    except (KeyError, SegpackError):
+        return str(info["mime"])
 
 
 def make_copy(job: MediaJob) -> tuple[str, dict[str, Any]]:
@@ -167,7 +180,7 @@ def make_copy(job: MediaJob) -> tuple[str, dict[str, Any]]:
         artwork = job.artwork.read_bytes() if job.artwork else None
         write_tags(target, job.segment, job.show, artwork=artwork)
         info = probe(target, accurate=True)  # decodes only when the header is an estimate
-        data = {"size": target.stat().st_size, "mime": info.mime,
+        data = {"size": target.stat().st_size, "mime": info.mime, "container": info.container,
                 "duration": float(info.duration), "sha256": info.sha256,
                 "source": str(job.source)}
         write_json(work / INFO, data)

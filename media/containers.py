@@ -40,6 +40,9 @@ class Container:
     family: str
     """Its tag family: "id3", "mp4" or "vorbis"."""
     mime: str
+    """The type published for it (enclosure type, `segpack tags`): for MP4 audio Apple's
+    `audio/x-m4a`, the type its RSS guide lists (README, "What podcast directories accept"),
+    which `segment.models.AUDIO_TYPES` gives a `.m4a` link too."""
     suffixes: tuple[str, ...]
     """File names it goes by, the usual one first."""
     codec: str | None = None
@@ -48,7 +51,7 @@ class Container:
 
 CONTAINERS = (
     Container("mp4", "MP4/M4A", lambda head, after, tagged: head[4:8] == b"ftyp",
-              "mutagen.mp4:MP4", "mp4", "audio/mp4", (".m4a", ".mp4", ".m4b", ".aac", ".m4p")),
+              "mutagen.mp4:MP4", "mp4", "audio/x-m4a", (".m4a", ".mp4", ".m4b", ".aac", ".m4p")),
     Container("ogg-opus", "Ogg Opus",
               lambda head, after, tagged: head[:4] == b"OggS" and b"OpusHead" in head[:128],
               "mutagen.oggopus:OggOpus", "vorbis", "audio/ogg", (".opus", ".ogg", ".oga"),

@@ -200,7 +200,7 @@ def test_namespace_output(audio_show, tmp_path, capsys) -> None:
         "text/html", "text/plain"]
 
     two = channel.xpath("item[title='Title of two']")[0]
-    assert two.find("enclosure").get("type") == "audio/mp4"
+    assert two.find("enclosure").get("type") == "audio/x-m4a"  # Apple's type for M4A
     assert two.xpath("podcast:chapters/@type", namespaces=NS) == ["application/json+chapters"]
     captions = two.xpath("podcast:transcript[@rel='captions']/@type", namespaces=NS)
     assert sorted(captions) == ["application/x-subrip", "text/vtt"]
@@ -239,6 +239,24 @@ def test_rebuild_is_byte_identical_and_cached(audio_show, tmp_path, capsys) -> N
     build_json(audio_show, out, capsys)
     second = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert first == second
+
+
+def test_an_m4a_copy_cached_by_an_older_segpack_is_published_as_audio_x_m4a(
+        audio_show, tmp_path, capsys) -> None:
+    """Older cache entries recorded the type as probe then said it (audio/mp4) and no
+    container: the copy's first bytes give its container, and the table its type."""
+    out = tmp_path / "public"
+    build_json(audio_show, out, capsys)
+    [info] = [p for p in (tmp_path / ".segpack-cache").rglob("info.json")
+              if json.loads(p.read_text())["mime"] == "audio/x-m4a"]
+    old = json.loads(info.read_text())
+    del old["container"]
+    info.write_text(json.dumps({**old, "mime": "audio/mp4"}))
+    manifest_path = audio_show / "segments" / "two.md"
+    manifest_path.write_text(manifest_path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert build_json(audio_show, out, capsys)["media_cached"] == 2
+    two = parse(out / "feed.xml").xpath("channel/item[title='Title of two']")[0]
+    assert two.find("enclosure").get("type") == "audio/x-m4a"
 
 
 def test_editing_a_title_keeps_the_guid(audio_show, tmp_path, capsys) -> None:

@@ -13,7 +13,7 @@ from segment.errors import MediaError
 
 pytestmark = pytest.mark.ffmpeg  # rerun against every ffmpeg of the matrix (.ci/run)
 
-EXPECTED = {".mp3": ("mp3", "mp3", "audio/mpeg"), ".m4a": ("mp4", "aac", "audio/mp4"),
+EXPECTED = {".mp3": ("mp3", "mp3", "audio/mpeg"), ".m4a": ("mp4", "aac", "audio/x-m4a"),
             ".ogg": ("ogg-vorbis", "vorbis", "audio/ogg"),
             ".opus": ("ogg-opus", "opus", "audio/ogg"), ".flac": ("flac", "flac", "audio/flac"),
             ".wav": ("wav", "pcm", "audio/wav")}
