@@ -210,7 +210,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     from media import checks  # noqa: F401  (registers the media checks validate --media runs)
     from segment.loading import load_show_file, show_wide_findings
     from segment.parallel import ignoring_interrupts
-    from segment.published import published_in
+    from segment.published import published_in, settle
 
     root, output, cache = options.show_dir, options.output, cache_dir_for(options.output)
     found: list[Finding] = []
@@ -242,12 +242,13 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     result = BuildResult(output, checked_only=options.check, manifests_parsed=len(done.parsed),
                          manifests_cached=len(paths) - len(done.parsed),
                          drafts=sum(b.draft for b in done.builds), working_set=done)
-    result.findings = found + _findings(done.builds)
+    guids = {b.guid for b in done.builds if b.guid}  # SEG416 never offers one (`settle`)
+    result.findings = settle(found + _findings(done.builds), guids)
     _finish(result, options)  # refuse before any media work
     if context is None:  # unreachable: without show.yaml there is an error
         return result
     builds, media_found = _with_media(options, context, done, result)
-    result.findings = found + media_found + _findings(builds)
+    result.findings = settle(found + media_found + _findings(builds), guids)
     _finish(result, options)
     episodes = sorted((b for b in builds if b.published_episode), key=lambda b: b.sort_key)
     result.episodes = len(episodes)

@@ -218,16 +218,25 @@ def _guid_changed(ctx: Context) -> Iterator[Finding]:
     good: the new manifest keeps the published guid: `guid: "<the guid in feed.xml>"`"""
     if ctx.published is None or ctx.segment.draft:
         return
+    from segment.published import Match
+
     earlier = ctx.published.earlier_guid(ctx.segment)
-    if earlier is not None:
+    if isinstance(earlier, Match):
         import json
 
-        old, how = earlier
-        yield ctx.finding("SEG416", f"{ctx.published.feed} publishes this episode (same "
-                          f"{how}) as guid {old!r}: under "
+        yield ctx.finding("SEG416", f"{earlier.page} publishes this episode (same "
+                          f"{earlier.how}) as guid {earlier.guid!r}: under "
                           f"{ctx.segment.item_guid!r} podcast apps would list it twice; keep "
-                          f"the published guid: put guid: {json.dumps(old)} in this manifest",
-                          "guid" if "guid" in ctx.meta.data else "id")
+                          f"the published guid: put guid: {json.dumps(earlier.guid)} in this "
+                          "manifest", "guid" if "guid" in ctx.meta.data else "id")
+    elif earlier is not None:
+        yield Finding("SEG417", f"{earlier.reason}: treated as no feed, so this episode's guid "
+                      "is not compared with what was published (SEG416); the build replaces "
+                      "it", earlier.page)
+
+
+declare("SEG417", "published-unreadable", W, "a page of the output's published feed cannot be "
+        "read (not a regular file, not well-formed XML): treated as absent")
 
 
 # SEG2xx/5xx checks on a valid segment -----------------------------------------------------------

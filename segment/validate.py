@@ -24,7 +24,7 @@ from segment.loading import (
 from segment.manifest import MAX_MANIFEST_BYTES
 from segment.models import Segment, Show
 from segment.progress import Steps
-from segment.published import published_in
+from segment.published import published_in, settle
 from segment.rules import MEDIA_CHECKS, Finding
 from segment.userfiles import read_regular
 
@@ -64,6 +64,7 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
     published = None if output is None else published_in(output)
 
     loose: list[SegmentFile] = []
+    guids: set[str] = set()  # of every segment read: SEG416 never offers one (`settle`)
     referenced: list[Path] = []
     try:
         for path in paths:
@@ -73,6 +74,7 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
                                               media=media, published=published)
                     report.findings.extend(folder.findings)
                     items = folder.segments
+                    guids.update(_guids(items))
                     if (path / SHOW_FILE).is_file():
                         report.checked.append(str(path / SHOW_FILE))
                 else:
@@ -103,8 +105,14 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
     finally:
         bar.stop()
     report.findings.extend(duplicate_findings(loose))
+    if published is not None:
+        report.findings = settle(report.findings, guids | _guids(loose))
     report.findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
     return report
+
+
+def _guids(items: list[SegmentFile]) -> set[str]:
+    return {item.segment.item_guid for item in items if item.segment is not None}
 
 
 def _show_of(manifest: Path) -> Show | None:

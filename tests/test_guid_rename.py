@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 from lxml import etree
 
 from segment.cli import main
+from tests.conftest import EXAMPLE
 from tests.test_build import manifest, write_show
 
 LINK = ("audio: {direct_link: 'https://n.example.org/%s.mp3', length: 10, "
@@ -125,5 +127,66 @@ def test_an_episode_in_an_archive_page_is_recognised(tmp_path: Path, capsys) -> 
     before = tree(out)
     renamed = rename(show, "one", "first")
     assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 1
-    assert f"{renamed}:2:1: SEG416 " in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{renamed}:2:1: SEG416 {out / 'archive' / '1.xml'} publishes this episode" in err
     assert tree(out) == before
+
+
+def test_a_copy_of_a_published_episode_under_a_new_id_is_a_new_episode(tmp_path: Path,
+                                                                         capsys) -> None:
+    """Two audio items of one article page, imported with its title and date: the second is
+    not the first renamed while the first is still in the show (its guid is not offered:
+    taking it would make two segments share a guid, SEG402)."""
+    show, out = built(tmp_path, capsys)
+    two = (show / "segments" / "two.md").read_text(encoding="utf-8")
+    (show / "segments" / "two-b.md").write_text(two.replace("id: two\n", "id: two-b\n"),
+                                                encoding="utf-8")
+    assert main(["validate", "--output", str(out), str(show)]) == 0, capsys.readouterr()
+    assert main(["build", str(show), "-o", str(out), "--check"]) == 0, capsys.readouterr()
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 0, capsys.readouterr()
+    items = etree.parse(str(out / "feed.xml")).getroot().xpath("//item/guid/text()")
+    assert len(set(items)) == 3
+    # the first one gone now, the copy is what is left of it: nothing renamed either
+    (show / "segments" / "two.md").unlink()
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 0, capsys.readouterr()
+
+
+def test_a_renamed_undated_episode_with_local_audio_is_refused(tmp_path: Path,
+                                                               capsys) -> None:
+    """The example show: no date, audio in media/ named after the episode. Its published copy
+    is media/<old id>.mp3; the source keeps its name when the manifest is renamed."""
+    show = tmp_path / "show"
+    shutil.copytree(EXAMPLE, show)
+    out = tmp_path / "public"
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 0, capsys.readouterr()
+    (old,) = set(etree.parse(str(out / "feed.xml")).getroot().xpath("//item/guid/text()"))
+    before = tree(out)
+    renamed = rename(show, "momentum-against-isil-builds", "isil-momentum")
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"{renamed}:2:1: SEG416 {out / 'feed.xml'} publishes this episode (same audio " \
+           f"media/momentum-against-isil-builds.* and title)" in err
+    assert f'put guid: "{old}"' in err
+    assert tree(out) == before
+    assert main(["validate", "--media", "--output", str(out), str(show)]) == 1
+    assert "SEG416" in capsys.readouterr().out
+
+
+def test_a_broken_published_feed_is_replaced_with_one_warning(tmp_path: Path,
+                                                              capsys) -> None:
+    """A truncated feed.xml (an upload cut short): nothing to compare with, said once; the
+    build replaces it, and the next build has nothing to say about it."""
+    show, out = built(tmp_path, capsys)
+    feed = out / "feed.xml"
+    feed.write_bytes(feed.read_bytes()[:600])
+    for sid in ("three", "four"):  # new episodes: their guids are looked for in the items
+        (show / "segments" / f"{sid}.md").write_text(episode(sid), encoding="utf-8")
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if "SEG417" in line]
+    assert line.startswith(f"{feed}:1:1: SEG417 is not well-formed XML (")
+    assert len(guids(feed)) == 4
+    (show / "segments" / "five.md").write_text(episode("five"), encoding="utf-8")
+    assert main(["build", str(show), "-o", str(out), "--jobs", "1", "--verbose"]) == 0
+    assert "SEG417" not in capsys.readouterr().err
