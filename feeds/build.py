@@ -288,7 +288,7 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
     or taken from the media cache, `feeds.media_step`), or under --check each source as it
     is (probed: no copy is made); and the media step's findings."""
     from feeds.compiler import Audio, compile_episode
-    from feeds.media_step import make_copies
+    from feeds.media_step import make_copies, published_suffix
     from media.probe import probe
     from segment.executor import executor_for
 
@@ -304,7 +304,8 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
             except SegpackError as exc:
                 found.append(Finding("SEG304", f"audio.file: {exc}", str(need.source)))
                 continue
-            audio[path] = Audio(f"media/{segments[path].id}{need.source.suffix}", None,
+            audio[path] = Audio(f"media/{segments[path].id}"
+                                f"{published_suffix(context.show, need.source)}", None,
                                 info.size, info.mime, float(info.duration))
     else:
         progress = options.progress

@@ -34,11 +34,13 @@ STATE_FILE = "state.marshal"
 STORE = "manifests"
 LEGACY_STORE = "manifests.marshal"
 """The single-file store of cache FORMAT 5 and before: removed when a build saves."""
-UNCACHEABLE = frozenset(("SEG301", "SEG302", "SEG303", "SEG304", "SEG416", "SEG417"))
+UNCACHEABLE = frozenset(("SEG301", "SEG302", "SEG303", "SEG304", "SEG309", "SEG312", "SEG416",
+                         "SEG417"))
 """Findings about files missing or outside the show folder, about the audio's contents (SEG303,
-SEG304: errors, so the episode is not compiled and its audio never recorded as an input), or
-about the feed published in the output (SEG416, SEG417): an episode with one is compiled again
-each time, since they change with files it did not read (a fixed recording was still refused)."""
+SEG304, SEG309, SEG312: errors, so the episode is not compiled and its audio never recorded as
+an input), or about the feed published in the output (SEG416, SEG417): an episode with one is
+compiled again each time, since they change with files it did not read (a fixed recording was
+still refused)."""
 _SHARD_NUMBERS = itertools.count()
 
 

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 MEDIA_FORMAT = 1
 """Bump when what a job does to a file changes, so cached copies are redone."""
-ENCODED_SUFFIX = {"mp3": ".mp3", "aac": ".m4a"}
 INFO = "info.json"
 MEMO = "hashes.json"
 """Each source's SHA-256 by path + mtime + size (`file_sha256`), kept in the build cache."""
@@ -96,7 +95,25 @@ def wants_processing(show: Show) -> bool:
 
 
 def published_suffix(show: Show, source: Path) -> str:
-    return ENCODED_SUFFIX.get(show.audio.encode, source.suffix.lower() or ".audio")
+    """The published copy's suffix. Encoded (or normalised...): .mp3 or .m4a, the codec ffmpeg
+    is given agreeing with it (`media.encode.suffix_for`). Copied: the suffix of the container
+    the bytes are (`media.containers`), the source's own when it is one of them: Apple decides
+    by the URL's extension and apps by the enclosure's type (the content's), so both must say
+    the same; a WAV named x.mp3 becomes <id>.wav (and SEG309 refuses it), an MP3 named x.m4a
+    <id>.mp3. A file that is no audio keeps its name: its job says what is wrong."""
+    from media.encode import needs_work, suffix_for
+
+    if needs_work(show.audio):
+        return suffix_for(show.audio, source)
+    from media.containers import BY_NAME
+    from media.probe import sniff
+
+    suffix = source.suffix.lower() or ".audio"
+    try:
+        suffixes = BY_NAME[sniff(source)].suffixes
+    except (SegpackError, OSError):
+        return suffix
+    return suffix if suffix in suffixes else suffixes[0]
 
 
 def file_sha256(path: Path, memo: dict[str, list]) -> str:

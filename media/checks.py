@@ -1,5 +1,6 @@
-"""Validation rules that open the media files: SEG303-SEG306 for the audio and artwork a
-manifest names, SEG407/SEG408/SEG415 for the show's artwork.
+"""Validation rules that open the media files: SEG303-SEG306 and SEG309 for the audio and artwork
+a manifest names, SEG304/SEG312 for its alternate renditions, SEG407/SEG408/SEG415 for the
+show's artwork.
 
 They are registered in `segment.rules` (`MEDIA_CHECKS`, `SHOW_MEDIA_CHECKS`) when this module
 is imported, and the loaders run them when asked: `segpack validate --media` and `segpack build`
@@ -14,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from segment.directory_rules import placeholder_message
+from segment.directory_rules import (
+    APPLE_TYPES,
+    TYPE_ALIASES,
+    alternate_file_type,
+    placeholder_message,
+)
 from segment.errors import SegpackError, ToolError
-from segment.models import Show
+from segment.models import AUDIO_TYPES, Show
 from segment.rules import (
     MEDIA_CHECKS,
     RULES,
@@ -46,10 +52,21 @@ def edits_length(show: Show | None) -> bool:
     return bool(audio.intro or audio.outro or audio.trim_silence)
 
 
+def processed(show: Show | None) -> bool:
+    """True when the build runs the audio through ffmpeg (encode, normalise, stings, trim):
+    the published copy is then MP3 or AAC (`media.encode.codec_for`), whatever the source."""
+    if show is None:
+        return False
+    from media.encode import needs_work
+
+    return needs_work(show.audio)
+
+
 def _audio(ctx: Context) -> Iterator[Finding]:
     """SEG304 audio that cannot be read (or a tag write left pending), SEG303 a declared
-    duration more than a second off the audio's, SEG305 a codec not every app plays (unless
-    show.yaml has the build encode it: `audio.encode: mp3` or `aac`)."""
+    duration more than a second off the audio's. Unless show.yaml has the build encode it
+    (then the copy is MP3 or AAC): SEG309 a container published as a type Apple does not list
+    (the rule a direct link's type follows), else SEG305 a codec not every app plays."""
     segment, show_dir = ctx.segment, ctx.show_dir
     rel = segment.audio.file
     if not rel or local_file_problem(show_dir, rel):
@@ -75,11 +92,81 @@ def _audio(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("SEG303", f"duration is {format_duration(declared)} but {rel} lasts "
                           f"{format_duration(round(info.duration, 1))} "
                           f"({info.duration_source}); fix the manifest or the audio", "duration")
-    encoded = ctx.show is not None and ctx.show.audio.encode != "keep"
-    if info.codec not in PLAYABLE and not encoded:
+    if processed(ctx.show):
+        return
+    from media.containers import BY_NAME
+
+    label = BY_NAME[info.container].label
+    if TYPE_ALIASES.get(info.mime, info.mime) not in APPLE_TYPES:  # published as it is
+        yield ctx.finding("SEG309", f"{rel} is {label}, published as {info.mime}: Apple "
+                          "Podcasts lists only audio/mpeg (MP3) and audio/x-m4a (M4A) audio, "
+                          "so the episode would not appear there; use an MP3 or M4A file, or "
+                          "have the build encode it (audio: {encode: mp3} in show.yaml)",
+                          "audio", "file")
+    elif info.codec not in PLAYABLE:
         yield ctx.finding("SEG305", f"{rel} is {info.codec} in {info.container}; not every "
                           "podcast app plays it: publish MP3 or AAC (audio.encode in show.yaml)",
                           "audio", "file")
+
+
+SPELLINGS = {"audio/opus": "audio/ogg", "audio/x-wav": "audio/wav", "audio/wave": "audio/wav",
+             "audio/vnd.wave": "audio/wav", "audio/x-flac": "audio/flac"}
+"""Other names in use for the types of `media.containers` (RFC 7587, RFC 2361, ...)."""
+
+
+def _types_of(container: str) -> set[str]:
+    """The types a file of `container` may be published as: its row's MIME type and those of
+    the suffixes it goes by (an MP4 as audio/mp4 or audio/x-m4a), in Apple's spelling."""
+    from media.containers import BY_NAME
+
+    row = BY_NAME[container]
+    names = {row.mime, *(AUDIO_TYPES[s] for s in row.suffixes if s in AUDIO_TYPES)}
+    return {_spelled(name) for name in names}
+
+
+def _spelled(mime: str) -> str:
+    mime = SPELLINGS.get(mime, mime)
+    return TYPE_ALIASES.get(mime, mime)
+
+
+def _alternates(ctx: Context) -> Iterator[Finding]:
+    """The renditions in the show folder (`audio.alternates: [{file}]`) are published as they
+    are: SEG304 one that is not audio segpack reads, SEG312 one whose published type (its
+    `type:`, else its name's) is not its content's."""
+    alternates = ctx.segment.audio.alternates
+    if not any(alt.file for alt in alternates):
+        return
+    from media.containers import BY_NAME
+    from media.journal import pending_problem
+    from media.probe import probe
+
+    for index, alt in enumerate(alternates):
+        rel = alt.file
+        if not rel or local_file_problem(ctx.show_dir, rel):
+            continue  # SEG301 / SEG302 already say so
+        keys = ("audio", "alternates", index, "file")
+        path, info = ctx.show_dir / rel, None
+        try:
+            problem = pending_problem(path)
+            info = None if problem else probe(path, hash=False)
+        except ToolError:
+            raise
+        except SegpackError as exc:
+            problem = exc.message
+        if info is None:
+            yield ctx.finding("SEG304", f"audio.alternates[{index}]: {rel}: {problem}", *keys)
+            continue
+        published = alternate_file_type(alt) or "audio/mpeg"  # what `feeds.compiler` writes
+        if _spelled(published) in _types_of(info.container):
+            continue
+        row = BY_NAME[info.container]
+        right = AUDIO_TYPES.get(row.suffixes[0], row.mime)
+        fix = f"write type: {right}" if alt.type else \
+            f"name it {row.suffixes[0]} or write type: {right}"
+        yield ctx.finding("SEG312", f"audio.alternates[{index}]: {rel} is {row.label} but "
+                          f"would be published as {published} (its "
+                          f"{'type:' if alt.type else 'name'}); apps would be told the wrong "
+                          f"format: {fix}", *((*keys[:3], "type") if alt.type else keys))
 
 
 def _artwork(ctx: Context) -> Iterator[Finding]:
@@ -147,5 +234,6 @@ def _show_artwork(ctx: ShowContext) -> Iterator[Finding]:
                       f"at most {ADVISED_BYTES // 1024} KB (compress it)")
 
 
-MEDIA_CHECKS.extend([(RULES["SEG304"], _audio), (RULES["SEG306"], _artwork)])
+MEDIA_CHECKS.extend([(RULES["SEG304"], _audio), (RULES["SEG312"], _alternates),
+                     (RULES["SEG306"], _artwork)])
 SHOW_MEDIA_CHECKS.append((RULES["SEG407"], _show_artwork))

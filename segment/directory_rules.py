@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from segment.categories import check_category
@@ -44,6 +45,9 @@ from segment.rules import (
 )
 from segment.scaffold import PLACEHOLDER_NAME
 from segment.taxonomy import person_problem
+
+if TYPE_CHECKING:
+    from segment.models import Alternate
 
 APPLE_TYPES = {"audio/mpeg": (".mp3",), "audio/x-m4a": (".m4a",), "video/mp4": (".mp4",),
                "video/quicktime": (".mov",), "video/x-m4v": (".m4v",),
@@ -197,10 +201,7 @@ def _alternates(ctx: Context) -> Iterator[Finding]:
     audio = ctx.segment.audio
     for index, alt in enumerate(audio.alternates):
         if alt.file:  # published beside the feed: its length is the file's, its type by suffix
-            from segment.models import AUDIO_TYPES  # models are loaded when a check runs
-
-            known_type = alt.type or AUDIO_TYPES.get(posixpath.splitext(alt.file)[1].lower())
-            missing = [] if known_type else ["type"]
+            missing = [] if alternate_file_type(alt) else ["type"]
         else:
             missing = [name for name, value in (("length", alt.length), ("type", alt.type))
                        if value is None]
@@ -213,6 +214,20 @@ def _alternates(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("SEG308", "audio.length: the direct link is published as an "
                           "alternate enclosure, and apps drop it without its size in bytes; "
                           "add audio.length", "audio", "direct_link")
+
+
+declare("SEG312", "alternate-type", E, "an alternate file is published as a type its content "
+        "is not", "`validate --media` and `build` open each `audio.alternates` file: one that "
+        "is not audio is SEG304, one whose `type:` (else its name) says another format is "
+        "this. bad: `{file: media/x.ogg}` holding MP3   good: `{file: media/x.mp3}`")
+
+
+def alternate_file_type(alt: Alternate) -> str | None:
+    """The type an `audio.alternates` file is published as: its `type:`, else its suffix's
+    (`feeds.compiler` writes audio/mpeg when neither says: SEG308)."""
+    from segment.models import AUDIO_TYPES  # models are loaded when a check runs
+
+    return alt.type or AUDIO_TYPES.get(posixpath.splitext(alt.file or "")[1].lower())
 
 
 def _suffix(url: str) -> str:
@@ -250,7 +265,9 @@ def _enclosure_unknown(ctx: Context) -> Iterator[Finding]:
 @check("SEG309", "enclosure-type", E, "enclosure of a type Apple Podcasts does not list")
 def _enclosure_type(ctx: Context) -> Iterator[Finding]:
     """An episode whose only audio is a direct link publishes that link as its enclosure; Apple
-    lists only MP3 and M4A audio (and MP4/MOV/M4V video, PDF). bad: `direct_link: .../x.ogg`
+    lists only MP3 and M4A audio (and MP4/MOV/M4V video, PDF). A local file the build does not
+    encode is published as it is: `validate --media` and `build` give it the same rule by its
+    content (`media.checks`). bad: `direct_link: .../x.ogg`, `file: media/x.flac`
     good: `direct_link: .../x.mp3` (or a local file that `audio.encode` turns into MP3/AAC)"""
     audio = ctx.segment.audio
     if audio.file or not audio.direct_link:
