@@ -264,7 +264,7 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
     if context is None or seg.draft or _errors(found):
         return EpisodeBuild(where, seg.id, seg.item_guid, seg.draft, positions, tuple(found))
     files = _Files(context.root, where, found)
-    ep = Episode(seg, duration=seg.duration)
+    ep = Episode(seg, duration=seg.duration, chapters=seg.chapters)
     published = _text_files(seg, context, ep, files, found)
     need = _audio(seg, context, ep, files, found, published)
     if media is not None:
@@ -319,8 +319,8 @@ def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
     if transcript.strip():  # a migrated item may have only the feed's transcript files
         ep.transcript_body = html_paragraphs(transcript)
         published[f"transcripts/{sid}.txt"] = plain_text(transcript)
-        published[f"transcripts/{sid}.html"] = transcript_html(seg, context.show.title,
-                                                               ep.transcript_body)
+        published[f"transcripts/{sid}.html"] = transcript_html(
+            seg, context.show.title, ep.transcript_body, context.show.language)
         ep.transcripts = [Transcript(f"{base}transcripts/{sid}.txt", TEXT_TYPE, seg.language),
                           Transcript(f"{base}transcripts/{sid}.html", HTML_TYPE, seg.language)]
     if seg.captions:
@@ -349,9 +349,9 @@ def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
         if image:
             name = f"images/{sid}{image.suffix.lower()}"
             published[name] = image
-            ep.image_url = base + name
+            ep.image_url, ep.image_src = base + name, name
     else:
-        ep.image_url = seg.image.url
+        ep.image_url = ep.image_src = seg.image.url
     return published
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from feeds.podcastindex import AlternateEnclosure, Transcript
-from segment.models import Segment
+from segment.models import Chapter, Segment
 
 
 @dataclass
@@ -31,6 +31,12 @@ class Episode:
     transcripts: list[Transcript] = field(default_factory=list)
     chapters_url: str | None = None
     image_url: str | None = None
+    image_src: str | None = None
+    """The episode's artwork as the preview shows it: relative to the output folder when the
+    build publishes the file (`images/<id>.png`), else `image_url`."""
+    chapters: list[Chapter] = field(default_factory=list)
+    """The chapters at the published file's times, as the chapters file and the preview give
+    them."""
     media_path: str | None = None
     """The published audio relative to the output folder (`media/<id>.mp3`), when ours."""
     transcript_body: str = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from feeds.pages import lang_attrs, page_head, text
 from feeds.xmltext import clean
 from segment.errors import PublishError
 from segment.models import Segment
@@ -36,21 +37,27 @@ def html_paragraphs(transcript: str) -> str:
                      for p in paragraphs(transcript))
 
 
-def transcript_html(segment: Segment, show_title: str, body: str | None = None) -> str:
-    """A standalone, escaped HTML page: title, summary, paragraphs of the transcript (`body`
-    when the caller already has them from `html_paragraphs`)."""
+def transcript_html(segment: Segment, show_title: str, body: str | None = None,
+                    show_language: str | None = None) -> str:
+    """A standalone, escaped HTML page: show, title, date, summary, the paragraphs of the
+    transcript (`body` when the caller already has them from `html_paragraphs`). In the
+    segment's language and the direction of its script (`feeds.direction`), styled by the
+    stylesheet the preview uses (inlined: apps fetch the page alone), readable in print."""
     if body is None:
         body = html_paragraphs(clean(segment.transcript))
-    summary = (f'<p class="summary">{escape(clean(segment.summary))}</p>\n'
+    summary = (f'<p class="summary">{text(segment.summary)}</p>\n'
                if segment.summary else "")
-    title = escape(clean(segment.title))
+    date = (f'<p class="meta"><time datetime="{segment.published.isoformat()}">'
+            f"{segment.published.date().isoformat()}</time></p>\n" if segment.published else "")
+    show_lang = (lang_attrs(show_language)
+                 if show_language and show_language != segment.language else "")
+    title = text(segment.title)
+    show = f'<a href="../index.html"><bdi{show_lang}>{text(show_title)}</bdi></a>'
     return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{escape(segment.language)}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title} - transcript</title>\n</head>\n<body>\n"
-        f"<p>{escape(clean(show_title))}</p>\n<h1>{title}</h1>\n"
-        f"{summary}<article>\n{body}\n</article>\n</body>\n</html>\n"
+        page_head(f"{title} - transcript", segment.language)
+        + f'<body class="transcript-page">\n<header>\n<p class="show">{show}</p>\n'
+        f"<h1>{title}</h1>\n"
+        f"{date}{summary}</header>\n<article>\n{body}\n</article>\n</body>\n</html>\n"
     )
 
 
