@@ -263,8 +263,8 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
         written.update(files)  # the episodes compiled here, after the media step
     for name, feed in feeds:  # one page of a paged feed at a time (`feeds.paging`)
         written.update(write_files({name: feed}, str(staging), str(output), previous))
-    written.update(write_files({"index.html": _preview(context, episodes, staging),
-                                **context.files}, str(staging), str(output), previous))
+    written.update(write_files({**_preview(context, episodes, staging), **context.files},
+                               str(staging), str(output), previous))
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
     with ignoring_interrupts():  # the output is live: the build completes, Ctrl-C or not
@@ -335,9 +335,11 @@ def _feeds(context: Context, episodes: list[EpisodeBuild]) -> Iterator[tuple[str
                      context.base, context.image_url)
 
 
-def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path) -> str:
+def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path) -> dict[str, str]:
     """index.html: the episodes' articles in feed order, the newest with their transcript,
-    read back from the transcript pages just written (or linked) into `staging`."""
+    read back from the transcript pages just written (or linked) into `staging`; and the
+    stylesheet it shares with the transcript pages."""
+    from feeds.pages import STYLE, STYLESHEET
     from feeds.preview import PREVIEW_TRANSCRIPTS, preview_page, with_transcript
     from feeds.transcripts import body_of_page
 
@@ -352,7 +354,8 @@ def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path) -> s
                                "the .segpack-cache folder beside the output and build again",
                                page) from None
         articles[n] = with_transcript(articles[n], body)
-    return preview_page(context.show, articles, context.image_src)
+    return {"index.html": preview_page(context.show, articles, context.image_src),
+            STYLESHEET: STYLE}
 
 
 def _save_state(root: Path, output: Path, key: str | None, result: BuildResult,

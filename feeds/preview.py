@@ -1,8 +1,8 @@
 """index.html: a static preview of the built show, to check it before uploading.
 
-Plain HTML and the stylesheet of `feeds.pages`, no JavaScript. Audio, artwork and transcripts
-are linked relative to the output folder, so the page works from disk (file://) and once
-uploaded. Each episode carries its language and the direction of its script (`lang`, `dir`:
+Plain HTML and the stylesheet of `feeds.pages` (linked), no JavaScript. Audio, artwork,
+transcripts and the stylesheet are linked relative to the output folder, so the page works from
+disk (file://) and once uploaded. Each episode carries its language and the direction of its script (`lang`, `dir`:
 an Arabic episode reads right to left in an English show); names of people, whose script may
 be another, are isolated (`<bdi>`). Chapters link to their time in the audio with a media
 fragment (`#t=83`), which browsers' own players follow.
@@ -15,7 +15,7 @@ formatted here).
 from __future__ import annotations
 
 from feeds.episode import Episode
-from feeds.pages import attr, lang_attrs, page_head, text, ui_lang
+from feeds.pages import STYLESHEET, attr, lang_attrs, page_head, text, ui_lang
 from segment.models import Chapter, Person, Segment, Show
 from segment.timecode import format_duration
 
@@ -135,7 +135,7 @@ def preview_page(show: Show, articles: list[str], image_src: str | None) -> str:
     count = len(articles)
     en = ui_lang(show.language)
     return (
-        page_head(text(show.title), show.language,
+        page_head(text(show.title), show.language, STYLESHEET,
                   '<link rel="alternate" type="application/rss+xml" href="feed.xml">\n')
         + f"<body>\n<header>\n{art}"
         f"<h1>{text(show.title)}</h1>\n<p>{text(show.description)}</p>\n"

@@ -42,7 +42,8 @@ def transcript_html(segment: Segment, show_title: str, body: str | None = None,
     """A standalone, escaped HTML page: show, title, date, summary, the paragraphs of the
     transcript (`body` when the caller already has them from `html_paragraphs`). In the
     segment's language and the direction of its script (`feeds.direction`), styled by the
-    stylesheet the preview uses (inlined: apps fetch the page alone), readable in print."""
+    stylesheet the preview uses (`feeds.pages.STYLESHEET`, beside the page), readable in
+    print."""
     if body is None:
         body = html_paragraphs(clean(segment.transcript))
     summary = (f'<p class="summary">{text(segment.summary)}</p>\n'
@@ -54,7 +55,7 @@ def transcript_html(segment: Segment, show_title: str, body: str | None = None,
     title = text(segment.title)
     show = f'<a href="../index.html"><bdi{show_lang}>{text(show_title)}</bdi></a>'
     return (
-        page_head(f"{title} - transcript", segment.language)
+        page_head(f"{title} - transcript", segment.language, "style.css")
         + f'<body class="transcript-page">\n<header>\n<p class="show">{show}</p>\n'
         f"<h1>{title}</h1>\n"
         f"{date}{summary}</header>\n<article>\n{body}\n</article>\n</body>\n</html>\n"

@@ -193,9 +193,10 @@ def test_english_and_arabic_episodes_in_chromium(two_language_show, tmp_path) ->
         ".persons li:last-child a", ".chapters li:last-child .time",
         ".chapters li:last-child span")]
     shot = tmp_path / "episodes.png"
-    got = probe_layout(two_language_show / "index.html", ["html", *sels], shot,
+    got = probe_layout(two_language_show / "index.html", ["html", "body", *sels], shot,
                        tmp_path / "profile")
     assert got["html"]["direction"] == "ltr" and got["html"]["lang"] == "en"
+    assert got["body"]["maxWidth"] != "none"  # the stylesheet beside the transcript pages
     en, ar = ({part: got[f"#{sid} {part}"] for part in ("", "h2", ".summary", ".art", ".meta")}
               for sid in ("budget", "moon"))
     assert (en[""]["direction"], en[""]["lang"]) == ("ltr", "en")
@@ -263,8 +264,11 @@ def test_arabic_transcript_page_in_chromium(two_language_show, tmp_path) -> None
     stylesheet (no file, font or script from elsewhere), its paragraphs right-aligned."""
     page = two_language_show / "transcripts" / "moon.html"
     source = page.read_text(encoding="utf-8")
-    assert "<script" not in source and "<link" not in source and " src=" not in source
-    assert "<style>" in source and "@media print" in source
+    assert "<script" not in source and " src=" not in source
+    dom = html.fromstring(source)
+    assert dom.xpath("//link/@href") == ["style.css"]  # one stylesheet, beside the pages
+    style = (page.parent / "style.css").read_text(encoding="utf-8")
+    assert "@media print" in style and "url(" not in style and "@import" not in style
     got = probe_layout(page, ["html", "body", "h1", "article", "article p:first-child",
                               "article p:last-child", ".show bdi"],
                        tmp_path / "transcript-ar.png", tmp_path / "profile", size="800,700")
@@ -276,7 +280,6 @@ def test_arabic_transcript_page_in_chromium(two_language_show, tmp_path) -> None
         assert near(got[part]["text"]["right"], right), part
         assert near(got[part]["last"]["left"], got[part]["text"]["left"]), part  # the "."
     paragraphs = [p.strip() for p in ARABIC["body"].split("\n\n")]
-    dom = html.fromstring(source)
     assert [p.text_content() for p in dom.xpath("//article/p")] == paragraphs
     assert dom.xpath("string(//h1)") == ARABIC["title"]
 
