@@ -191,7 +191,8 @@ def test_an_unreadable_or_planted_list_is_not_trusted(tmp_path, capsys) -> None:
     assert run(show, "-o", out, capsys=capsys)[0] == 0
     assert (out / "keep.txt").read_text(encoding="utf-8") == "mine\n"
     assert (show / "show.yaml").is_file()
-    assert listed(out) == {"feed.xml", "index.html", "transcripts/a.txt", "transcripts/a.html"}
+    assert listed(out) == {"feed.xml", "index.html", "transcripts/a.txt", "transcripts/a.html",
+                          "transcripts/style.css"}
 
 
 def test_output_through_a_symbolic_link_builds_into_its_target(tmp_path, capsys) -> None:
