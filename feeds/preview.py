@@ -2,8 +2,9 @@
 
 Plain HTML and the stylesheet of `feeds.pages` (linked), no JavaScript. Audio, artwork,
 transcripts and the stylesheet are linked relative to the output folder, so the page works from
-disk (file://) and once uploaded. Each episode carries its language and the direction of its script (`lang`, `dir`:
-an Arabic episode reads right to left in an English show); names of people, whose script may
+disk (file://) and once uploaded. Each episode carries its language and the direction of its
+script (`lang`, `dir`: an Arabic episode reads right to left in an English show); names of
+people, whose script may
 be another, are isolated (`<bdi>`). Chapters link to their time in the audio with a media
 fragment (`#t=83`), which browsers' own players follow.
 
