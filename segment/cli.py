@@ -67,8 +67,10 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, default=None, help="Warnings fail too (exit 1).")
 @click.option("--exit-zero", is_flag=True, help="Report only: exit 0 even with findings.")
 @click.option("--select", multiple=True, metavar="PREFIX",
-              help="Only rules whose code starts with PREFIX (repeatable, e.g. SEG2).")
-@click.option("--ignore", multiple=True, metavar="PREFIX", help="Skip rules with this prefix.")
+              help="Report only warnings whose code starts with PREFIX (repeatable, e.g. "
+                   "SEG2); errors always count, as in build.")
+@click.option("--ignore", multiple=True, metavar="PREFIX",
+              help="Do not report warnings with this prefix (errors always count).")
 @click.option("--media", is_flag=True, help="Also check the audio and artwork files (SEG3xx).")
 @click.option("--output", "build_output", type=click.Path(path_type=Path, file_okay=False),
               help="The build's output folder (segpack build -o): segments' guids are compared "
@@ -114,7 +116,10 @@ def validate(paths: tuple[Path, ...], fmt: str, as_json: bool, output_file: Path
                                     strict)
             report = validate_paths(group, settings, media=media, progress=steps,
                                     jobs=jobs or os.cpu_count() or 1, output=build_output)
-            kept = [f for f in report.findings if reports(settings, f.code)]
+            # select/ignore hide warnings; an error counts whatever they say, as in build:
+            # a green validate --media is a build that goes (one verdict)
+            kept = [f for f in report.findings
+                    if f.severity.value == "error" or reports(settings, f.code)]
             findings.extend(kept)
             checked.extend(report.checked)
             strict_any = strict_any or bool(settings.get("strict"))

@@ -36,13 +36,17 @@ SHOW_CASES = [(case, folder) for case in CASES for folder in show_folders(case)
               if not any("fifo" in spec for spec in case.get("files", {}).values())]
 
 
-def verdicts(capsys, show: str, output: str = "verdict-out") -> tuple[Verdict, Verdict]:
-    """(exit status, findings) of validate --media and of build --check on `show`."""
+def verdicts(capsys, show: str, output: str = "verdict-out",
+             options: tuple[str, ...] = ()) -> tuple[Verdict, Verdict]:
+    """(exit status, findings) of validate --media and of build --check on `show` (both
+    with `options`, e.g. --ignore; validate --output when `output` holds a feed)."""
     capsys.readouterr()
-    status = main(["validate", "--media", "--json", "--quiet", show])
+    told = ["--output", output] if (Path(output) / "feed.xml").is_file() else []
+    status = main(["validate", "--media", "--json", "--quiet", *told, *options, show])
     report = json.loads(capsys.readouterr().out)
     validated = (status, {_key(f) for f in report["findings"]})
-    status = main(["build", show, "--check", "--json", "--quiet", "-o", output, "--jobs", "1"])
+    status = main(["build", show, "--check", "--json", "--quiet", "-o", output, "--jobs", "1",
+                   *options])
     out = capsys.readouterr().out
     built = (status, {_key(f) for f in json.loads(out)["findings"]} if out.strip() else set())
     return validated, built
@@ -52,8 +56,9 @@ def _key(finding: dict) -> tuple[str, str, int, str]:
     return (finding["code"], finding["path"], finding["line"], finding["severity"])
 
 
-def assert_one_verdict(capsys, show: str, output: str = "verdict-out") -> Verdict:
-    validated, built = verdicts(capsys, show, output)
+def assert_one_verdict(capsys, show: str, output: str = "verdict-out",
+                       options: tuple[str, ...] = ()) -> Verdict:
+    validated, built = verdicts(capsys, show, output, options)
     only_validate = sorted(validated[1] - built[1])
     only_build = sorted(built[1] - validated[1])
     assert not only_validate and not only_build, \
@@ -81,6 +86,43 @@ def test_example_show(tmp_path: Path, capsys, monkeypatch) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "show")
     monkeypatch.chdir(tmp_path)
     assert assert_one_verdict(capsys, "show")[0] == 0
+
+
+@pytest.mark.parametrize(("settings", "options"), [
+    ('ignore = ["SEG301"]', ()), ('select = ["SEG5"]', ()), ("", ("--ignore", "SEG301")),
+    ("", ("--select", "SEG2")), ('ignore = ["SEG3"]\nstrict = true', ())])
+def test_select_and_ignore_hide_warnings_never_an_error(settings: str, options: tuple,
+                                                        tmp_path: Path, capsys,
+                                                        monkeypatch) -> None:
+    """Review-final item 4: with the audio missing (SEG301, an error) and SEG301 ignored in
+    [tool.segpack] or by --ignore, validate --media exited 0 and build --check 1. Both now
+    hide warnings only: a green CI gate is a build that goes."""
+    shutil.copytree(EXAMPLE, tmp_path / "show")
+    manifest = tmp_path / "show" / "segments" / "momentum-against-isil-builds.md"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "file: media/momentum-against-isil-builds.mp3", "file: media/missing.mp3"),
+        encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(f"[tool.segpack]\n{settings}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    status, found = assert_one_verdict(capsys, "show", options=options)
+    assert status == 1 and ("SEG301", str(manifest.relative_to(tmp_path)), "error") in {
+        (code, path, severity) for code, path, _, severity in found}
+
+
+def test_ignoring_seg416_does_not_hide_a_rename(tmp_path: Path, capsys, monkeypatch) -> None:
+    """validate --media --output and build --check on a renamed episode, with --ignore
+    SEG416: both refuse it."""
+    shutil.copytree(EXAMPLE, tmp_path / "show")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "show", "-o", "pub", "-q", "--jobs", "1"]) == 0, capsys.readouterr()
+    old = tmp_path / "show" / "segments" / "momentum-against-isil-builds.md"
+    new = old.with_name("isil-momentum.md")
+    new.write_text(old.read_text(encoding="utf-8").replace(
+        "id: momentum-against-isil-builds\n", "id: isil-momentum\n"), encoding="utf-8")
+    old.unlink()
+    for options in ((), ("--ignore", "SEG416")):
+        status, found = assert_one_verdict(capsys, "show", "pub", options)
+        assert status == 1 and {f[0] for f in found if f[3] == "error"} == {"SEG416"}
 
 
 LOCAL = {"  direct_link:": "  file: media/item.mp3\n  direct_link:"}

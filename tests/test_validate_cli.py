@@ -81,12 +81,19 @@ def test_strict_and_exit_zero(capsys) -> None:
     assert run(capsys, "validate", "--strict", "--exit-zero", str(EXAMPLE))[0] == 0
 
 
-def test_select_and_ignore_by_prefix(capsys, show_with_error: Path) -> None:
+def test_select_and_ignore_by_prefix_hide_warnings_never_errors(capsys,
+                                                                 show_with_error: Path) -> None:
+    """As in build: an ignored error still fails (a green validate is a build that goes)."""
+    code, out, _ = run(capsys, "validate", "--json", "--ignore", "SEG21", str(show_with_error))
+    codes = {f["code"] for f in json.loads(out)["findings"]}
+    assert code == 1 and "SEG202" in codes and not {c for c in codes if c.startswith("SEG21")}
     code, out, _ = run(capsys, "validate", "--json", "--ignore", "SEG202", str(show_with_error))
-    assert code == 0 and "SEG202" not in out
+    assert code == 1 and "SEG202" in out
     code, out, _ = run(capsys, "validate", "--json", "--select", "SEG21",
                        str(show_with_error))
-    assert {f["code"][:5] for f in json.loads(out)["findings"]} == {"SEG21"}
+    found = json.loads(out)["findings"]
+    assert {f["code"][:5] for f in found if f["severity"] == "warning"} == {"SEG21"}
+    assert {f["code"] for f in found if f["severity"] == "error"} == {"SEG202"}
 
 
 def test_settings_from_pyproject(capsys, show_with_error: Path, monkeypatch) -> None:
@@ -96,8 +103,9 @@ def test_settings_from_pyproject(capsys, show_with_error: Path, monkeypatch) -> 
     monkeypatch.chdir(show_with_error)
     code, out, _ = run(capsys, "validate", "--json", ".")
     codes = {f["code"] for f in json.loads(out)["findings"]}
-    assert "SEG202" not in codes and "SEG213" not in codes and "SEG210" in codes
-    assert code == 1  # strict from settings: the remaining warning fails
+    assert "SEG213" not in codes and "SEG210" in codes
+    assert "SEG202" in codes  # an error: never hidden
+    assert code == 1
 
 
 def test_settings_are_found_from_the_show_folder_not_the_current_one(
@@ -105,7 +113,7 @@ def test_settings_are_found_from_the_show_folder_not_the_current_one(
     """Run from anywhere, a show's settings are its own (the nearest pyproject.toml with
     [tool.segpack] above the show folder; one without the table is passed by)."""
     project = show_with_error.parent
-    (project / "pyproject.toml").write_text('[tool.segpack]\nignore = ["SEG202"]\n',
+    (project / "pyproject.toml").write_text('[tool.segpack]\nignore = ["SEG213"]\n',
                                             encoding="utf-8")
     (show_with_error / "pyproject.toml").write_text('[project]\nname = "x"\n',
                                                     encoding="utf-8")
@@ -114,10 +122,12 @@ def test_settings_are_found_from_the_show_folder_not_the_current_one(
     (elsewhere / "pyproject.toml").write_text('[tool.segpack]\nstrict = true\n',
                                               encoding="utf-8")
     monkeypatch.chdir(elsewhere)
-    broken = show_with_error / "segments" / "broken.md"
-    for target in (show_with_error, broken, show_with_error / "show.yaml"):
+    example = show_with_error / "segments" / "momentum-against-isil-builds.md"
+    for target in (example, show_with_error / "show.yaml"):
         code, out, _ = run(capsys, "validate", "--json", str(target))
-        assert code == 0 and "SEG202" not in out, target  # not strict, SEG202 ignored
+        assert code == 0 and "SEG213" not in out, target  # not strict, SEG213 ignored
+    code, out, _ = run(capsys, "validate", "--json", str(show_with_error))
+    assert code == 1 and "SEG213" not in out and "SEG202" in out
 
 
 def test_paths_under_different_settings_each_get_their_own(capsys, example_show: Path,
@@ -129,11 +139,13 @@ def test_paths_under_different_settings_each_get_their_own(capsys, example_show:
                                           encoding="utf-8")
     code, out, _ = run(capsys, "validate", "--json", str(show_with_error), str(other))
     found = json.loads(out)["findings"]
-    assert code == 1  # the broken manifest of the first show, where SEG202 counts
-    assert {f["path"] for f in found if f["code"] == "SEG202"} == {str(show_with_error /
-                                                                   "segments/broken.md")}
+    assert code == 1
+    assert {f["path"] for f in found if f["code"] == "SEG202"} == {  # an error: never hidden
+        str(show_with_error / "segments/broken.md"), str(other / "segments/broken.md")}
     assert not [f for f in found if f["path"].startswith(str(other)) and
-                f["code"].startswith("SEG2")]
+                f["code"].startswith("SEG2") and f["severity"] == "warning"]
+    assert [f for f in found if f["path"].startswith(str(show_with_error)) and
+            f["code"].startswith("SEG2") and f["severity"] == "warning"]
 
 
 @pytest.mark.parametrize("text, words", [
