@@ -102,7 +102,8 @@ def feed_document(show: Show, items: list[bytes], last_build: datetime | None,
         fg.link(href=self_url or show.feed_url, rel="self", type="application/rss+xml")
     # feedgen takes the channel <link> from the last link set: the page must come last
     fg.link(href=show.link or base_url or show.feed_url or "about:blank", rel="alternate")
-    fg.description(clean(show.description))
+    fg.description(sanitised(show.description_html) if show.description_html
+                   else clean(show.description))
     fg.language(show.language)
     if show.copyright:
         fg.copyright(clean(show.copyright))
@@ -130,6 +131,8 @@ def feed_document(show: Show, items: list[bytes], last_build: datetime | None,
         itunes.itunes_complete(True)
     if show.subtitle:
         itunes.itunes_subtitle(clean(show.subtitle))
+    if show.summary:
+        itunes.itunes_summary(clean(show.summary))
     itunes.title = clean(show.itunes_title)
 
     ours: PodcastIndexExtension = getattr(fg, podcastindex.NAME)
@@ -226,10 +229,12 @@ def add_item(fg: FeedGenerator, show: Show, episode: Episode) -> FeedEntry:
         itunes.itunes_summary(clean(seg.summary))
     itunes.explicit = seg.explicit if seg.explicit is not None else show.explicit
     itunes.image = episode.image_url
+    itunes.keywords = [clean(k) for k in seg.keywords]
 
     ours: PodcastIndexEntryExtension = getattr(fe, podcastindex.NAME)
     ours.transcripts = episode.transcripts
     ours.chapters_url = episode.chapters_url
+    ours.simple_chapters = seg.chapters
     ours.persons = [PersonTag(clean(p.name), p.role, p.group, p.href, p.img)
                     for p in seg.persons]
     ours.alternate_enclosures = episode.alternates

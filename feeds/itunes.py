@@ -39,12 +39,16 @@ class ItunesExtension(PodcastExtension):
 
 
 class ItunesEntryExtension(PodcastEntryExtension):
-    """Item-level iTunes tags; set `explicit` (bool) and `image` as attributes."""
+    """Item-level iTunes tags; set `explicit` (bool), `image` and `keywords` (itunes:keywords,
+    which feedgen has only for channels) as attributes."""
 
     explicit: bool | None = None
     image: str | None = None
+    keywords: list[str] | None = None
 
     def extend_rss(self, entry):
         entry = super().extend_rss(entry)
         _ours(entry, self.explicit, self.image)
+        if self.keywords:
+            SubElement(entry, f"{{{ITUNES_NS}}}keywords").text = ",".join(self.keywords)
         return entry

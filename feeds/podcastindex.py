@@ -14,7 +14,9 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 from lxml.etree import SubElement
 
+from feeds.xmltext import clean
 from segment.models import (
+    Chapter,
     Funding,
     Integrity,
     Location,
@@ -26,6 +28,9 @@ from segment.models import (
 )
 
 NAMESPACE = "https://podcastindex.org/namespace/1.0"
+PSC = "http://podlove.org/simple-chapters"
+"""Podlove Simple Chapters: chapters inline in the item, which podcastparser (gPodder) and
+AntennaPod read; declared on the element, so a feed without chapters does not carry it."""
 PREFIX = "podcast"
 NAME = "podcastindex"
 """Attribute under which feedgen exposes the extension (`fg.podcastindex`, `fe.podcastindex`)."""
@@ -109,10 +114,17 @@ def _value(parent, value: Value | None) -> None:
 
 
 def _verbatim(parent, elements: list[str]) -> None:
-    """Elements kept as written from a migrated feed (validated as one XML element each)."""
+    """Elements kept as written from a migrated feed (validated as one XML element each),
+    among the RSS elements, before the iTunes and Podcasting 2.0 ones, as feeds usually have
+    them: readers that let a later element win (feedparser takes the author from the last of
+    managingEditor, dc:creator and itunes:author) read what they read in the original. (The
+    import reports a feed that had such an element after itunes:author.)"""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    for text in elements:
-        parent.append(etree.fromstring(text.encode("utf-8"), parser))
+    core = [i for i, child in enumerate(parent)
+            if isinstance(child.tag, str) and not child.tag.startswith("{")]
+    position = core[-1] + 1 if core else len(parent)
+    for offset, text in enumerate(elements):
+        parent.insert(position + offset, etree.fromstring(text.encode("utf-8"), parser))
 
 
 class PodcastIndexExtension(BaseExtension):
@@ -171,13 +183,43 @@ class PodcastIndexExtension(BaseExtension):
         return rss_feed
 
 
+def _npt(seconds: float) -> str:
+    """Normal play time as Podlove Simple Chapters write it: `00:01:12.500`.
+
+    >>> _npt(72.5), _npt(3723)
+    ('00:01:12.500', '01:02:03')
+    """
+    millis = round(seconds * 1000)
+    whole, frac = divmod(millis, 1000)
+    hours, rest = divmod(whole, 3600)
+    text = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return text + (f".{frac:03d}" if frac else "")
+
+
+def _simple_chapters(entry, chapters: list[Chapter]) -> None:
+    if not chapters:
+        return
+    node = SubElement(entry, f"{{{PSC}}}chapters", nsmap={"psc": PSC})
+    node.set("version", "1.2")
+    for chapter in chapters:
+        item = SubElement(node, f"{{{PSC}}}chapter")
+        item.set("start", _npt(chapter.start))
+        item.set("title", clean(chapter.title))
+        if chapter.url:
+            item.set("href", chapter.url)
+        if chapter.image:
+            item.set("image", chapter.image)
+
+
 class PodcastIndexEntryExtension(BaseEntryExtension):
-    """Item: podcast:transcript, chapters, person, alternateEnclosure, season, episode,
-    soundbite, location, image, license, value, and the elements kept verbatim."""
+    """Item: podcast:transcript, chapters (and the same chapters inline as psc:chapters),
+    person, alternateEnclosure, season, episode, soundbite, location, image, license, value,
+    and the elements kept verbatim."""
 
     def __init__(self) -> None:
         self.transcripts: list[Transcript] = []
         self.chapters_url: str | None = None
+        self.simple_chapters: list[Chapter] = []
         self.persons: list[PersonTag] = []
         self.alternate_enclosures: list[AlternateEnclosure] = []
         self.season: tuple[int, str | None] | None = None
@@ -197,6 +239,7 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
             _el(entry, "transcript", url=t.url, type=t.type, language=t.language, rel=t.rel)
         if self.chapters_url:
             _el(entry, "chapters", url=self.chapters_url, type="application/json+chapters")
+        _simple_chapters(entry, self.simple_chapters)
         for p in self.persons:
             _el(entry, "person", p.name, role=p.role, group=p.group, href=p.href, img=p.img)
         for alt in self.alternate_enclosures:

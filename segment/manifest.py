@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,20 +223,66 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _round_trip_yaml():
+LAYOUT_WIDTH = 1_000_000
+"""No line is ever folded: a long summary or URL stays on its key's line, so a change is a
+one-line diff and no line ends in a space where a fold would have been."""
+
+
+def sequence_offset(yaml_text: str | None) -> int:
+    """How far this document indents a block list under its key: 0 for
+
+    key:
+    - a
+
+    (PyYAML's layout, which imports write), 2 for `key:` then `  - a`; a person's choice is
+    kept. 0 when the document has no list yet.
+
+    >>> sequence_offset("keys:\n  - a\n")
+    2
+    >>> sequence_offset("a: 1\nkeys:\n- a\n")
+    0
+    """
+    if yaml_text:
+        match = _FIRST_LIST.search(yaml_text)
+        if match:
+            return len(match.group(2)) - len(match.group(1))
+    return 0
+
+
+_FIRST_LIST = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*( *)- ",
+                         re.M)
+
+
+def round_trip_yaml(yaml_text: str | None = None):
+    """The one YAML writer for manifests and show.yaml, new or rewritten: ruamel's round trip
+    (comments, key order and quoting kept), `null` written as `null`, no folding, lists
+    indented as `yaml_text` (the document being rewritten) indents them.
+
+    A first import writes the same layout with PyYAML's C emitter (`segment.importers
+    .manifests.render_new`, 40x faster): rewriting such a file without changes gives it back
+    byte for byte, so a re-import that changes one field changes one line."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
-    yaml.width = 100
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = LAYOUT_WIDTH
+    offset = sequence_offset(yaml_text)
+    yaml.indent(mapping=2, sequence=offset + 2, offset=offset)
+    yaml.representer.add_representer(type(None), _null)
     return yaml
+
+
+def _null(representer, _value):
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+_round_trip_yaml = round_trip_yaml  # the name media.align uses
 
 
 def render_manifest(meta: dict[str, Any], body: str) -> str:
     """Text of a new manifest from plain data (key order as given)."""
     stream = io.StringIO()
-    _round_trip_yaml().dump(meta, stream)
+    round_trip_yaml().dump(meta, stream)
     return f"{FENCE}\n{stream.getvalue()}{FENCE}\n{body.strip()}\n"
 
 
@@ -250,20 +297,23 @@ def write_manifest(path: str | Path, updates: dict[str, Any], body: str | None =
 
 
 def updated_text(path: Path, updates: dict[str, Any], body: str | None = None,
-                 remove: tuple[str, ...] = ()) -> str:
-    """The text `write_manifest` would write (the manifest need not exist yet)."""
-    yaml = _round_trip_yaml()
+                 remove: tuple[str, ...] = (), placeholder: str | None = None) -> str:
+    """The text `write_manifest` would write (the manifest need not exist yet). A key the
+    update fills loses its end-of-line comment when that comment is `placeholder` (an import's
+    "# not in page", no longer true)."""
     if path.exists():
         text = read_text(path)
         yaml_text, old_body, _ = split_front_matter(text, path)
+        yaml = round_trip_yaml(yaml_text)
         doc = yaml.load(yaml_text) or {}
         new_body = old_body if body is None else body
     else:
         from ruamel.yaml.comments import CommentedMap
 
+        yaml = round_trip_yaml()
         doc = CommentedMap()
         new_body = body or ""
-    merge_into(doc, updates)
+    merge_into(doc, updates, placeholder)
     for key in remove:
         doc.pop(key, None)
     stream = io.StringIO()
@@ -271,11 +321,29 @@ def updated_text(path: Path, updates: dict[str, Any], body: str | None = None,
     return f"{FENCE}\n{stream.getvalue()}{FENCE}\n{new_body.strip()}\n"
 
 
-def merge_into(doc: Any, updates: dict[str, Any]) -> None:
+def merge_into(doc: Any, updates: dict[str, Any], placeholder: str | None = None) -> None:
     """Set `updates` in `doc` (a round-trip mapping), merging nested mappings key by key so
-    keys, comments and order the update does not mention are kept."""
+    keys, comments and order the update does not mention are kept; a key given a value loses
+    its end-of-line comment if that is `placeholder`."""
     for key, value in updates.items():
         if isinstance(value, dict) and isinstance(doc.get(key), dict):
-            merge_into(doc[key], value)
-        else:
-            doc[key] = value
+            merge_into(doc[key], value, placeholder)
+            continue
+        doc[key] = value
+        if placeholder and value is not None:
+            _drop_comment(doc, key, placeholder)
+
+
+def _drop_comment(doc: Any, key: str, comment: str) -> None:
+    """Remove `comment` from the end of `key`'s line; comment lines below it stay."""
+    items = getattr(getattr(doc, "ca", None), "items", {})
+    token = (items.get(key) or [None] * 3)[2]
+    if token is None:
+        return
+    first, _, rest = token.value.partition("\n")
+    if first.strip() != comment:
+        return
+    if rest:
+        token.value = "\n" + rest
+    else:
+        items[key][2] = None

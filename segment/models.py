@@ -407,6 +407,10 @@ class Show(Model):
     license_url: Url | None = None
     subtitle: Text | None = None
     itunes_title: Text | None = None
+    description_html: str | None = Field(None, description="the description with its markup "
+                                         "(HTML, sanitised), published as the channel "
+                                         "description; `description` is its plain text")
+    summary: Text | None = Field(None, description="itunes:summary, when the feed had its own")
     funding: list[Funding] = Field(default_factory=list)
     locations: list[Location] = Field(default_factory=list)
     images: list[PodcastImage] = Field(default_factory=list)

@@ -51,6 +51,8 @@ explicit: false  # Apple wants it said: true or false
 # license_url: https://creativecommons.org/licenses/by/4.0/  # podcast:license url
 # subtitle: A short line  # itunes:subtitle
 # itunes_title: Show name  # itunes:title
+# description_html: <p>About the show.</p>  # the description with its HTML (sanitised when built)
+# summary: What the show is about.  # itunes:summary, when the old feed had its own
 # funding: [{{url: https://www.example.org/give, text: Support us}}]  # podcast:funding
 # locations: [{{name: "Austin, TX", rel: creator, geo: "geo:30.26,-97.74"}}]  # podcast:location
 # images: [{{href: https://www.example.org/art.png, purpose: artwork}}]  # podcast:image

@@ -98,7 +98,7 @@ def test_reimport_keeps_edits_and_follows_page_changes(seed, tmp_path, run_impor
     text = text.replace("published: null", 'published: "2016-03-30T12:00:00Z"  # from the '
                         "archive")
     text = text.replace("title: Momentum Against ISIL Builds", "title: Edited title")
-    text = text.replace("duration: '3:41'", "duration: '3:42'")  # the producer's correction
+    text = text.replace('duration: "3:41"', 'duration: "3:42"')  # the producer's correction
     path.write_text(text, encoding="utf-8")
     page = tmp_path / "page.txt"  # the same page, its teaser rewritten since
     page.write_text(seed.read_text(encoding="utf-8").replace(

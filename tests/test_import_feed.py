@@ -303,10 +303,10 @@ def test_migration_report_as_json(tmp_path, run_import):
     channel, first, second = (r["migration"] for r in report["results"])
     assert "googleplay:author" in channel["verbatim"]
     assert {d["element"] for d in channel["not_carried_over"]} >= {"generator", "lastBuildDate"}
-    assert {c["field"] for c in first["changed"]} >= {"guid", "enclosure url", "notes"}
+    assert {c["field"] for c in first["changed"]} >= {"guid", "enclosure url", "content:encoded"}
     assert first["verbatim"] == ["media:content"]
     assert {c["field"] for c in second["changed"]} == {"itunes:episodeType", "content:encoded",
-                                                       "itunes:summary"}
+                                                       "itunes:summary", "itunes:title"}
     assert second["not_carried_over"] == []
 
 
@@ -321,8 +321,8 @@ def test_show_notes_are_notes_and_transcripts_are_the_feeds_files(tmp_path, run_
         in meta["notes"]
     assert [t["type"] for t in meta["transcripts"]] == ["text/vtt", "text/html"]
     assert meta["transcripts"][0]["rel"] == "captions"
-    assert meta["subtitle"].endswith("blond st…")  # kept as the subtitle...
-    assert meta["summary"].endswith("spawning again.")  # ...the summary is the full text
+    assert meta["subtitle"].endswith("blond st…")  # kept as the subtitle, never the summary
+    assert meta["summary"] == "Coho salmon are back in a creek south of Seattle."  # its own
     assert meta["itunes_title"] == "Salmon Return" and meta["title"] == \
         "Salmon return to Mill Creek"
 

@@ -265,11 +265,9 @@ def _record(job: Job, captions_rel: str, chapter_starts: dict[int, float]) -> bo
             raw_has_start.get(i) and abs(current[i] - t) < 0.0005
             for i, t in chapter_starts.items()):
         return False
-    yaml = _round_trip_yaml()
-    yaml.width = 4096  # rewrite no line the update does not touch
-    yaml.representer.add_representer(type(None), _null)
     text = read_text(job.manifest)
     yaml_text, body, _ = split_front_matter(text, job.manifest)
+    yaml = _round_trip_yaml(yaml_text)  # the manifest's own layout: no other line moves
     doc = yaml.load(yaml_text)
     doc["captions"] = captions_rel
     for index, seconds in chapter_starts.items():
@@ -282,10 +280,6 @@ def _record(job: Job, captions_rel: str, chapter_starts: dict[int, float]) -> bo
     yaml.dump(doc, stream)
     atomic_write(job.manifest, f"{FENCE}\n{stream.getvalue()}{FENCE}\n{body.strip()}\n")
     return True
-
-
-def _null(representer: Any, _: None) -> Any:
-    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
 def _raw_starts(manifest: Path) -> dict[int, bool]:

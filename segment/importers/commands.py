@@ -154,23 +154,27 @@ def feed(feed: Path, show_dir: Path, feed_url: str | None, media_base_url: str |
     channel and per item what was kept, changed and not carried over, and why. Items without
     an enclosure, or repeating an earlier guid, are skipped with a reason.
     """
-    from segment.importers.feed import import_feed
+    from segment.config import load_settings
+    from segment.importers.feed import MAX_DURATION, import_feed
     from segment.importers.manifests import plan_show
 
     for option, value in (("--feed-url", feed_url), ("--media-base-url", media_base_url)):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise UsageError(f"{option} {value!r} is not an http(s) URL")
-    found = import_feed(feed, feed_url=feed_url, media_base_url=media_base_url,
-                        owner_email=owner_email)
+    max_duration = load_settings(show_dir).get("max-duration", MAX_DURATION)
+    found = import_feed(feed, feed_url=feed_url, owner_email=owner_email,
+                        max_duration=max_duration)
     for line in found.skipped:
         warn(f"{feed}: {line}")
     if not found.segments:
         raise SegpackError(f"nothing to import: {found.items} item(s), none with a title and "
                            "an enclosure", feed)
     index = ManifestIndex(show_dir / "segments")
+    addresses = {"feed_url": feed_url, "media_base_url": media_base_url}
     reports = [plan_show(show_dir / "show.yaml", found.show, found.gaps, found.notes, index,
-                         dry_run=dry_run)]
+                         dry_run=dry_run, options=addresses)]
     reports[0]["migration"] = found.channel.as_dict()
+    urls_to_set = reports[0].pop("urls_to_set")
     with Reporter(quiet=quiet or as_json, verbose=verbose) as reporter:
         for done, (item, migration) in enumerate(zip(found.segments, found.migrations,
                                                      strict=True)):
@@ -178,9 +182,9 @@ def feed(feed: Path, show_dir: Path, feed_url: str | None, media_base_url: str |
             report = save(item, index, REQUIRED_SKELETON, "feed", dry_run=dry_run)
             report["migration"] = migration.as_dict()
             reports.append(report)
-    migration_report(reports, found.urls_to_set, as_json or quiet)
+    migration_report(reports, urls_to_set, as_json or quiet)
     finish(index, reports, 0, as_json, dry_run, skipped=found.skipped,
-           extra={"urls_to_set": found.urls_to_set}, quiet=quiet, verbose=verbose)
+           extra={"urls_to_set": urls_to_set}, quiet=quiet, verbose=verbose)
 
 
 def migration_report(reports: list[dict[str, Any]], urls_to_set: list[str],

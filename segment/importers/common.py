@@ -108,6 +108,8 @@ def iso_timestamp(text: str | None) -> tuple[str | None, str | None]:
     ('2016-03-31T15:53:00-04:00', None)
     >>> iso_timestamp("2016-03-31")[1]
     "'2016-03-31' has no time of day and zone"
+    >>> iso_timestamp("Sat, 20 Apr 2024 12:00:00 CEST")[1][33:]
+    'names its zone CEST, which RFC 822 dates do not define; write it as an offset such as +0200'
     """
     if not text or not text.strip():
         return None, None
@@ -128,6 +130,10 @@ def iso_timestamp(text: str | None) -> tuple[str | None, str | None]:
         if stamp.tzinfo is None and re.search(r"-0000\s*$", raw):
             stamp = stamp.replace(tzinfo=timezone.utc)  # RFC 5322: UTC, local zone unknown
     if stamp.tzinfo is None or stamp.utcoffset() is None:
+        named = re.search(r"\s([A-Za-z]{1,5})\s*$", raw)
+        if named:
+            return None, (f"{raw!r} names its zone {named.group(1)}, which RFC 822 dates do "
+                          "not define; write it as an offset such as +0200")
         return None, f"{raw!r} has no time zone"
     return stamp.isoformat(), None
 

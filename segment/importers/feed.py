@@ -50,6 +50,7 @@ from segment.importers.feedxml import (
     PODCAST,
     PSC,
     Migration,
+    absolute_links,
     base_of,
     bcp47,
     child_text,
@@ -61,6 +62,7 @@ from segment.importers.feedxml import (
     http_url,
     local_name,
     longest,
+    namespace,
     number,
     parse_xml,
     plain_text,
@@ -113,21 +115,28 @@ class FeedImport:
     items: int = 0
     channel: Migration = field(default_factory=lambda: Migration("channel"))
     migrations: list[Migration] = field(default_factory=list)
-    urls_to_set: list[str] = field(default_factory=list)
+
+
+MAX_DURATION = 24 * 3600.0
+"""What build accepts unless the show's `max-duration` says more (segment.rules.MAX_DURATION)."""
 
 
 def import_feed(path: str | Path, *, feed_url: str | None = None,
-                media_base_url: str | None = None,
-                owner_email: str | None = None) -> FeedImport:
-    """Read a feed file; raise ImportProblem when it is no RSS feed or may not be imported."""
+                owner_email: str | None = None,
+                max_duration: float = MAX_DURATION) -> FeedImport:
+    """Read a feed file; raise ImportProblem when it is no RSS feed or may not be imported.
+
+    `feed_url` is the feed's new address, if known: only to tell whether the feed's own
+    (atom:link self) is an old one to keep for the redirect. `max_duration` is the longest
+    duration the show's build accepts: a longer one is left out and said."""
     path = Path(path)
     return parse_feed(read_input(path, "a podcast feed"), path, feed_url=feed_url,
-                      media_base_url=media_base_url, owner_email=owner_email)
+                      owner_email=owner_email, max_duration=max_duration)
 
 
 def parse_feed(data: bytes, path: Path, *, feed_url: str | None = None,
-               media_base_url: str | None = None,
-               owner_email: str | None = None) -> FeedImport:
+               owner_email: str | None = None,
+               max_duration: float = MAX_DURATION) -> FeedImport:
     root = parse_xml(data, path)
     if local_name(root) != "rss":
         kind = "an Atom feed" if local_name(root) == "feed" else f"<{local_name(root)}>"
@@ -137,14 +146,15 @@ def parse_feed(data: bytes, path: Path, *, feed_url: str | None = None,
         raise ImportProblem("RSS without a <channel>: not a podcast feed", path)
     result = FeedImport()
     children = grouped(channel)
-    _check_lock(children, path, owner_email)
-    result.show = _show(channel, children, result, feed_url, media_base_url)
-    language = result.show.get("language")
+    lock_owner = _check_lock(children, path, owner_email)
+    result.show = _show(channel, children, result, feed_url, lock_owner)
+    document = result.show.get("previous_feed_url") or _self_url(children)
+    context = ItemContext(result.show.get("language"), document, max_duration)
     seen_guids: dict[str, int] = {}
     used_ids: set[str] = set()
     for position, item in enumerate(children.get(("", "item"), []), start=1):
         result.items += 1
-        segment, report = _item(item, position, language, result.skipped)
+        segment, report = _item(item, position, context, result.skipped)
         if segment is None:
             continue
         guid = segment.fields["guid"]
@@ -171,24 +181,36 @@ def parse_feed(data: bytes, path: Path, *, feed_url: str | None = None,
 
 # --- the lock ----------------------------------------------------------------------------------
 
-def _check_lock(children: dict, path: Path, owner_email: str | None) -> None:
+def _check_lock(children: dict, path: Path, owner_email: str | None) -> str | None:
+    """Refuse a locked feed unless `owner_email` is its owner's; the owner's email to record
+    when the lock names none (then the email given is taken as the owner's: nobody else is
+    named to check it against)."""
     lock = first_child(children, (PODCAST, "locked"))
     if lock is None or flag(text_of(lock)) is not True:
-        return
+        return None
     owner = (lock.get("owner") or "").strip()
     itunes_owner = first_child(children, (ITUNES, "owner"))
     fallback = text_of(first_child(grouped(itunes_owner), (ITUNES, "email"))) \
         if itunes_owner is not None else None
     expected = owner or fallback
-    if owner_email and expected and owner_email.strip().lower() == expected.lower():
-        return
+    given = (owner_email or "").strip()
+    if given and (not expected or given.lower() == expected.lower()):
+        return None if owner else given
     who = f" (owner {expected})" if expected else ""
     hint = f"--owner-email {expected}" if expected else "--owner-email YOUR_EMAIL"
-    if owner_email:
-        raise ImportProblem(f"podcast:locked is yes{who} and --owner-email {owner_email} is not "
+    if given:
+        raise ImportProblem(f"podcast:locked is yes{who} and --owner-email {given} is not "
                             "that owner: refused", path)
     raise ImportProblem(f"podcast:locked is yes{who}: its owner asks that the feed not be "
                         f"moved elsewhere; if you are the owner, import it with {hint}", path)
+
+
+def _self_url(children: dict) -> str | None:
+    """The feed's own address (atom:link rel=self): the base of its relative links."""
+    for link in children.get((ATOM, "link"), []):
+        if link.get("rel") == "self" and http_url(link.get("href")):
+            return link.get("href").strip()
+    return None
 
 
 # --- the channel -------------------------------------------------------------------------------
@@ -200,13 +222,15 @@ CHANNEL_KEYS = {
     (ITUNES, "block"), (ITUNES, "complete"), (ITUNES, "subtitle"), (ITUNES, "title"),
     (PODCAST, "guid"), (PODCAST, "locked"), (PODCAST, "block"), (PODCAST, "license"),
     (PODCAST, "medium"), (PODCAST, "funding"), (PODCAST, "location"), (PODCAST, "image"),
-    (PODCAST, "value"), (PODCAST, "trailer"), (PODCAST, "podroll"),
+    (PODCAST, "value"), (PODCAST, "trailer"), (PODCAST, "podroll"), (ATOM, "link"),
 }
-"""Channel elements read into show.yaml fields."""
+"""Channel elements read into show.yaml fields (atom:link: each one reported on its own)."""
+
+DEFAULT_NO = "says no, the default: the rebuilt feed leaves it out, which means the same"
 
 
 def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
-          media_base_url: str | None) -> dict[str, Any]:
+          lock_owner: str | None) -> dict[str, Any]:
     show: dict[str, Any] = {}
     report, gaps = result.channel, result.gaps
 
@@ -229,9 +253,7 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
             report.verbatim.append("atom:link")
             show.setdefault("verbatim", []).append(verbatim(link))
     put("title", child_text(children, ("", "title")), "show title: not in feed")
-    description = plain_text(_raw(children, ("", "description")))
-    summary = plain_text(_raw(children, (ITUNES, "summary")))
-    put("description", longest(description, summary), "show description: not in feed")
+    _channel_text(children, show, report, gaps, old_feed_url)
     language = child_text(children, ("", "language"))
     put("language", bcp47(language),
         f"show language: {language!r} is not a BCP 47 tag" if language
@@ -258,50 +280,22 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
     if not image_url and rss_image is not None:
         image_url = http_url(child_text(grouped(rss_image), ("", "url")))
     put("image", {"url": image_url} if image_url else None, "show image: not in feed")
-    put("categories", _categories(children))
-    for name, tag in (("explicit", (ITUNES, "explicit")), ("block", (ITUNES, "block")),
-                      ("complete", (ITUNES, "complete"))):
-        value = flag(child_text(children, tag))
-        if value is not None and (name == "explicit" or value):
-            show[name] = value
+    put("categories", _categories(children, report))
+    _flags(children, show, report)
     kind = (child_text(children, (ITUNES, "type")) or "").lower()
     put("type", kind if kind in ("episodic", "serial") else None)
-    itunes_block = show.get("block", False)
-    for block in children.get((PODCAST, "block"), []):
-        value = flag(text_of(block))
-        service = (block.get("id") or "").strip()
-        if value is None:
-            report.drop("podcast:block", f"value {text_of(block)!r} is not yes or no")
-        elif service:
-            show.setdefault("block_services", {})[service] = value
-        elif value:
-            show["block"] = True
-    plain_block = any(flag(text_of(b)) and not (b.get("id") or "").strip()
-                      for b in children.get((PODCAST, "block"), []))
-    if show.get("block") and not itunes_block:
-        report.change("itunes:block", None, "yes", "podcast:block says yes: published as "
-                      "itunes:block too")
-    if show.get("block") and not plain_block:
-        report.change("podcast:block", None, "yes", "itunes:block says yes: published as "
-                      "podcast:block too")
+    if "type" not in show:
+        report.change("itunes:type", kind or None, "episodic", "Apple's default for a show "
+                      "without one, written out")
     guid = child_text(children, (PODCAST, "guid"))
     if not guid and old_feed_url:
         bare = old_feed_url.split("://", 1)[-1].rstrip("/")
         guid = str(uuid.uuid5(PODCAST_NAMESPACE_GUID, bare))
         report.change("guid", None, guid, "no podcast:guid in the feed: derived from the old "
                       "feed URL as the namespace specifies, and kept so it does not change "
-                      "with the new URL")
+                      "with the new URL", element="podcast:guid")
     put("guid", guid)
-    lock = first_child(children, (PODCAST, "locked"))
-    if lock is None:
-        report.change("podcast:locked", None, "no", "the feed has none; the rebuilt feed says "
-                      "no, with the owner's email, as every segpack feed does")
-    if lock is not None:
-        locked = flag(text_of(lock))
-        if locked is not None:
-            show["locked"] = locked
-        if (lock.get("owner") or "").strip():
-            show["locked_owner"] = lock.get("owner").strip()
+    _lock(children, show, report, lock_owner)
     license_el = first_child(children, (PODCAST, "license"))
     put("license", text_of(license_el))
     if license_el is not None:
@@ -318,32 +312,119 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
     put("trailers", trailers(children, report))
     put("podroll", podroll(children, report))
 
-    # the move: new addresses from the command line; the old one kept for the redirect
+    # the move: the old address kept for the redirect (the new ones are the command's)
     if old_feed_url and old_feed_url != feed_url:
         show["previous_feed_url"] = old_feed_url
-    if feed_url:
-        show["feed_url"] = feed_url
-    else:
-        result.urls_to_set.append("feed_url (the new feed's address; --feed-url)")
-    if media_base_url:
-        show["media_base_url"] = media_base_url
-    elif not feed_url:
-        result.urls_to_set.append("media_base_url (where the built folder is served; "
-                                  "--media-base-url), or feed_url, whose folder is used")
     if old_feed_url is None:
         gaps.append("old feed URL: no atom:link rel=self in feed (nothing to redirect from)")
-
-    for key, elements in children.items():
-        if key in CHANNEL_KEYS or key == (ATOM, "link"):
-            report.kept.extend(element_name(key) for _ in elements if key != (ATOM, "link"))
-        elif key in REBUILT_CHANNEL:
-            if key != ("", "item"):
-                report.drop(element_name(key), REBUILT_CHANNEL[key])
-        else:
-            for el in elements:
-                show.setdefault("verbatim", []).append(verbatim(el))
-                report.verbatim.append(element_name(key, el))
+    report.account(children, CHANNEL_KEYS, show, REBUILT_CHANNEL, handled=((ATOM, "link"),))
+    _author_order(channel, report)
     return show
+
+
+def _channel_text(children: dict, show: dict[str, Any], report: Migration, gaps: list[str],
+                  document: str | None) -> None:
+    """description (plain text, and its HTML when it has markup: links kept, published as
+    the channel description) and itunes:summary, each kept as its own text."""
+    description = _raw(children, ("", "description"))
+    summary = _raw(children, (ITUNES, "summary"))
+    if description:
+        show["description"] = plain_text(description)
+        if _has_markup(description):
+            el = first_child(children, ("", "description"))
+            show["description_html"] = _notes_html(description, base_of(el, document),
+                                                   "description", report)
+    elif summary:
+        show["description"] = plain_text(summary)
+        report.change("description", None, plain_text(summary)[:200], "no description in the "
+                      "feed: its itunes:summary is published as the description too")
+    else:
+        gaps.append("show description: not in feed")
+    if summary:
+        show["summary"] = plain_text(summary)
+        if _has_markup(summary):
+            report.change("itunes:summary", None, None, "markup removed: itunes:summary is plain "
+                          "text (the description keeps the HTML)")
+
+
+def _flags(children: dict, show: dict[str, Any], report: Migration) -> None:
+    """explicit, block (iTunes and Podcasting 2.0, per service) and complete."""
+    for name, tag in (("explicit", (ITUNES, "explicit")), ("block", (ITUNES, "block")),
+                      ("complete", (ITUNES, "complete"))):
+        value = flag(child_text(children, tag))
+        if value is not None and (name == "explicit" or value):
+            show[name] = value
+        elif value is False:
+            report.drop(element_name(tag), DEFAULT_NO)
+    if (ITUNES, "explicit") not in children:
+        report.change("itunes:explicit", None, "false", "the feed has none; Apple requires it: "
+                      "written out as false (set explicit: true in show.yaml if it is)")
+    itunes_block = show.get("block", False)
+    plain_block = False
+    for block in children.get((PODCAST, "block"), []):
+        value = flag(text_of(block))
+        service = (block.get("id") or "").strip()
+        if value is None:
+            report.drop("podcast:block", f"value {text_of(block)!r} is not yes or no")
+        elif service:
+            show.setdefault("block_services", {})[service] = value
+        elif value:
+            show["block"] = plain_block = True
+        else:
+            report.drop("podcast:block", DEFAULT_NO)
+    if show.get("block") and not itunes_block:
+        report.change("itunes:block", None, "yes", "podcast:block says yes: published as "
+                      "itunes:block too")
+    if show.get("block") and not plain_block:
+        report.change("podcast:block", None, "yes", "itunes:block says yes: published as "
+                      "podcast:block too")
+
+
+def _lock(children: dict, show: dict[str, Any], report: Migration,
+          lock_owner: str | None) -> None:
+    """podcast:locked with its owner as written; an owner the lock does not name is said."""
+    lock = first_child(children, (PODCAST, "locked"))
+    owner_email = (show.get("owner") or {}).get("email")
+    if lock is None:
+        report.change("podcast:locked", None, "no", "the feed has none; the rebuilt feed says "
+                      "no, with the owner's email, as every segpack feed does")
+        return
+    locked = flag(text_of(lock))
+    if locked is not None:
+        show["locked"] = locked
+    if (lock.get("owner") or "").strip():
+        show["locked_owner"] = lock.get("owner").strip()
+    elif lock_owner:
+        show["locked_owner"] = lock_owner
+        report.change("podcast:locked owner", None, lock_owner, "the lock names no owner and "
+                      "the feed no owner email: the email given with --owner-email is "
+                      "recorded as the lock's owner")
+    elif owner_email:
+        report.change("podcast:locked owner", None, owner_email, "the lock names no owner: "
+                      "the rebuilt feed names the itunes:owner email, as every segpack feed "
+                      "does")
+
+
+DC = "http://purl.org/dc/elements/1.1/"
+AUTHOR_LIKE = {("", "managingEditor"), ("", "author"), (DC, "creator")}
+"""Elements readers such as feedparser take the author from, besides itunes:author: the last
+one in the feed wins."""
+
+
+def _author_order(parent, report: Migration) -> None:
+    """The rebuilt feed puts elements kept verbatim before its iTunes ones (`feeds.
+    podcastindex`); one that names an author and came after itunes:author in the feed changes
+    which author those readers show: said."""
+    after = False
+    for child in parent:
+        key = (namespace(child), local_name(child))
+        if key == (ITUNES, "author"):
+            after = True
+        elif after and key in AUTHOR_LIKE and element_name(key, child) in report.verbatim:
+            name = element_name(key, child)
+            report.change(f"{name} position", None, None, "published before itunes:author (the "
+                          "feed had it after): readers that take the last author they meet "
+                          "(feedparser) now show itunes:author", element=name)
 
 
 def _raw(children: dict, key: tuple[str, str]) -> str | None:
@@ -353,7 +434,32 @@ def _raw(children: dict, key: tuple[str, str]) -> str | None:
     return text if text.strip() else None
 
 
-def _categories(children: dict) -> list[str]:
+def _has_markup(text: str) -> bool:
+    return bool(re.search(r"<[a-zA-Z/!]", text))
+
+
+def _notes_html(markup: str, base: str | None, element: str, report: Migration) -> str:
+    """HTML as the rebuilt feed publishes it: relative links resolved against the element's
+    base, as feed readers resolve them, then sanitised; each change reported."""
+    markup, links = absolute_links(markup, base)
+    for old, new in links:
+        if new:
+            report.change(f"{element} link", old, new, "a relative link, resolved against "
+                          "the feed's xml:base or address as feed readers resolve it (it "
+                          "would point at the new host otherwise)", element=element)
+        else:
+            report.change(f"{element} link", old, None, "a relative link and the feed gives "
+                          "no xml:base or address to resolve it against: it will point at "
+                          "the new host; make it absolute", element=element)
+    notes = sanitised_notes(markup)
+    removed = sorted(tag_names(markup) - tag_names(notes))
+    if removed:
+        report.change(element, None, None, "sanitised: " + ", ".join(f"<{t}>" for t in removed)
+                      + " removed")
+    return notes
+
+
+def _categories(children: dict, report: Migration) -> list[str]:
     out: list[str] = []
     for top in children.get((ITUNES, "category"), []):
         name = decode_entities((top.get("text") or "").strip())
@@ -363,7 +469,14 @@ def _categories(children: dict) -> list[str]:
                 for s in grouped(top).get((ITUNES, "category"), [])]
         subs = [s for s in subs if s]
         out.extend([f"{name}/{s}" for s in subs] or [name])
-    return out
+    unique = list(dict.fromkeys(out))
+    merged = [name for name in unique if "/" not in name
+              and any(other.startswith(name + "/") for other in unique)]
+    repeated = sorted({name for name in out if out.count(name) > 1} | set(merged))
+    if repeated:
+        report.change("itunes:category", repeated, None, "named more than once: the rebuilt "
+                      "feed lists each category once, with its subcategories")
+    return [name for name in unique if name not in merged]
 
 
 # --- items -------------------------------------------------------------------------------------
@@ -382,7 +495,17 @@ ITEM_KEYS = {
 """Item elements read into manifest fields; any other is kept verbatim."""
 
 
-def _item(item, position: int, language: str | None,
+@dataclass
+class ItemContext:
+    """What reading an item needs from the channel and the command."""
+
+    language: str | None
+    document: str | None
+    """The feed's own address: the base of relative URLs outside any xml:base."""
+    max_duration: float
+
+
+def _item(item, position: int, context: ItemContext,
           skipped: list[str]) -> tuple[Imported | None, Migration]:
     children = grouped(item)
     seg = Imported()
@@ -392,15 +515,17 @@ def _item(item, position: int, language: str | None,
     if not title:
         skipped.append(f"{label}: no title; skipped (give the item a <title>)")
         return None, report
+    document = context.document
     enclosures = children.get(("", "enclosure"), [])
-    url = http_url(resolved(enclosures[0], enclosures[0].get("url"), None)) if enclosures else None
+    url = http_url(resolved(enclosures[0], enclosures[0].get("url"), document)) \
+        if enclosures else None
     if not url:
         why = "no enclosure" if not enclosures else "enclosure without an http(s) url"
         skipped.append(f"{label}: {why}; skipped (a podcast item needs its audio)")
         return None, report
     if url != (enclosures[0].get("url") or "").strip():
         report.change("enclosure url", enclosures[0].get("url"), url, "resolved against "
-                      "xml:base")
+                      "xml:base (or the feed's address) as feed readers resolve it")
     seg.set("id", slug_for(title))
     seg.set("title", title)
     raw_title = _raw(children, ("", "title")) or ""
@@ -409,11 +534,14 @@ def _item(item, position: int, language: str | None,
     itunes_title = child_text(children, (ITUNES, "title"))
     if itunes_title and itunes_title != title:
         seg.set("itunes_title", itunes_title)
+    elif not itunes_title:
+        report.change("itunes:title", None, title, "the feed has none: the rebuilt feed "
+                      "writes the title there too (what Apple shows)")
     _guid(seg, children, url, label, report)
-    _notes(seg, children, label, report)
+    _notes(seg, children, label, report, document)
     seg.set("subtitle", child_text(children, (ITUNES, "subtitle")))
-    _duration(seg, children, label)
-    seg.set("language", language)
+    _duration(seg, children, label, report, context.max_duration)
+    seg.set("language", context.language)
     enclosure = enclosures[0]
     seg.put("audio", "direct_link", url)
     seg.put("audio", "length", whole(enclosure.get("length")))
@@ -432,8 +560,11 @@ def _item(item, position: int, language: str | None,
     alternates = alternate_enclosures(children, enclosures[1:], report)
     seg.put("audio", "alternate_enclosures", alternates)
     link = first_child(children, ("", "link"))
-    seg.put("source", "url", http_url(resolved(link, text_of(link), None))
-            if link is not None else None)
+    link_url = http_url(resolved(link, text_of(link), document)) if link is not None else None
+    seg.put("source", "url", link_url)
+    if link_url and link_url != text_of(link):
+        report.change("link", text_of(link), link_url, "resolved against xml:base (or the "
+                      "feed's address) as feed readers resolve it")
     guid_el = first_child(children, ("", "guid"))
     if link is None and guid_el is not None and http_url(seg.fields.get("guid")) and \
             (guid_el.get("isPermaLink") or "true").strip().lower() != "false":
@@ -441,7 +572,7 @@ def _item(item, position: int, language: str | None,
         report.change("link", None, seg.fields["guid"], "no <link>: the permalink guid is the "
                       "item's page, as feed readers take it")
     image = first_child(children, (ITUNES, "image"))
-    seg.put("image", "url", http_url(resolved(image, image.get("href"), None))
+    seg.put("image", "url", http_url(resolved(image, image.get("href"), document))
             if image is not None else None)
     published, problem = iso_timestamp(child_text(children, ("", "pubDate")))
     seg.set("published", published,
@@ -461,17 +592,23 @@ def _item(item, position: int, language: str | None,
         value = flag(child_text(children, tag))
         if value is not None and (name == "explicit" or value):
             seg.fields[name] = value
+        elif value is False:
+            report.drop(element_name(tag), DEFAULT_NO)
     keywords = [k.strip() for k in (child_text(children, (ITUNES, "keywords")) or "").split(",")]
     seg.set("keywords", [k for k in keywords if k])
-    seg.set("transcripts", transcripts(children, label, seg, report))
+    seg.set("transcripts", transcripts(children, label, seg, report, document))
     chapters = first_child(children, (PODCAST, "chapters"))
     if chapters is not None and (chapters.get("type") or "").strip() not in (
             "", "application/json+chapters"):
         report.change("podcast:chapters type", chapters.get("type").strip(),
                       "application/json+chapters", "the type the namespace specifies for a "
                       "chapters file")
-    seg.set("chapters_url", http_url(resolved(chapters, chapters.get("url"), None))
-            if chapters is not None else None)
+    chapters_url = http_url(resolved(chapters, chapters.get("url"), document)) \
+        if chapters is not None else None
+    if chapters_url and chapters_url != (chapters.get("url") or "").strip():
+        report.change("podcast:chapters url", chapters.get("url"), chapters_url, "resolved "
+                      "against xml:base (or the feed's address) as feed readers resolve it")
+    seg.set("chapters_url", chapters_url)
     seg.set("persons", persons(children))
     seg.set("chapters", psc_chapters(children, report))
     license_el = first_child(children, (PODCAST, "license"))
@@ -480,15 +617,10 @@ def _item(item, position: int, language: str | None,
         seg.set("license_url", http_url(license_el.get("url")))
     seg.set("soundbites", soundbites(children, report))
     seg.set("locations", locations(children))
-    seg.set("images", images(children, None))
+    seg.set("images", images(children, document))
     value_block(children, seg.fields, report)
-    for key, elements in children.items():
-        if key in ITEM_KEYS:
-            report.kept.extend(element_name(key) for _ in elements)
-        else:
-            for el in elements:
-                seg.fields.setdefault("verbatim", []).append(verbatim(el))
-                report.verbatim.append(element_name(key, el))
+    report.account(children, ITEM_KEYS, seg.fields)
+    _author_order(item, report)
     return seg, report
 
 
@@ -510,12 +642,16 @@ def _guid(seg: Imported, children: dict, url: str, label: str, report: Migration
             report.change("guid", guid, resolved, "a permalink relative to xml:base, resolved "
                           "as feed readers resolve it (they know the episode by that)")
             guid = resolved
+        report.change("guid isPermaLink", el.get("isPermaLink") or "true (the default)",
+                      "false", "the rebuilt feed marks every guid as not a permalink: apps "
+                      "know the episode by the same text; the page is the item's <link>")
     seg.set("guid", guid)
 
 
-def _notes(seg: Imported, children: dict, label: str, report: Migration) -> None:
-    """Show notes (content:encoded, else description) -> `notes`, sanitised HTML; the summary
-    is the longest faithful plain text of description, itunes:summary and the notes."""
+def _notes(seg: Imported, children: dict, label: str, report: Migration,
+           document: str | None) -> None:
+    """Show notes (content:encoded, else description) -> `notes`, sanitised HTML with its
+    links made absolute; `summary` -> itunes:summary (`_summary`)."""
     content = _raw(children, (CONTENT, "encoded"))
     description = _raw(children, ("", "description"))
     summary_text = _raw(children, (ITUNES, "summary"))
@@ -530,38 +666,79 @@ def _notes(seg: Imported, children: dict, label: str, report: Migration) -> None
         report.change("description", None, None, "none in the feed: the rebuilt description "
                       "is the summary or title and links to the audio")
     if source:
-        notes = sanitised_notes(source)
-        seg.set("notes", notes)
-        removed = sorted(tag_names(source) - tag_names(notes))
-        if removed:
-            report.change("notes", None, None, "show notes sanitised: "
-                          + ", ".join(f"<{t}>" for t in removed) + " removed")
+        key = (CONTENT, "encoded") if content else ("", "description") if description \
+            else (ITUNES, "summary")
+        el = first_child(children, key)
+        seg.set("notes", _notes_html(source, base_of(el, document), element_name(key),
+                                     report))
         if content and description and plain_text(description) != plain_text(content):
             report.change("description", plain_text(description)[:200], None,
                           "the feed's description differs from its content:encoded: the notes "
-                          "(content:encoded) are published as both; the description's text is "
-                          "kept as the summary when it is the longest")
-    summary = longest(plain_text(description) if description else None,
-                       plain_text(summary_text) if summary_text else None,
-                       plain_text(content) if content else None)
-    summary = summary.replace("\n\n", " ") if summary else None
+                          "(content:encoded) are published as both")
+    seg.set("summary", _summary(children, description, summary_text, content, report),
+            f"{label}: summary: not in feed")
+
+
+def _summary(children: dict, description: str | None, summary_text: str | None,
+             content: str | None, report: Migration) -> str | None:
+    """The item's itunes:summary: its own text as written (plain text); when it is only the
+    start of the description or notes (hosts cut it short), or missing, the longest of them."""
+    texts = [plain_text(t).replace("\n\n", " ") for t in (description, content) if t]
+    full = longest(*texts)
+    own = plain_text(summary_text).replace("\n\n", " ") if summary_text else None
+    if own:
+        if _has_markup(summary_text or ""):
+            report.change("itunes:summary", None, None, "markup removed: itunes:summary is "
+                          "plain text (the notes keep the HTML)")
+        if full and len(full) > len(own) and _is_start_of(own, full):
+            report.change("itunes:summary", own[:200], full[:200], "it was the start of the "
+                          "description, cut short: the whole text is published")
+            return full
+        return own
     subtitle = child_text(children, (ITUNES, "subtitle"))
-    if not summary and subtitle:
-        summary = subtitle
-    seg.set("summary", summary, f"{label}: summary: not in feed")
-    if summary and not summary_text:
-        report.change("itunes:summary", None, summary[:200], "the feed has none: the summary "
+    found = full or subtitle
+    if found:
+        report.change("itunes:summary", None, found[:200], "the feed has none: the summary "
                       "(its longest text) is published there")
+    return found
 
 
-def _duration(seg: Imported, children: dict, label: str) -> None:
+def _is_start_of(short: str, text: str) -> bool:
+    """Whether `short` is `text` cut short (white space, quotes and an ellipsis aside)."""
+    def words(value: str) -> str:
+        value = re.sub(r"\s*(?:…|\.\.\.|\[…\]|\[\.\.\.\])\s*$", "", value)
+        return " ".join(value.replace("’", "'").split())
+
+    return words(text).startswith(words(short))
+
+
+def _duration(seg: Imported, children: dict, label: str, report: Migration,
+              max_duration: float) -> None:
+    """itunes:duration in any form readers take (H:MM:SS, M:SS, seconds, and MM:SS past 59
+    minutes, which is normalised); longer than the build accepts: left out and said."""
     duration = child_text(children, (ITUNES, "duration"))
-    try:
-        seconds = parse_duration(duration) if duration else None
-    except ValueError:
-        seconds = None
-        seg.gaps.append(f"{label}: duration: {duration!r} is not a duration; left empty")
-    if seconds:
+    seconds = None
+    if duration:
+        try:
+            seconds = parse_duration(duration)
+        except ValueError:
+            long_minutes = re.match(r"^(\d+):([0-5]\d(?:\.\d+)?)$", duration)
+            if long_minutes:
+                seconds = int(long_minutes.group(1)) * 60 + float(long_minutes.group(2))
+                report.change("itunes:duration", duration, format_duration(seconds),
+                              "minutes past 59 written as hours and minutes (the same length, "
+                              "as readers take it)")
+            else:
+                seg.gaps.append(f"{label}: duration: {duration!r} is not a duration; left "
+                                "empty")
+                report.drop("itunes:duration", f"{duration!r} is not a duration")
+    if seconds and seconds > max_duration:
+        seg.gaps.append(f"{label}: duration: {format_duration(seconds)} is longer than "
+                        f"{format_duration(max_duration)} (max-duration); left empty")
+        report.drop("itunes:duration", f"{format_duration(seconds)} is longer than the "
+                    f"{format_duration(max_duration)} a build accepts: published without one; "
+                    "raise max-duration in [tool.segpack] and import again to keep it")
+    elif seconds:
         seg.set("duration", format_duration(seconds))
     elif duration is None:
         seg.gaps.append(f"{label}: duration: no itunes:duration in feed (published without "
@@ -580,17 +757,18 @@ def _numbers(seg: Imported, children: dict, report: Migration) -> None:
         season = p_season
         if season is not None:
             report.change("season", None, season, "no itunes:season: taken from podcast:season "
-                          "and published as both")
+                          "and published as both", element="itunes:season")
     elif p_season is not None and p_season != season:
         report.change("season", p_season, season, "podcast:season differs from itunes:season; "
-                      "itunes:season kept for both")
+                      "itunes:season kept for both", element="podcast:season")
     if episode is None and p_episode is not None and p_episode == int(p_episode):
         episode = int(p_episode)
         report.change("episode", None, episode, "no itunes:episode: taken from podcast:episode "
-                      "and published as both")
+                      "and published as both", element="itunes:episode")
     elif p_episode is not None and p_episode != episode:
         report.change("episode", p_episode, episode, "podcast:episode differs from "
-                      "itunes:episode (or is not whole); itunes:episode kept for both")
+                      "itunes:episode (or is not whole); itunes:episode kept for both",
+                      element="podcast:episode")
     seg.set("season", season)
     seg.set("episode", episode)
     for what, value, element in (("season", season, season_el), ("episode", episode,

@@ -27,7 +27,12 @@ MIME = re.compile(r"^[a-z]+/[a-zA-Z0-9.+-]+$")
 
 @dataclass
 class Migration:
-    """What happened to one channel or item: the migration report's row."""
+    """What happened to one channel or item: the migration report's row.
+
+    Each element of the source is listed once: *changed* (a change names it: `element`),
+    *not carried over* (with the reason), *verbatim* (kept as written), else *kept*. Kept is
+    what is left once every change and loss is said (`account`), never a list written beside
+    the reading code: an element a change or a loss names is not also called kept."""
 
     label: str
     kept: list[str] = field(default_factory=list)
@@ -35,15 +40,56 @@ class Migration:
     verbatim: list[str] = field(default_factory=list)
     dropped: list[dict[str, str]] = field(default_factory=list)
 
-    def change(self, what: str, old: Any, new: Any, why: str) -> None:
-        self.changed.append({"field": what, "old": old, "new": new, "why": why})
+    def change(self, what: str, old: Any, new: Any, why: str, element: str | None = None
+               ) -> None:
+        """`what` changed from `old` to `new`; `element` (default: the first word of `what`)
+        is the source element it concerns, or would be, when the rebuilt feed adds one."""
+        self.changed.append({"field": what, "element": element or what.split()[0],
+                             "old": old, "new": new, "why": why})
 
     def drop(self, what: str, why: str) -> None:
         self.dropped.append({"element": what, "why": why})
 
+    def account(self, children: dict, known: set[tuple[str, str]], target: dict[str, Any],
+                rebuilt: dict[tuple[str, str], str] | None = None,
+                handled: tuple[tuple[str, str], ...] = ()) -> None:
+        """List every child element once: an element the rebuilt feed makes anew (`rebuilt`,
+        with the reason) and an empty one as not carried over; one of `known` as kept unless
+        a change or a loss already names it; any other kept as written (`target["verbatim"]`)
+        and published again. Elements of `handled` the caller has listed itself."""
+        said = {c["element"] for c in self.changed} | {d["element"].split()[0]
+                                                       for d in self.dropped}
+        for key, elements in children.items():
+            name = element_name(key, elements[0])
+            if key in handled:
+                continue
+            if rebuilt and key in rebuilt:
+                if key != ("", "item"):
+                    self.drop(name, rebuilt[key])
+                continue
+            if key not in known:
+                for el in elements:
+                    target.setdefault("verbatim", []).append(verbatim(el))
+                    self.verbatim.append(element_name(key, el))
+                continue
+            if name in said:
+                continue
+            for el in elements:
+                if is_empty(el):
+                    self.drop(name, "empty: there is nothing to carry over")
+                else:
+                    self.kept.append(name)
+
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "kept": self.kept, "changed": self.changed,
                 "verbatim": self.verbatim, "not_carried_over": self.dropped}
+
+
+def is_empty(el) -> bool:
+    """No text, no attributes (xml:base aside) and no child elements: says nothing."""
+    return (not "".join(el.itertext()).strip()
+            and not [k for k in el.attrib if k != XML_BASE]
+            and not any(isinstance(c.tag, str) for c in el))
 
 
 def local_name(el) -> str:
@@ -154,6 +200,41 @@ def sanitised_notes(markup: str) -> str:
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
         text = "".join(f"<p>{p}</p>" for p in paragraphs) if len(paragraphs) > 1 else text
     return nh3.clean(text, link_rel=None).strip()
+
+
+LINK_ATTRIBUTES = ("href", "src", "cite", "poster")
+
+
+def absolute_links(markup: str, base: str | None) -> tuple[str, list[tuple[str, str | None]]]:
+    """HTML with each relative link (href, src, ...) resolved against `base` as feed readers
+    resolve them (the xml:base in effect, else the feed's own address), and the links that
+    were relative: (as written, as resolved or None when there is no base to resolve
+    against). In-page anchors (`#notes`) stay as they are. Markup without a relative link is
+    returned unchanged, byte for byte."""
+    if not re.search(r"(?:" + "|".join(LINK_ATTRIBUTES) + r")\s*=", markup, re.I):
+        return markup, []
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except Exception:  # lxml raises several types for broken fragments; keep them as written
+        return markup, []
+    found: list[tuple[str, str | None]] = []
+    for el in root.iter():
+        for attr in LINK_ATTRIBUTES:
+            value = (el.get(attr) or "").strip() if isinstance(el.tag, str) else ""
+            if not value or value.startswith("#") or re.match(r"^[a-z][a-z0-9+.-]*:", value,
+                                                               re.I):
+                continue
+            new = urljoin(base, value) if base else None
+            found.append((value, new))
+            if new:
+                el.set(attr, new)
+    if not any(new for _, new in found):
+        return markup, found
+    inner = (root.text or "") + "".join(lxml.html.tostring(child, encoding="unicode")
+                                        for child in root)
+    return inner, found
 
 
 def tag_names(markup: str) -> set[str]:

@@ -22,7 +22,9 @@ a refused or dry run changes nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from segment.importers.bodymerge import diff as body_diff
 from segment.importers.bodymerge import merge as merge_paragraphs
 from segment.importers.bodymerge import paragraph_keys
 from segment.importers.common import Imported
+from segment.manifest import LAYOUT_WIDTH
 
 RECORDS = ".segpack-import"
 """Folder, beside the manifests, holding what each input last imported."""
@@ -285,7 +288,8 @@ def save(found: Imported, index: ManifestIndex, skeleton: dict[str, Any], what: 
             kept = any(c.field == BODY and c.action == "kept" for c in changes)
             report.update(_body_diffs(path, raw.body, body, found.body if kept else "", what))
             if updates or body is not None:
-                index.pending[path] = updated_text(path, _quoted(updates), body)
+                index.pending[path] = updated_text(path, _quoted(updates), body,
+                                                   placeholder=_placeholder(what))
             report["action"] = "updated" if (updates or body is not None) else "unchanged"
     except ManifestError as exc:
         report.update(error=f"{exc}; left as it is", action="refused")
@@ -427,39 +431,67 @@ def _new_meta(fields: dict[str, Any], skeleton: dict[str, Any]) -> dict[str, Any
             inner = {sub: have.get(sub) for sub in (*(shape or ()), *have)}
             meta[key] = inner
         else:
-            meta[key] = fields.get(key)
+            value = fields.get(key)
+            meta[key] = _Quoted(value) if key in QUOTED and isinstance(value, str) else value
     return meta
 
 
 def render_new(fields: dict[str, Any], skeleton: dict[str, Any], what: str, body: str) -> str:
-    """A new manifest's text. PyYAML's C emitter (40x ruamel's speed); placeholders get a
-    "# not in <input>" comment; later rewrites go through ruamel and keep those comments."""
+    """A new manifest's text: PyYAML's C emitter (40x ruamel's speed) in the layout of
+    `segment.manifest.round_trip_yaml`, which writes every later update (lists under their key
+    unindented, nothing folded, `null` written out, duration and date in double quotes), so
+    an update changes only the lines of the fields it changes. Placeholders get a
+    "# not in <input>" comment, which an update that fills them removes."""
     import yaml
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text = yaml.dump(_new_meta(fields, skeleton), Dumper=dumper, sort_keys=False,
-                     allow_unicode=True, width=1_000_000, default_flow_style=False)
-    lines = [line + f"  # not in {what}" if line.endswith(": null") else line
+    text = yaml.dump(_new_meta(fields, skeleton), Dumper=_layout_dumper(), sort_keys=False,
+                     allow_unicode=True, width=LAYOUT_WIDTH, default_flow_style=False)
+    lines = [line + f"  {_placeholder(what)}" if line.endswith(": null") else line
              for line in text.splitlines()]
     return "---\n" + "\n".join(lines) + "\n---\n" + body.strip() + "\n"
 
 
-def plan_show(path: Path, show: dict[str, Any], gaps: list[str], notes: list[str],
-              index: ManifestIndex, *, dry_run: bool = False) -> dict[str, Any]:
-    """show.yaml from a feed's channel: new, or merged into an existing one with the same
-    three-way rule as manifests (the record is `.segpack-import/show.json` beside it)."""
-    import io
+def _placeholder(what: str) -> str:
+    return f"# not in {what}"
 
+
+class _Quoted(str):
+    """A value written in double quotes ("3:41" stays a string for every YAML reader)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _layout_dumper() -> Any:
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    dumper: Any = type("LayoutDumper", (base,), {})
+    dumper.add_representer(_Quoted, lambda rep, value: rep.represent_scalar(
+        "tag:yaml.org,2002:str", str(value), style='"'))
+    return dumper
+
+
+def plan_show(path: Path, show: dict[str, Any], gaps: list[str], notes: list[str],
+              index: ManifestIndex, *, dry_run: bool = False,
+              options: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """show.yaml from a feed's channel: new, or merged into an existing one with the same
+    three-way rule as manifests (the record is `.segpack-import/show.json` beside it).
+
+    `options` are what the command line sets (the new feed_url and media_base_url): set when
+    given, whatever show.yaml said, and left as show.yaml has them when not; they are not the
+    feed's, so the record does not hold them. The report's `urls_to_set` lists the addresses
+    show.yaml still lacks after this import."""
     from ruamel.yaml.comments import CommentedMap
 
-    from segment.manifest import merge_into, read_text, read_yaml_file
+    from segment.manifest import merge_into, read_text, read_yaml_file, round_trip_yaml
 
-    yaml = round_trip_yaml()
     record_path = path.parent / RECORDS / "show.json"
     changes: list[Change] = []
+    given = {k: v for k, v in (options or {}).items() if v is not None}
     if path.exists():
         mine = read_yaml_file(path).data  # a broken show.yaml: ManifestError with its line
-        doc = yaml.load(read_text(path, what="show.yaml")) or CommentedMap()
+        text = read_text(path, what="show.yaml")
+        yaml = round_trip_yaml(text)
+        doc = yaml.load(text) or CommentedMap()
         if not isinstance(doc, dict):
             raise ManifestError("show.yaml is not a mapping; fix it before importing", path)
         try:
@@ -468,16 +500,22 @@ def plan_show(path: Path, show: dict[str, Any], gaps: list[str], notes: list[str
             record = None
         found = Imported(fields={"id": "show", **show})
         updates, _, changes = merge(found, mine, "", record, "feed")
-        merge_into(doc, updates)
+        for key, value in given.items():
+            if mine.get(key) != value:
+                updates[key] = value
+                changes.append(Change(key, "changed", mine.get(key), value,
+                                      f"--{key.replace('_', '-')} gives it"))
+        merge_into(doc, updates, _placeholder("feed"))
         action = "updated" if updates else "unchanged"
     else:
+        yaml = round_trip_yaml()
         doc = CommentedMap()
         for key in ("title", "description", "language"):
             if key not in show:
                 doc[key] = None
-                doc.yaml_add_eol_comment("not in feed", key)
-        merge_into(doc, show)
-        changes = [Change(k, "set", new=v) for k, v in flatten(_plain(show)).items()]
+                doc.yaml_add_eol_comment(_placeholder("feed")[2:], key)
+        merge_into(doc, {**show, **given})
+        changes = [Change(k, "set", new=v) for k, v in flatten(_plain({**show, **given})).items()]
         action = "new"
     stream = io.StringIO()
     yaml.dump(doc, stream)
@@ -485,19 +523,13 @@ def plan_show(path: Path, show: dict[str, Any], gaps: list[str], notes: list[str
     index.pending[record_path] = json.dumps(
         {"key": "show", "fields": flatten(_plain(show))}, ensure_ascii=False, sort_keys=True,
         indent=1) + "\n"
+    urls_to_set = []
+    if not doc.get("feed_url"):
+        urls_to_set.append("feed_url (the new feed's address; --feed-url)")
+        if not doc.get("media_base_url"):
+            urls_to_set.append("media_base_url (where the built folder is served; "
+                               "--media-base-url), or feed_url, whose folder is used")
     return {"input": "channel", "manifest": str(path),
             "action": f"would be {action}" if dry_run else action, "gaps": gaps,
-            "notes": notes, "changes": [c.as_dict() for c in changes]}
-
-
-def round_trip_yaml():
-    """Round-trip YAML that writes `null` (not an empty value) and keeps long text on one line."""
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.representer.add_representer(
-        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null"))
-    return yaml
+            "notes": notes, "changes": [c.as_dict() for c in changes],
+            "urls_to_set": urls_to_set}

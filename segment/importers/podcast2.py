@@ -147,11 +147,14 @@ def podroll(children: dict, report: Migration) -> list[dict[str, Any]]:
     return out
 
 
-def transcripts(children: dict, label: str, seg: Imported,
-                 report: Migration) -> list[dict[str, Any]]:
+def transcripts(children: dict, label: str, seg: Imported, report: Migration,
+                document: str | None = None) -> list[dict[str, Any]]:
     out = []
     for el in children.get((PODCAST, "transcript"), []):
-        url = http_url(resolved(el, el.get("url"), None))
+        url = http_url(resolved(el, el.get("url"), document))
+        if url and url != (el.get("url") or "").strip():
+            report.change("podcast:transcript url", el.get("url"), url, "resolved against "
+                          "xml:base (or the feed's address) as feed readers resolve it")
         kind = (el.get("type") or "").strip()
         if not url or not re.match(r"^[a-z]+/[a-zA-Z0-9.+-]+$", kind):
             report.drop("podcast:transcript", "it lacks an http(s) url or a type")
