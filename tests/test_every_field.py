@@ -76,7 +76,11 @@ def test_validate_and_build_say_nothing(built: Built, capsys) -> None:
 def test_w3c_validator_finds_no_error(built: Built) -> None:
     result = w3c_check(built.feed)
     assert result["errors"] == []
-    assert result["warnings"] == []
+    # Podlove Simple Chapters (psc:chapters, beside podcast:chapters: gPodder, AntennaPod and
+    # podcastparser read them inline) is a namespace the validator does not know: a note
+    # about the validator, not the feed. Nothing else may be warned of.
+    assert [w for w in result["warnings"]
+            if "unknown namespace: http://podlove.org/simple-chapters" not in w] == []
 
 
 def _people(seg: Segment) -> list[dict[str, Any]]:
