@@ -13,6 +13,8 @@ category, so `Daily News` alone is an unknown category.
 The pre-2019 names are not accepted any more. Those the W3C validator still knows as old
 (`OBSOLETE`) are a warning there, so they are a warning here; every other unknown name is an
 error. Either way the message suggests the current name (`MOVED`), from Apple's 2019 mapping.
+`current_category` gives that name to `segpack import feed`, which moves an old feed's
+categories (a 2016 Libsyn feed's `Business > Business News`) to the current list and says so.
 """
 
 from __future__ import annotations
@@ -99,7 +101,15 @@ MOVED: dict[str, str] = {
     "Technology/Gadgets": "Technology", "Technology/Podcasting": "Technology",
     "Technology/Software How-To": "Technology",
 }
-"""Old or misplaced name -> the current category to use instead (Apple's 2019 mapping)."""
+"""Old or misplaced name -> the current category to use instead (Apple's 2019 mapping).
+
+Sources: Apple's current list (podcasters.apple.com/support/1691) against its pre-2019 one (as
+hosts copied it, e.g. gist.github.com/codeincontext/814315); the changes as podcasters were told
+of them in June 2019: "Business News", "Tech News" and "Politics" moved under News, Medicine
+under Health & Fitness, Sports by sport instead of by level, Games & Hobbies became Leisure
+(james.cridland.net/blog/2019/apple-s-arrogant-dictatorship-of-podcasting-is-bad-for-the-
+industry/, which lists them; hotpodnews.com/the-universe-according-to-apple/;
+socialmediaweek.org/blog/2019/08/how-apple-podcasts-latest-updates-will-impact-users/)."""
 
 OBSOLETE = frozenset({
     "Government & Organizations", "News & Politics", "Science & Medicine", "Games & Hobbies",
@@ -139,6 +149,38 @@ def _closest(text: str) -> str | None:
         return lowered[text.lower()]
     close = difflib.get_close_matches(text, names, n=1, cutoff=0.75)
     return close[0] if close else None
+
+
+def current_category(entry: str) -> str | None:
+    """The current category an old or misplaced `entry` stands for, when there is exactly one:
+    Apple's 2019 mapping (`MOVED`), a subcategory named alone or under an old parent put under
+    its parent, a name differing only in case. None for a current category or one with no
+    sure equivalent (`check_category` then says what is wrong).
+
+    >>> current_category("Business/Business News")
+    'News/Business News'
+    >>> current_category("Government & Organizations")
+    'Government'
+    >>> current_category("Daily News")
+    'News/Daily News'
+    >>> current_category("Games & Hobbies/Video Games"), current_category("news/tech news")
+    ('Leisure/Video Games', 'News/Tech News')
+    >>> current_category("News/Daily News") is None, current_category("Talk Radio") is None
+    (True, True)
+    """
+    top, _, sub = (part.strip() for part in entry.partition("/"))
+    key = f"{top}/{sub}" if sub else top
+    if top in CATEGORIES and (not sub or sub in CATEGORIES[top]):
+        return None
+    if key in MOVED:
+        return MOVED[key]
+    if not sub and _parent_of(top):
+        return f"{_parent_of(top)}/{top}"
+    moved_top = MOVED.get(top, "")
+    if sub and sub in CATEGORIES.get(moved_top, ()):
+        return f"{moved_top}/{sub}"
+    same = _closest(key)
+    return same if same and same.lower() == key.lower() else None
 
 
 def check_category(entry: str) -> Verdict | None:

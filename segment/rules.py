@@ -525,6 +525,37 @@ def _captions_stale(ctx: Context) -> Iterator[Finding]:
                           "version of the transcript: run `segpack align` again", "captions")
 
 
+MAX_SUBTITLE = 255
+"""itunes:subtitle's limit: Apple's Podcasts Connect spec limits its tag values to 255
+characters (itunes:summary aside, 4000), and the W3C feed validator reports a longer
+itunes:subtitle as an error ("length of N exceeds the maximum allowable")."""
+
+
+@check("SEG508", "subtitle-too-long", E, f"subtitle longer than the {MAX_SUBTITLE} characters "
+       "itunes:subtitle may hold")
+def _subtitle_long(ctx: Context) -> Iterator[Finding]:
+    """The feed publishes `subtitle` as itunes:subtitle, which Apple and the W3C feed
+    validator limit to 255 characters (an error there). A longer text belongs in the summary.
+    bad: a 357-character `subtitle:` (a migrated feed's)   good: one sentence, the rest in
+    `summary:`"""
+    yield from _subtitle_finding(ctx.segment.subtitle, ctx.finding)
+
+
+def _show_subtitle_long(ctx: ShowContext) -> Iterator[Finding]:
+    yield from _subtitle_finding(ctx.show.subtitle, ctx.finding)
+
+
+def _subtitle_finding(subtitle: str | None, finding: Callable[..., Finding]
+                      ) -> Iterator[Finding]:
+    if subtitle and len(subtitle) > MAX_SUBTITLE:
+        yield finding("SEG508", f"subtitle is {len(subtitle)} characters; itunes:subtitle "
+                      f"holds at most {MAX_SUBTITLE} (the W3C feed validator refuses it): "
+                      "shorten it and keep the full text in the summary", "subtitle")
+
+
+SHOW_CHECKS.append((RULES["SEG508"], _show_subtitle_long))  # show.yaml's subtitle alike
+
+
 def inside(path: Path, folder: Path) -> bool:
     """True when `path` (symlinks resolved) is inside `folder`. `os.path.realpath`, not
     `Path.resolve()`: on Python 3.10-3.12 that raises RuntimeError on a symlink loop; a loop

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from lxml import etree
 
@@ -21,6 +22,7 @@ FEEDS = sorted(DATA.glob("*.xml"))
 GOOD = ["jbierfeldt-bc-sample.xml", "jbierfeldt-replyall-sample-ordering.xml",
         "lukaswhite-feed.rss", "lukaswhite-serial.rss"]
 """Real feeds that migrate whole (every item has a title, an enclosure and a duration)."""
+NEW_FEED = "https://new.example.org/feed.xml"
 
 
 @dataclass
@@ -342,3 +344,73 @@ def test_feed_reimport_keeps_edits_to_show_and_items(tmp_path, run_import):
     assert "title: The Daily" in show_yaml.read_text(encoding="utf-8")
     assert read_manifest(item).meta.data["summary"] == "My summary."
     assert "summary: kept 'My summary.' (your edit; the feed has not changed)" in result.stdout
+
+
+def _feeds_to_check() -> list[Path]:
+    from tests.conftest import SHARED_FIXTURES
+
+    shared = sorted((SHARED_FIXTURES / "feeds").glob("*")) if SHARED_FIXTURES.is_dir() else []
+    return sorted(DATA.rglob("*.xml")) + [p for p in shared if p.suffix in (".xml", ".rss")]
+
+
+@pytest.mark.parametrize("feed", _feeds_to_check(), ids=lambda p: p.name)
+def test_imported_categories_and_subtitles_pass_validate_or_are_named(feed, tmp_path,
+                                                                       run_import, capsys):
+    """Review-final 9 and 10: an old feed's pre-2019 categories are moved to Apple's current
+    list (the migration report says each move), so `validate --media` finds no category error
+    the import report did not name; and no itunes:subtitle is kept over the 255 characters
+    Apple and the W3C validator allow (SEG508)."""
+    import re
+
+    from segment.cli import main
+
+    show = tmp_path / "show"
+    args = ["feed", str(feed), "-o", str(show), "--feed-url", NEW_FEED, "--json"]
+    done = run_import(*args)
+    if owner := re.search(r"import it with --owner-email (\S+)", done.stderr):
+        done = run_import(*args, "--owner-email", owner[1])  # a locked feed: we are its owner
+    if done.exit_code != 0:
+        pytest.skip(f"{feed.name} is refused as a whole: {done.stderr.strip()[:80]}")
+    report = json.loads(done.stdout)["results"][0]
+    capsys.readouterr()
+    main(["validate", "--media", "--json", "--quiet", str(show)])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    named = " ".join(report["gaps"])
+    for finding in findings:
+        assert finding["code"] != "SEG508", finding
+        if finding["code"] == "SEG409":
+            problem = "show category: none in feed" if finding["message"].startswith(
+                "no categories") else finding["message"]
+            assert problem in named, (problem, report["gaps"])
+    moves = [c for c in report["migration"]["changed"] if c["element"] == "itunes:category"
+             and c["new"]]
+    for move in moves:
+        assert move["new"] in yaml.safe_load((show / "show.yaml").read_text())["categories"]
+    if feed.name == "jbierfeldt-bc-sample.xml":
+        assert {(m["old"], m["new"]) for m in moves} == {
+            ("Business/Business News", "News/Business News"),
+            ("Government & Organizations", "Government")}
+
+
+def test_a_category_with_no_current_equivalent_is_kept_and_named(tmp_path, run_import):
+    """'Talk Radio' (obsolete, no successor: a W3C and SEG410 warning) and 'Music/Blues'
+    (a pre-2013 subcategory) are kept as the feed says and the report says what build does."""
+    feed = tmp_path / "old.xml"
+    text = (DATA / "migration.xml").read_text(encoding="utf-8")
+    old = ('<itunes:category text="Talk Radio"/><itunes:category text="Music">'
+           '<itunes:category text="Blues"/></itunes:category>')
+    text = text.replace('<itunes:category text="News"/>', old, 1).replace(
+        "<itunes:subtitle>A daily show<", "<itunes:subtitle>" + "word " * 80 + "<", 1)
+    feed.write_text(text, encoding="utf-8")
+    done = run_import("feed", str(feed), "-o", str(tmp_path / "show"), "--feed-url", NEW_FEED,
+                      "--owner-email", "owner@example.org")
+    assert done.exit_code == 0, done.stderr
+    show = yaml.safe_load((tmp_path / "show" / "show.yaml").read_text(encoding="utf-8"))
+    assert show["categories"] == ["Talk Radio", "Music/Blues"]
+    assert "'Talk Radio' is an obsolete Apple Podcasts category; choose a current one " \
+           "(validate warns, SEG410)" in done.stderr
+    assert "'Blues' is not a subcategory of Music" in done.stderr
+    assert "build refuses it, SEG409: pick one from Apple's list" in done.stderr
+    assert len(show["subtitle"]) <= 255 and show["subtitle"].endswith("word…")
+    assert "changed itunes:subtitle: '399 characters' -> 'word word" in done.stderr
+    assert "the summary or description holds the whole text" not in done.stderr

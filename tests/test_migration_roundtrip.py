@@ -281,8 +281,9 @@ def test_podcast_partytime_reads_the_same_show(shared_fixtures, tmp_path, capsys
                                   "lukaswhite-serial.rss"])
 def test_w3c_finds_nothing_the_original_did_not_have(shared_fixtures, tmp_path, name):
     """The W3C Feed Validation Service's checks (offline): the rebuilt feed has no kind of error
-    the original did not have (what is kept as written, such as an over-long subtitle or an old
-    category, keeps its error; nothing new is broken)."""
+    the original did not have (what is kept as written keeps its error; nothing new is broken).
+    The Libsyn and Serial feeds come out clean: their pre-2019 categories are moved to Apple's
+    current list and Serial's 357-character itunes:subtitle is cut to the 255 allowed."""
     import re as regex
 
     from click.testing import CliRunner
@@ -305,3 +306,5 @@ def test_w3c_finds_nothing_the_original_did_not_have(shared_fixtures, tmp_path, 
                 for e in errors}
 
     assert kinds(after["errors"]) <= kinds(before["errors"]), after["errors"]
+    if name != "podcastindex-example.xml":  # whose items' bad emails are kept as written
+        assert not after["errors"], after["errors"]

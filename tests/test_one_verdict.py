@@ -142,6 +142,8 @@ RULE_SHOWS: dict[str, tuple[dict[str, str], dict[str, str], str]] = {
     "SEG415": ({"image: {url: https://example.org/cover.png}":
                 "image: {file: art/segpack-placeholder.png}"}, {}, "placeholder"),
     "SEG214": ({}, {"title: A Good Title": 'title: "A \\uFFFE Title"'}, ""),
+    "SEG508": ({"explicit: false\n": "explicit: false\nsubtitle: " + "word " * 60 + "\n"},
+               {"title: A Good Title": "title: A Good Title\nsubtitle: " + "word " * 60}, ""),
     "SEG215": ({}, {"source:": "persons: [{name: A, group: crew, role: producer}]\nsource:"}, ""),
     "SEG216": ({}, {"source:": "episode: 0\nsource:"}, ""),
     "SEG414": ({"explicit: false\n": "explicit: false\ntype: serial\n"}, {}, ""),

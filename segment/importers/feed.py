@@ -262,7 +262,7 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
     put("link", http_url(resolved(link_el, text_of(link_el), old_feed_url))
         if link_el is not None else None)
     put("author", child_text(children, (ITUNES, "author")))
-    put("subtitle", child_text(children, (ITUNES, "subtitle")))
+    put("subtitle", _subtitle(children, report, show.get("summary"), show.get("description")))
     put("itunes_title", child_text(children, (ITUNES, "title")))
     owner = first_child(children, (ITUNES, "owner"))
     if owner is not None:
@@ -280,7 +280,7 @@ def _show(channel, children: dict, result: FeedImport, feed_url: str | None,
     if not image_url and rss_image is not None:
         image_url = http_url(child_text(grouped(rss_image), ("", "url")))
     put("image", {"url": image_url} if image_url else None, "show image: not in feed")
-    put("categories", _categories(children, report))
+    put("categories", _categories(children, report, gaps))
     _flags(children, show, report)
     kind = (child_text(children, (ITUNES, "type")) or "").lower()
     put("type", kind if kind in ("episodic", "serial") else None)
@@ -459,7 +459,12 @@ def _notes_html(markup: str, base: str | None, element: str, report: Migration) 
     return notes
 
 
-def _categories(children: dict, report: Migration) -> list[str]:
+def _categories(children: dict, report: Migration, gaps: list[str]) -> list[str]:
+    """The channel's categories as `Top/Sub`, moved to Apple's current list where the feed
+    names an old one (its 2019 revision; `segment.categories.MOVED`) and said so; one with no
+    current equivalent is kept and listed with what build says of it (SEG409 refuses it)."""
+    from segment.categories import check_category, current_category
+
     out: list[str] = []
     for top in children.get((ITUNES, "category"), []):
         name = decode_entities((top.get("text") or "").strip())
@@ -469,6 +474,18 @@ def _categories(children: dict, report: Migration) -> list[str]:
                 for s in grouped(top).get((ITUNES, "category"), [])]
         subs = [s for s in subs if s]
         out.extend([f"{name}/{s}" for s in subs] or [name])
+    for index, name in enumerate(out):
+        if (current := current_category(name)) is not None:
+            report.change("itunes:category", name, current, "not in Apple's category list "
+                          "since 2019: the current category for it")
+            out[index] = current
+        elif (verdict := check_category(name)) is not None:
+            gaps.append(f"show category: {verdict.problem} ("
+                        + ("validate warns, SEG410)" if verdict.warning else
+                           "build refuses it, SEG409: pick one from Apple's list in show.yaml)"))
+    if not out:
+        gaps.append("show category: none in feed (build refuses the show, SEG409: Apple requires "
+                    "one from its list, e.g. categories: [News/Daily News])")
     unique = list(dict.fromkeys(out))
     merged = [name for name in unique if "/" not in name
               and any(other.startswith(name + "/") for other in unique)]
@@ -539,7 +556,8 @@ def _item(item, position: int, context: ItemContext,
                       "writes the title there too (what Apple shows)")
     _guid(seg, children, url, label, report)
     _notes(seg, children, label, report, document)
-    seg.set("subtitle", child_text(children, (ITUNES, "subtitle")))
+    seg.set("subtitle", _subtitle(children, report, seg.fields.get("summary"),
+                                  plain_text(seg.fields.get("notes"))))
     _duration(seg, children, label, report, context.max_duration)
     seg.set("language", context.language)
     enclosure = enclosures[0]
@@ -677,6 +695,28 @@ def _notes(seg: Imported, children: dict, label: str, report: Migration,
                           "(content:encoded) are published as both")
     seg.set("summary", _summary(children, description, summary_text, content, report),
             f"{label}: summary: not in feed")
+
+
+def _subtitle(children: dict, report: Migration, *fuller: str | None) -> str | None:
+    """itunes:subtitle, cut at a word (with an ellipsis) to the 255 characters it may hold
+    (SEG508; hosts republish whole descriptions there), and said so. `fuller` are the texts
+    published beside it (summary, description) the report names as keeping the whole."""
+    from segment.rules import MAX_SUBTITLE
+
+    text = child_text(children, (ITUNES, "subtitle"))
+    if not text or len(text) <= MAX_SUBTITLE:
+        return text
+    cut = text[:MAX_SUBTITLE]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    short = (cut[:space] if space > MAX_SUBTITLE // 2 else cut[:-1]).rstrip(" ,;:-–—") + "…"
+    words = " ".join(text.split())
+    kept = "the summary or description holds the whole text" if any(
+        words in " ".join((other or "").split()) for other in fuller) else \
+        "the whole text is not published elsewhere: add it to the summary if it should be"
+    report.change("itunes:subtitle", f"{len(text)} characters", short, "itunes:subtitle "
+                  f"holds at most {MAX_SUBTITLE} (Apple; the W3C feed validator refuses more, "
+                  f"SEG508): cut at a word; {kept}")
+    return short
 
 
 def _summary(children: dict, description: str | None, summary_text: str | None,
