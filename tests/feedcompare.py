@@ -122,10 +122,26 @@ def accounted(old, row: dict) -> list[str]:
 def producer_fills_gaps(show) -> None:
     """What the feed does not say, the producer supplies before building (README's migration
     step): a language and a description where import left them empty; never invented."""
-    text = (show / "show.yaml").read_text(encoding="utf-8")
+    import yaml
+
+    path = show / "show.yaml"
+    text = path.read_text(encoding="utf-8")
     text = text.replace("language: null", "language: en").replace(
         "description: null", "description: Added by the producer")
-    (show / "show.yaml").write_text(text, encoding="utf-8")
+    data = yaml.safe_load(text)
+    missing = {"image": {"url": "https://podcasts.example.org/show/cover.png"},  # SEG407-SEG412:
+               "owner": {"name": "Migrated Show", "email": "podcasts@example.org"},  # build
+               "categories": ["News"], "explicit": False}  # refuses a show without them
+    owner = data.get("owner")
+    if isinstance(owner, dict) and not owner.get("email"):  # a name and no address
+        missing["owner"] = {**owner, "email": "podcasts@example.org"}
+        data["owner"] = None
+    if any(not data.get(key) and data.get(key) is not False for key in missing):
+        for key, value in missing.items():
+            if not data.get(key) and data.get(key) is not False:
+                data[key] = value
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
     for manifest in (show / "segments").glob("*.md"):
         manifest.write_text(manifest.read_text(encoding="utf-8").replace(
             "language: null", "language: en"), encoding="utf-8")

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from segment.importers.common import iso_timestamp
+from tests.feedcompare import producer_fills_gaps
 from tests.test_import_feed import run_import  # noqa: F401  (a fixture, used by name)
 
 HOSTS = Path(__file__).parent / "data" / "feeds" / "hosts"
@@ -36,6 +37,7 @@ def migrate(tmp_path, capsys):
                      "--json", *extra])
         out, err = capsys.readouterr()
         assert code == 0, err
+        producer_fills_gaps(show)  # what directories require and the feed did not say
         result = CliRunner().invoke(build, [str(show), "-o", str(show / "public")],
                                     catch_exceptions=False)
         assert result.exit_code == 0, result.output
