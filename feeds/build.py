@@ -321,7 +321,8 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
             rel, made = copy
             result.media_made += not made.cached
             result.media_cached += made.cached
-            audio[path] = Audio(rel, made.path, made.size, made.mime, made.duration)
+            audio[path] = Audio(rel, made.path, made.size, made.mime, made.duration,
+                                made.timeline, made.source_duration)
     return [compile_episode(done.waiting[b.path], context, audio[b.path])
             if b.path in audio else b for b in done.builds], found
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from feeds.cache import stamp
+from feeds.captions import shift_srt, shift_vtt
 from feeds.chapters import chapters_json
 from feeds.episode import Enclosure, Episode
 from feeds.feed import item_fragments
@@ -48,6 +49,8 @@ from segment.errors import SegpackError
 from segment.loading import SegmentFile, SegmentSummary
 from segment.models import AUDIO_TYPES, Alternate, Segment, Show
 from segment.rules import Finding, Severity, local_file_problem
+from segment.timecode import format_duration
+from segment.timeline import Timeline
 
 TRANSCRIPT_TYPES = {".vtt": VTT_TYPE, ".srt": SRT_TYPE, ".html": HTML_TYPE, ".htm": HTML_TYPE,
                     ".json": "application/json", ".txt": TEXT_TYPE}
@@ -78,6 +81,19 @@ class Audio:
     size: int
     mime: str
     duration: float
+    edited: Sequence[float] | None = None
+    """Where the item's own audio sits in the copy, when stings or trimming moved it
+    (`segment.timeline.Timeline`'s fields): the episode's times are moved to the copy's."""
+    source_duration: float | None = None
+    """The source's own length (when the copy is edited and its length is not the declared
+    one): SEG303 accepts either."""
+
+    @property
+    def timeline(self) -> Timeline | None:
+        """How source times map onto the published copy (None: nothing is published)."""
+        if self.file is None:
+            return None
+        return Timeline(*self.edited) if self.edited else Timeline.of(None, self.duration)
 
 
 @dataclass(frozen=True)
@@ -264,8 +280,10 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
     if context is None or seg.draft or _errors(found):
         return EpisodeBuild(where, seg.id, seg.item_guid, seg.draft, positions, tuple(found))
     files = _Files(context.root, where, found)
-    ep = Episode(seg, duration=seg.duration, chapters=seg.chapters)
-    published = _text_files(seg, context, ep, files, found)
+    timeline = None if media is None else media.timeline
+    heard = seg if timeline is None else timeline.published(seg)  # the published file's times
+    ep = Episode(heard, duration=seg.duration, chapters=heard.chapters)
+    published = _text_files(heard, context, ep, files, found, timeline)
     need = _audio(seg, context, ep, files, found, published)
     if media is not None:
         ep.enclosure = Enclosure(context.base + media.rel, media.size, media.mime)
@@ -274,6 +292,9 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
             published[media.rel] = media.file
             ep.media_path = media.rel
             files.inputs[str(media.file)] = stamp(media.file)
+        mismatch = _duration_mismatch(seg, media) if media.edited else None
+        if mismatch:
+            found.append(Finding("SEG303", mismatch, where))
     complete = need is None or media is not None
     item, article = b"", ""
     if complete and not _errors(found):
@@ -310,9 +331,43 @@ def _errors(found: list[Finding]) -> bool:
     return any(f.severity == Severity.ERROR and f.code != "SEG416" for f in found)
 
 
+def _duration_mismatch(seg: Segment, media: Audio) -> str | None:
+    """SEG303's message when the declared duration is not the published audio's length (nor,
+    when the show adds stings or trims silence, the item's own length, as the newsroom's page
+    gives it); None when it is. Asked of edited copies only: `media.checks` compares the
+    others' source with the declared duration, in validate as in build."""
+    declared = seg.duration
+    if declared is None:
+        return None
+    lengths = [media.duration] + ([] if media.source_duration is None else
+                                  [media.source_duration])
+    if media.edited:  # the published length, and the item's within it
+        lengths += [media.edited[3], media.edited[2] - media.edited[1]]
+    if any(abs(length - declared) <= 1 for length in lengths):
+        return None
+    said = f"duration: declared {format_duration(declared)}, "
+    line = media.timeline
+    if line is None or not line.edited:
+        return (said + f"the audio lasts {format_duration(round(media.duration, 3))}; fix the "
+                "manifest or the audio")
+    intro, item, outro = line.start, line.end - line.start, line.duration - line.end
+    parts = [f"intro {intro:.1f} s"] * (intro > 0) + [f"item {_length(item)}"] + \
+        [f"outro {outro:.1f} s"] * (outro > 0)
+    own = "" if media.source_duration is None else \
+        f", its source file {_length(media.source_duration)}"
+    return (said + f"the published audio lasts {_length(line.duration)} "
+            f"({' + '.join(parts)}){own}; declare one of these, or fix the audio")
+
+
+def _length(seconds: float) -> str:
+    return format_duration(round(seconds, 1))
+
+
 def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
-                found: list[Finding]) -> dict[str, str | bytes | Path]:
-    """Transcripts, captions, chapters and the episode's image: published beside the feed."""
+                found: list[Finding], timeline: Timeline | None = None
+                ) -> dict[str, str | bytes | Path]:
+    """Transcripts, captions, chapters and the episode's image: published beside the feed;
+    captions at the published file's times (`timeline`; `seg`'s chapters already are)."""
     sid, base, where = seg.id, context.base, files.where
     transcript = clean(seg.transcript)  # SEG214 says what is left out
     published: dict[str, str | bytes | Path] = {}
@@ -332,6 +387,8 @@ def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
                 found.append(Finding("SEG301", f"captions: {exc.message}", where))
                 timed = {}
             for suffix, (mime, text) in timed.items():
+                if timeline is not None:
+                    text = (shift_vtt if suffix == ".vtt" else shift_srt)(text, timeline)
                 published[f"transcripts/{sid}{suffix}"] = text
                 ep.transcripts.append(Transcript(f"{base}transcripts/{sid}{suffix}", mime,
                                                  seg.language, rel="captions"))

@@ -33,10 +33,13 @@ from segment.errors import MediaError, PublishError, SegpackError, ToolError
 from segment.models import Segment, Show
 
 if TYPE_CHECKING:
+    from media.assemble import Placement
+    from media.stings import Sting
     from segment.executor import Executor
 
-MEDIA_FORMAT = 1
-"""Bump when what a job does to a file changes, so cached copies are redone."""
+MEDIA_FORMAT = 2
+"""Bump when what a job does to a file changes, so cached copies are redone (2: stings
+conformed with their outer digital silence cut; chapters at the published file's times)."""
 INFO = "info.json"
 MEMO = "hashes.json"
 """Each source's SHA-256 by path + mtime + size (`file_sha256`), kept in the build cache."""
@@ -59,6 +62,8 @@ class MediaJob:
     scratch: Path | None = None
     """Where the job makes its copy (a folder of its own in it) for the build to move into
     `folder`; None: beside `folder`."""
+    stings: dict[str, Sting] = dataclasses.field(default_factory=dict)
+    """The show's intro and outro, conformed by the build (`media.stings`)."""
 
     @property
     def target(self) -> Path:
@@ -74,7 +79,8 @@ class MediaJob:
 
         return dataclasses.replace(self, scratch=full(scratch), show_dir=full(self.show_dir),
                                    source=full(self.source),
-                                   artwork=None if self.artwork is None else full(self.artwork))
+                                   artwork=None if self.artwork is None else full(self.artwork),
+                                   stings={k: s.absolute() for k, s in self.stings.items()})
 
 
 @dataclass
@@ -85,6 +91,11 @@ class MediaResult:
     duration: float
     sha256: str
     cached: bool
+    timeline: list[float] | None = None
+    """Where the item's own audio sits in the copy (`segment.timeline.Timeline`), when the
+    show's stings or trimming moved it."""
+    source_duration: float | None = None
+    """The source's own length, when the copy's differs from the declared duration."""
 
 
 def wants_processing(show: Show) -> bool:
@@ -160,7 +171,9 @@ def cached_result(job: MediaJob) -> MediaResult | None:
     if st.st_nlink > 1 and file_sha256(job.target, {}) != info.get("sha256"):
         return None
     return MediaResult(job.target, info["size"], _published_type(job.target, info),
-                       info["duration"], info["sha256"], cached=True)
+                       info["duration"], info["sha256"], cached=True,
+                       timeline=info.get("timeline"),
+                       source_duration=info.get("source_duration"))
 
 
 def _published_type(copy: Path, info: dict[str, Any]) -> str:
@@ -178,7 +191,10 @@ def _published_type(copy: Path, info: dict[str, Any]) -> str:
 
 def make_copy(job: MediaJob) -> tuple[str, dict[str, Any]]:
     """Copy or encode, tag, probe, into a new folder under the job's scratch folder: (that
-    folder, what `info.json` in it says). Writes nothing else (`adopt` moves it in)."""
+    folder, what `info.json` in it says). Writes nothing else (`adopt` moves it in).
+
+    The chapters written into the copy's tags are at the copy's own times (`segment
+    .timeline`): moved by the intro and the silence trimmed, the last one ending with it."""
     from media.probe import probe, refuse_padding
     from media.tagging import write_tags
 
@@ -188,23 +204,64 @@ def make_copy(job: MediaJob) -> tuple[str, dict[str, Any]]:
     work = Path(tempfile.mkdtemp(prefix=f".{job.key[:16]}.", dir=scratch))
     try:
         target = work / job.name
+        timeline = None
         if wants_processing(job.show):
             from media.encode import prepare
 
-            prepare(job.source, target, job.show.audio, show_dir=job.show_dir)
+            report = prepare(job.source, target, job.show.audio, show_dir=job.show_dir,
+                             stings=job.stings)
+            timeline = _timeline(job, target, report.placement)
         else:
             shutil.copyfile(job.source, target)
+        segment = job.segment
+        if segment.chapters:
+            from segment.timeline import Timeline
+
+            line = Timeline(*timeline) if timeline else Timeline.of(
+                None, probe(target, accurate=True, hash=False).duration)
+            segment = line.published(segment).model_copy(update={"duration": line.duration})
         artwork = job.artwork.read_bytes() if job.artwork else None
-        write_tags(target, job.segment, job.show, artwork=artwork)
+        write_tags(target, segment, job.show, artwork=artwork)
         info = probe(target, accurate=True)  # decodes only when the header is an estimate
         data = {"size": target.stat().st_size, "mime": info.mime, "container": info.container,
                 "duration": float(info.duration), "sha256": info.sha256,
-                "source": str(job.source)}
+                "source": str(job.source), "timeline": timeline,
+                "source_duration": _source_duration(job, timeline, float(info.duration))}
         write_json(work / INFO, data)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return str(work), data
+
+
+def _timeline(job: MediaJob, target: Path, placement: Placement | None) -> list[float] | None:
+    """(offset, start, end, duration) of an edited copy (`segment.timeline.Timeline`); None
+    when nothing was added or cut. The length is the decoded one when the episode has times
+    to move (a header's counts the encoder's padding: 47 ms more in a 15 s MP3)."""
+    from media.probe import decoded_duration, probe
+
+    if placement is None:
+        return None
+    seg = job.segment
+    if seg.chapters or seg.soundbites or seg.captions:
+        length = decoded_duration(target)[0]
+    else:
+        length = probe(target, hash=False).duration
+    end = max(placement.start, length - placement.outro)
+    return [placement.offset, placement.start, end, length]
+
+
+def _source_duration(job: MediaJob, timeline: list[float] | None,
+                     published: float) -> float | None:
+    """The source's own length, for SEG303, when the copy is edited and its length is not
+    the declared one (else None: nothing to compare it with)."""
+    from media.checks import TOLERANCE
+    from media.probe import probe
+
+    declared = job.segment.duration
+    if timeline is None or declared is None or abs(published - declared) <= TOLERANCE:
+        return None
+    return float(probe(job.source, accurate=True, hash=False).duration)
 
 
 def adopt(job: MediaJob, made: str) -> MediaResult:
@@ -267,10 +324,20 @@ def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show
     made or taken from the media cache: {key: (its name in the output, the copy), or the
     error}. A ToolError (ffmpeg itself falls short) is raised: it is not the audio's fault."""
     from media.journal import pending_problem
+    from media.stings import FORMAT as STING_FORMAT
+    from media.stings import conformed
 
     memo = read_json(cache / MEMO)
     memo = memo if isinstance(memo, dict) else {}
     done: dict[str, tuple[str, MediaResult] | SegpackError] = {}
+    ready = {}
+    if wanted and wants_processing(show):
+        for role, sting in stings.items():  # conformed here, once: a worker writes no cache
+            try:
+                ready[role] = conformed(sting, role, cache / "stings")
+            except MediaError as exc:
+                raise PublishError(f"{getattr(show.audio, role)}: {exc.message}",
+                                   show_dir / "show.yaml", field=f"audio.{role}") from None
     jobs: dict[str, MediaJob] = {}
     for key, (segment, source, artwork) in wanted.items():
         suffix = published_suffix(show, source)
@@ -278,14 +345,15 @@ def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show
             done[key] = MediaError(problem)
             continue
         try:
-            shas = {name: file_sha256(sting, memo) for name, sting in stings.items()}
+            shas = {name: f"{STING_FORMAT} {file_sha256(sting, memo)}"
+                    for name, sting in stings.items()}
             content = job_key(segment, show, file_sha256(source, memo),
                               file_sha256(artwork, memo) if artwork else None, suffix, shas)
         except OSError as exc:
             done[key] = MediaError(f"cannot read {exc.filename}: {exc.strerror}")
             continue
         jobs[key] = MediaJob(segment, show, show_dir, source, artwork, content,
-                             cache / "media" / content, f"{segment.id}{suffix}")
+                             cache / "media" / content, f"{segment.id}{suffix}", stings=ready)
     results = run_jobs(list(jobs.values()), executor, progress)
     for key, job in jobs.items():
         outcome = results[job.segment.id]

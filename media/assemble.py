@@ -1,14 +1,17 @@
 """Assemble what gets encoded: optional intro/outro stings and silence trimmed at the ends.
 
 The result is a `Plan`: ffmpeg input arguments plus, when needed, a filter graph ending in
-`[out]`, so that the loudness measurement and the encode pass decode exactly the same audio.
+`[out]`, so that the loudness measurement and the encode pass decode exactly the same audio;
+and, when the programme is edited, its `Placement`: where the item's own audio starts in the
+result, so chapters and captions can be moved to the published file's times.
 
-Every edit streams through ffmpeg (`atrim` + `concat`, the ends found by one streaming
-`silencedetect` pass), whatever the length: memory stays flat and any channel layout works.
-Items up to 15 minutes used to be assembled in memory with pydub, which crashed on surround
-input (it converts only mono to many channels and back) and held the whole decoded item: a
-14-minute 7.1 192 kHz file reached 4.9 GB before that crash; streamed, the same edit peaks at
-about 110 MB for the whole process tree (issue 18, item 11; `bench/bench_encode.py` measures it).
+The programme streams through ffmpeg (`atrim` + `concat`, the ends found by one streaming
+`silencedetect` pass), whatever its length: memory stays flat and any channel layout works.
+pydub held whole items in memory before and crashed on surround input (a 14-minute 7.1
+192 kHz file reached 4.9 GB first); streamed, the same edit peaks at about 110 MB for the
+whole process tree (issue 18, item 11; `bench/bench_encode.py` measures it). Only the stings,
+short by definition, are held whole: `media.stings` conforms each once (pydub), so its length
+in samples is exact.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media.ffmpeg import run_ffmpeg
+from media.stings import RATE, Sting, conformed
 from segment.errors import MediaError
 from segment.models import AudioSettings
 from segment.userfiles import file_problem
@@ -31,13 +35,28 @@ _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _AUDIO = re.compile(r"Stream #\d+:\d+[^:]*: Audio: [^\n]*?, \d+ Hz, (?P<layout>[^,\n]+)")
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the item's own audio sits in an edited programme: source time t is heard at
+    t + offset, from `start` (the intro's length) to `outro` seconds before the end."""
+
+    offset: float
+    start: float
+    outro: float
+
+    def as_list(self) -> list[float]:
+        return [self.offset, self.start, self.outro]
+
+
 @dataclass
 class Plan:
-    """What to decode: ffmpeg input args, an optional graph ending in [out], channel count."""
+    """What to decode: ffmpeg input args, an optional graph ending in [out], channel count,
+    and where the item lands in the result (None: where it was, nothing added or cut)."""
 
     inputs: list[str]
     graph: str | None
     channels: int
+    placement: Placement | None = None
 
 
 def ffmpeg_input(path: Path | str) -> str:
@@ -79,19 +98,33 @@ def resolve_sting(name: str | None, show_dir: Path | None) -> Path | None:
     return path
 
 
-def plan(src: Path, settings: AudioSettings, show_dir: Path | None = None) -> Plan:
-    """The plan for `src` under `settings` (mono stays mono; stereo and more become stereo)."""
-    intro = resolve_sting(settings.intro, show_dir)
-    outro = resolve_sting(settings.outro, show_dir)
+def conformed_stings(settings: AudioSettings, show_dir: Path | None,
+                     cache: Path | None = None) -> dict[str, Sting]:
+    """The show's intro and outro as `media.stings` conforms them (kept in `cache`)."""
+    found = {}
+    for role in ("intro", "outro"):
+        path = resolve_sting(getattr(settings, role), show_dir)
+        if path is not None:
+            found[role] = conformed(path, role, cache)
+    return found
+
+
+def plan(src: Path, settings: AudioSettings, show_dir: Path | None = None,
+         stings: dict[str, Sting] | None = None) -> Plan:
+    """The plan for `src` under `settings` (mono stays mono; stereo and more become stereo).
+    `stings`: the intro and outro already conformed (else conformed here, `media.stings`)."""
+    if stings is None:
+        stings = conformed_stings(settings, show_dir)
     channels = header_facts(src)[1]
-    if not (intro or outro or settings.trim_silence):
+    if not (stings or settings.trim_silence):
         graph = None
         if channels > 2:  # podcasts are mono or stereo: ffmpeg's own downmix
             graph = "[0:a:0]aformat=channel_layouts=stereo[out]"
         return Plan([*_in(src)], graph, min(channels, 2))
     # a stereo sting makes the whole item stereo (mono speech then plays in both ears)
-    widest = max([channels] + [header_facts(p)[1] for p in (intro, outro) if p])
-    return stream_plan(src, intro, outro, settings.trim_silence, min(widest, 2))
+    widest = max([channels] + [s.channels for s in stings.values()])
+    return stream_plan(src, stings.get("intro"), stings.get("outro"), settings.trim_silence,
+                       min(widest, 2))
 
 
 def _in(path: Path) -> list[str]:
@@ -121,15 +154,18 @@ def speech_bounds(src: Path) -> tuple[float, float | None]:
     return start, end
 
 
-def stream_plan(src: Path, intro: Path | None, outro: Path | None, trim: bool,
+def stream_plan(src: Path, intro: Sting | None, outro: Sting | None, trim: bool,
                 channels: int) -> Plan:
     """An ffmpeg graph: each part resampled to one format, the body trimmed, then concat."""
     layout = "mono" if channels == 1 else "stereo"
-    common = f"aresample=44100,aformat=sample_fmts=fltp:channel_layouts={layout}"
+    common = f"aresample={RATE},aformat=sample_fmts=fltp:channel_layouts={layout}"
     inputs: list[str] = []
     chains: list[str] = []
     labels: list[str] = []
-    for role, path in (("i", intro), ("b", src), ("o", outro)):
+    lead = 0.0
+    parts = (("i", intro.path if intro else None), ("b", src),
+             ("o", outro.path if outro else None))
+    for role, path in parts:
         if path is None:
             continue
         index = len(labels)
@@ -137,9 +173,12 @@ def stream_plan(src: Path, intro: Path | None, outro: Path | None, trim: bool,
         trim_filter = ""
         if role == "b" and trim:
             start, end = speech_bounds(src)
-            bounds = f"start={start:.3f}" + (f":end={end:.3f}" if end is not None else "")
+            lead = round(start, 3)
+            bounds = f"start={lead:.3f}" + (f":end={end:.3f}" if end is not None else "")
             trim_filter = f"atrim={bounds},asetpts=PTS-STARTPTS,"
         chains.append(f"[{index}:a:0]{trim_filter}{common}[p{index}]")
         labels.append(f"[p{index}]")
     graph = ";".join(chains) + ";" + "".join(labels) + f"concat=n={len(labels)}:v=0:a=1[out]"
-    return Plan(inputs, graph, channels)
+    start = intro.seconds if intro else 0.0
+    return Plan(inputs, graph, channels,
+                Placement(start - lead, start, outro.seconds if outro else 0.0))

@@ -30,6 +30,7 @@ from media import assemble
 from media.ffmpeg import Capabilities, ffmpeg_path, require, tool_problem
 from media.loudness import Loudness, ebur128_filter, measure_args, parse_summary
 from media.probe import refuse_padding
+from media.stings import Sting
 from segment.errors import MediaError, SegpackError
 from segment.manifest import fsync_dir
 from segment.models import AudioSettings
@@ -64,6 +65,8 @@ class EncodeReport:
     path: Path | None = None
     channels: int | None = None
     passes: int = 1
+    placement: assemble.Placement | None = None
+    """Where the item's own audio sits in the result, when stings or trimming moved it."""
 
 
 def codec_for(settings: AudioSettings, dst: Path) -> str:
@@ -90,11 +93,13 @@ def needs_work(settings: AudioSettings) -> bool:
 
 
 def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
-            show_dir: Path | None = None) -> EncodeReport:
+            show_dir: Path | None = None,
+            stings: dict[str, Sting] | None = None) -> EncodeReport:
     """Write `src` to `dst` as the show's settings ask (encode, normalise, stings, trim).
 
-    Intro/outro paths are relative to `show_dir` (the show folder). Raises MediaError naming
-    the file; `dst` is never left half-written and no temp file is left behind.
+    Intro/outro paths are relative to `show_dir` (the show folder); `stings` are them already
+    conformed (`media.stings`; else conformed here, into the user cache). Raises MediaError
+    naming the file; `dst` is never left half-written and no temp file is left behind.
     """
     src, dst = Path(src), Path(dst)
     problem = file_problem(src, "an audio file", missing="audio file not found")
@@ -107,10 +112,11 @@ def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
     codec = codec_for(settings, dst)
     caps = require(*works_for(settings, codec))
     refuse_padding(src)  # ffmpeg would hold gigabytes of trailing zeros in memory
-    plan = assemble.plan(src, settings, show_dir)
+    plan = assemble.plan(src, settings, show_dir, stings)
     if not settings.normalise:
         duration = _encode(plan, dst, codec, settings.bitrate, "anull", check=False)[1]
-        return EncodeReport(None, None, 0.0, False, None, codec, duration, dst, plan.channels)
+        return EncodeReport(None, None, 0.0, False, None, codec, duration, dst, plan.channels,
+                            placement=plan.placement)
     before = measure_args(plan.inputs, str(src), plan.graph)
     targets = settings.loudness
     target = targets.mono if plan.channels == 1 else targets.stereo
@@ -129,7 +135,7 @@ def prepare(src: Path | str, dst: Path | str, settings: AudioSettings, *,
         gain += miss  # one corrective pass, e.g. after heavy limiting
     assert after is not None
     return EncodeReport(before, after, round(gain, 2), limited, target, codec,
-                        after.duration, dst, plan.channels, passes)
+                        after.duration, dst, plan.channels, passes, plan.placement)
 
 
 def works_for(settings: AudioSettings, codec: str) -> list[str]:
