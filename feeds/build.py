@@ -298,6 +298,7 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
                               for b in done.builds)  # taken from the store, copy and all
     audio, found = {}, []
     if options.check:
+        captions = _check_captions(options, context, waiting, segments)
         for path, need in waiting.items():
             try:
                 info = probe(need.source)
@@ -306,14 +307,16 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
                 continue
             audio[path] = Audio(f"media/{segments[path].id}"
                                 f"{published_suffix(context.show, need.source)}", None,
-                                info.size, info.mime, float(info.duration))
+                                info.size, info.mime, float(info.duration),
+                                captions=captions.get(path))
     else:
         progress = options.progress
         copies = make_copies(
             {path: (segments[path], need.source, need.artwork) for path, need in waiting.items()},
             context.show, context.root, dict(context.stings), cache_dir_for(options.output),
             options.executor or executor_for(options.jobs),
-            progress and (lambda n, total: progress("making audio", n, total)))
+            progress and (lambda n, total: progress("making audio", n, total)),
+            progress and (lambda n, total: progress("aligning captions", n, total)))
         for path, copy in copies.items():
             if isinstance(copy, SegpackError):
                 found.append(Finding("SEG304", f"audio.file: {copy}", str(waiting[path].source)))
@@ -322,9 +325,26 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
             result.media_made += not made.cached
             result.media_cached += made.cached
             audio[path] = Audio(rel, made.path, made.size, made.mime, made.duration,
-                                made.timeline, made.source_duration)
+                                made.timeline, made.source_duration, made.captions)
     return [compile_episode(done.waiting[b.path], context, audio[b.path])
             if b.path in audio else b for b in done.builds], found
+
+
+def _check_captions(options: BuildOptions, context: Context, waiting: dict[str, Any],
+                    segments: dict[str, Any]) -> dict[str, Any]:
+    """Under --check, the captions `captions: align` would publish (SEG509 when refused):
+    aligned as the build does, the cache read but not written."""
+    from feeds.align_step import align_all, wants_alignment
+    from feeds.media_step import file_sha256
+    from segment.executor import executor_for
+
+    asked = {path: (segments[path], need.source) for path, need in waiting.items()
+             if wants_alignment(segments[path], context.show)}
+    if not asked:
+        return {}
+    return align_all(asked, lambda source: file_sha256(source, {}),
+                     cache_dir_for(options.output),
+                     options.executor or executor_for(options.jobs), keep=False)
 
 
 def _feeds(context: Context, episodes: list[EpisodeBuild]) -> Iterator[tuple[str, bytes]]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from feeds.align_step import Captions, left_out, with_starts
 from feeds.cache import stamp
 from feeds.captions import shift_srt, shift_vtt
 from feeds.chapters import chapters_json
@@ -87,6 +88,10 @@ class Audio:
     source_duration: float | None = None
     """The source's own length (when the copy is edited and its length is not the declared
     one): SEG303 accepts either."""
+    captions: Captions | None = None
+    """What the build's aligner made of the segment (show.yaml `captions: align`,
+    `feeds.align_step`): captions at the source's times and the anchored chapters' starts,
+    or why there are none."""
 
     @property
     def timeline(self) -> Timeline | None:
@@ -281,9 +286,18 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
         return EpisodeBuild(where, seg.id, seg.item_guid, seg.draft, positions, tuple(found))
     files = _Files(context.root, where, found)
     timeline = None if media is None else media.timeline
+    aligned = None if media is None else media.captions
+    if aligned is not None:
+        if aligned.refused:
+            missing = left_out(seg, aligned)
+            chapters = f"; {missing} chapter(s) anchored to the text left out" * bool(missing)
+            found.append(Finding("SEG509", f"captions not published: {aligned.refused}"
+                                 + chapters, where))
+        seg = with_starts(seg, aligned)
     heard = seg if timeline is None else timeline.published(seg)  # the published file's times
     ep = Episode(heard, duration=seg.duration, chapters=heard.chapters)
-    published = _text_files(heard, context, ep, files, found, timeline)
+    published = _text_files(heard, context, ep, files, found, timeline,
+                            None if aligned is None else aligned.vtt)
     need = _audio(seg, context, ep, files, found, published)
     if media is not None:
         ep.enclosure = Enclosure(context.base + media.rel, media.size, media.mime)
@@ -364,10 +378,11 @@ def _length(seconds: float) -> str:
 
 
 def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
-                found: list[Finding], timeline: Timeline | None = None
-                ) -> dict[str, str | bytes | Path]:
+                found: list[Finding], timeline: Timeline | None = None,
+                aligned: str | None = None) -> dict[str, str | bytes | Path]:
     """Transcripts, captions, chapters and the episode's image: published beside the feed;
-    captions at the published file's times (`timeline`; `seg`'s chapters already are)."""
+    captions (the manifest's, or `aligned`: WebVTT the build's aligner made) at the published
+    file's times (`timeline`; `seg`'s chapters already are)."""
     sid, base, where = seg.id, context.base, files.where
     transcript = clean(seg.transcript)  # SEG214 says what is left out
     published: dict[str, str | bytes | Path] = {}
@@ -378,6 +393,7 @@ def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
             seg, context.show.title, ep.transcript_body, context.show.language)
         ep.transcripts = [Transcript(f"{base}transcripts/{sid}.txt", TEXT_TYPE, seg.language),
                           Transcript(f"{base}transcripts/{sid}.html", HTML_TYPE, seg.language)]
+    timed: dict[str, tuple[str, str]] = {}
     if seg.captions:
         captions = files.local(seg.captions, "captions")
         if captions:
@@ -385,13 +401,14 @@ def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,
                 timed = timed_files(captions)
             except SegpackError as exc:
                 found.append(Finding("SEG301", f"captions: {exc.message}", where))
-                timed = {}
-            for suffix, (mime, text) in timed.items():
-                if timeline is not None:
-                    text = (shift_vtt if suffix == ".vtt" else shift_srt)(text, timeline)
-                published[f"transcripts/{sid}{suffix}"] = text
-                ep.transcripts.append(Transcript(f"{base}transcripts/{sid}{suffix}", mime,
-                                                 seg.language, rel="captions"))
+    elif aligned:
+        timed = {".vtt": (VTT_TYPE, aligned)}
+    for suffix, (mime, text) in timed.items():
+        if timeline is not None:
+            text = (shift_vtt if suffix == ".vtt" else shift_srt)(text, timeline)
+        published[f"transcripts/{sid}{suffix}"] = text
+        ep.transcripts.append(Transcript(f"{base}transcripts/{sid}{suffix}", mime,
+                                         seg.language, rel="captions"))
     if seg.transcript_url:
         ep.transcripts.append(Transcript(seg.transcript_url, TRANSCRIPT_TYPES.get(
             _suffix(seg.transcript_url), TEXT_TYPE), seg.language))

@@ -33,6 +33,7 @@ from segment.errors import MediaError, PublishError, SegpackError, ToolError
 from segment.models import Segment, Show
 
 if TYPE_CHECKING:
+    from feeds.align_step import Captions
     from media.assemble import Placement
     from media.stings import Sting
     from segment.executor import Executor
@@ -96,6 +97,9 @@ class MediaResult:
     show's stings or trimming moved it."""
     source_duration: float | None = None
     """The source's own length, when the copy's differs from the declared duration."""
+    captions: Captions | None = None
+    """What the build's aligner made of the segment (`feeds.align_step`; not kept in
+    info.json: the captions have their own cache)."""
 
 
 def wants_processing(show: Show) -> bool:
@@ -318,11 +322,17 @@ def _preload() -> None:
 
 def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show,
                 show_dir: Path, stings: dict[str, Path], cache: Path, executor: Executor,
-                progress: Callable[[int, int], None] | None = None
+                progress: Callable[[int, int], None] | None = None,
+                align_progress: Callable[[int, int], None] | None = None
                 ) -> dict[str, tuple[str, MediaResult] | SegpackError]:
     """The tagged copy each of `wanted` ({key: (segment, source audio, artwork)}) publishes,
     made or taken from the media cache: {key: (its name in the output, the copy), or the
-    error}. A ToolError (ffmpeg itself falls short) is raised: it is not the audio's fault."""
+    error}. A ToolError (ffmpeg itself falls short) is raised: it is not the audio's fault.
+
+    With show.yaml's `captions: align`, segments without captions are aligned first
+    (`feeds.align_step`): the copy's CHAP frames then have the anchored chapters' aligned
+    starts, and each result carries its captions (or why there are none)."""
+    from feeds.align_step import align_all, wants_alignment, with_starts
     from media.journal import pending_problem
     from media.stings import FORMAT as STING_FORMAT
     from media.stings import conformed
@@ -338,12 +348,21 @@ def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show
             except MediaError as exc:
                 raise PublishError(f"{getattr(show.audio, role)}: {exc.message}",
                                    show_dir / "show.yaml", field=f"audio.{role}") from None
-    jobs: dict[str, MediaJob] = {}
+    usable = {}
     for key, (segment, source, artwork) in wanted.items():
-        suffix = published_suffix(show, source)
         if problem := pending_problem(source):  # never publish a half-written file
             done[key] = MediaError(problem)
-            continue
+        else:
+            usable[key] = (segment, source, artwork)
+    captions = align_all({key: (segment, source) for key, (segment, source, _) in usable.items()
+                          if wants_alignment(segment, show)},
+                         lambda path: file_sha256(path, memo), cache, executor,
+                         progress=align_progress)
+    jobs: dict[str, MediaJob] = {}
+    for key, (segment, source, artwork) in usable.items():
+        suffix = published_suffix(show, source)
+        if key in captions:  # the CHAP frames at the aligned starts
+            segment = with_starts(segment, captions[key])
         try:
             shas = {name: f"{STING_FORMAT} {file_sha256(sting, memo)}"
                     for name, sting in stings.items()}
@@ -360,7 +379,7 @@ def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show
         if isinstance(outcome, ToolError):
             raise outcome
         done[key] = outcome if isinstance(outcome, SegpackError) else \
-            (f"media/{job.name}", outcome)
+            (f"media/{job.name}", dataclasses.replace(outcome, captions=captions.get(key)))
     if memo:
         write_json(cache / MEMO, memo)
     return done

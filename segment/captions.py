@@ -30,6 +30,28 @@ FORMAT = 2
 _NOTE = re.compile(r"^NOTE segpack align (\d+): text (\w+), audio (\w+), voice (\S+?),", re.M)
 
 
+def aligned_in_build(show_captions: str | None, captions: object, audio_file: object,
+                     transcript: object, links: object = ()) -> bool:
+    """True when `build` times this segment itself (show.yaml `captions: align`, and the
+    segment has audio and text but no captions: no `captions:` file and, among `links` (its
+    `transcripts:`, as models or plain data), none with rel captions): its anchored chapters
+    then need no `start` (the build's alignment gives it).
+
+    >>> aligned_in_build("align", None, "media/a.mp3", "Words.")
+    True
+    >>> aligned_in_build("align", None, "media/a.mp3", "Words.", [{"rel": "captions"}])
+    False
+    >>> aligned_in_build("keep", None, "media/a.mp3", "Words.")
+    False
+    """
+    if isinstance(links, list | tuple) and any(
+            (link.get("rel") if isinstance(link, dict) else getattr(link, "rel", None))
+            == "captions" for link in links):
+        return False
+    return (show_captions == "align" and not captions and bool(audio_file)
+            and isinstance(transcript, str) and bool(transcript.strip()))
+
+
 def text_key(transcript: str, language: str, anchors: Sequence[int]) -> str:
     blob = "\x00".join([str(FORMAT), language, ",".join(map(str, anchors)), transcript])
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]

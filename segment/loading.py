@@ -215,6 +215,8 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
             "the closing '---'", str(path), line, column, "transcript")], stat=raw.stat)
     if raw.body and not raw.body.isspace():
         data["transcript"] = raw.body
+    if show is not None and show.captions == "align":
+        data = _unaligned_anchors(data)
     try:
         segment = Segment.model_validate(data)
     except ValidationError as exc:
@@ -230,6 +232,22 @@ def load_segment(path: Path, show: Show | None = None, show_dir: Path | None = N
     guid_position = raw.meta.position(("guid",), id_position) if "guid" in data else id_position
     return SegmentFile(path, segment, found, id_position, guid_position, raw.stat,
                        data if keep_data else None)
+
+
+def _unaligned_anchors(data: dict[str, Any]) -> dict[str, Any]:
+    """show.yaml's `captions: align`: a segment the build aligns may have chapters anchored
+    to the text (`at:`) with no `start` yet; they load with start 0, and the build takes the
+    aligned time (or leaves them out when it cannot align: `feeds.align_step`)."""
+    from segment.captions import aligned_in_build
+
+    audio, chapters = data.get("audio"), data.get("chapters")
+    if not isinstance(chapters, list) or not aligned_in_build(
+            "align", data.get("captions"), isinstance(audio, dict) and audio.get("file"),
+            data.get("transcript"), data.get("transcripts", ())):
+        return data
+    return {**data, "chapters": [
+        {**c, "start": 0} if isinstance(c, dict) and "start" not in c and
+        c.get("at") is not None else c for c in chapters]}
 
 
 def load_show_file(path: Path, checks: bool = False,

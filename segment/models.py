@@ -394,6 +394,10 @@ class Show(Model):
     audio: AudioSettings = Field(default_factory=AudioSettings)
     paging: Paging | None = Field(None, description="publish the newest N episodes in feed.xml "
                                   "and the rest in archive pages (RFC 5005)")
+    captions: Literal["keep", "align"] = Field(
+        "keep", description="align: `build` times the transcript of every segment that has "
+        "audio and text but no captions (as `segpack align` does; needs the align extra) and "
+        "publishes the captions; keep: publish only the captions manifests name")
     # kept from a migrated feed (segpack import feed)
     previous_feed_url: Url | None = Field(None, description="the feed's address before the "
                                           "move: redirect it here (itunes:new-feed-url)")

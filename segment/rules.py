@@ -467,10 +467,18 @@ def _chapters(ctx: Context) -> Iterator[Finding]:
     """Chapter starts must increase and fall within the duration; an end, when given, must
     come after its start and no later than the end of the audio. Without a duration, within
     max-duration (tags store chapter times in 32-bit milliseconds)."""
+    from segment.captions import aligned_in_build
+
     previous = -1.0
-    duration = ctx.segment.duration
+    seg = ctx.segment
+    duration = seg.duration
     end = max_duration(ctx) if duration is None else duration
-    for index, chapter in enumerate(ctx.segment.chapters):
+    aligned = ctx.show is not None and aligned_in_build(ctx.show.captions, seg.captions,
+                                                        seg.audio.file, seg.transcript,
+                                                        seg.transcripts)
+    for index, chapter in enumerate(seg.chapters):
+        if aligned and chapter.at is not None:
+            continue  # the build's alignment gives its start (show.yaml `captions: align`)
         if chapter.start <= previous:
             yield ctx.finding("SEG505", "chapter starts before or with the previous one",
                               "chapters", index, "start")
@@ -554,6 +562,14 @@ def _subtitle_finding(subtitle: str | None, finding: Callable[..., Finding]
 
 
 SHOW_CHECKS.append((RULES["SEG508"], _show_subtitle_long))  # show.yaml's subtitle alike
+
+
+declare("SEG509", "captions-not-published", W, "captions: align could not time the segment's "
+        "text: it is published without captions",
+        "The build measured the match between the transcript and the audio and refused the "
+        "captions (wrong audio, another reading, an untranslated text); chapters anchored to "
+        "the text are left out too. Fix the text or the audio; `segpack align --json` on the "
+        "manifest shows where it fails.")
 
 
 def inside(path: Path, folder: Path) -> bool:

@@ -69,6 +69,7 @@ explicit: false  # Apple wants it said: true or false
 #   outro: stings/outro.wav
 #   trim_silence: false
 # paging: {{items_per_page: 300}}  # feed.xml: the newest 300; the rest in archive/N.xml (RFC 5005)
+# captions: align  # build times each text to its audio: captions (needs segpack[align], espeak-ng)
 """
 
 EXAMPLE_ID = "example-segment"
