@@ -106,13 +106,25 @@ def validate_paths(paths: Iterable[Path], settings: dict[str, Any] | None = None
         bar.stop()
     report.findings.extend(duplicate_findings(loose))
     if published is not None:
-        report.findings = settle(report.findings, guids | _guids(loose))
+        guids |= _guids(loose)
+        offered = {Path(f.path) for f in report.findings if f.code == "SEG416"}
+        for item in loose:  # given alone: the rest of its show may still have the guid
+            if item.path in offered:
+                guids |= _show_guids(show_dir_for(item.path))
+        report.findings = settle(report.findings, guids)
     report.findings.sort(key=lambda f: (f.path, f.line, f.column, f.code))
     return report
 
 
 def _guids(items: list[SegmentFile]) -> set[str]:
     return {item.segment.item_guid for item in items if item.segment is not None}
+
+
+@functools.lru_cache(maxsize=16)
+def _show_guids(root: Path) -> frozenset[str]:
+    """The guids of every manifest of a show folder: read only when a manifest given alone
+    is offered a published guid (SEG416), which another of the show may still have."""
+    return frozenset(_guids([load_segment(path) for path in manifests_in(root)]))
 
 
 def _show_of(manifest: Path) -> Show | None:

@@ -142,6 +142,9 @@ def test_a_copy_of_a_published_episode_under_a_new_id_is_a_new_episode(tmp_path:
     (show / "segments" / "two-b.md").write_text(two.replace("id: two\n", "id: two-b\n"),
                                                 encoding="utf-8")
     assert main(["validate", "--output", str(out), str(show)]) == 0, capsys.readouterr()
+    # given alone (a pre-commit hook passes the changed file): the same verdict
+    copy = show / "segments" / "two-b.md"
+    assert main(["validate", "--output", str(out), str(copy)]) == 0, capsys.readouterr()
     assert main(["build", str(show), "-o", str(out), "--check"]) == 0, capsys.readouterr()
     assert main(["build", str(show), "-o", str(out), "--jobs", "1"]) == 0, capsys.readouterr()
     items = etree.parse(str(out / "feed.xml")).getroot().xpath("//item/guid/text()")
