@@ -50,7 +50,6 @@ from segment.errors import SegpackError
 from segment.loading import SegmentFile, SegmentSummary
 from segment.models import AUDIO_TYPES, Alternate, Segment, Show
 from segment.rules import Finding, Severity, local_file_problem
-from segment.timecode import format_duration
 from segment.timeline import Timeline
 
 TRANSCRIPT_TYPES = {".vtt": VTT_TYPE, ".srt": SRT_TYPE, ".html": HTML_TYPE, ".htm": HTML_TYPE,
@@ -86,8 +85,8 @@ class Audio:
     """Where the item's own audio sits in the copy, when stings or trimming moved it
     (`segment.timeline.Timeline`'s fields): the episode's times are moved to the copy's."""
     source_duration: float | None = None
-    """The source's own length (when the copy is edited and its length is not the declared
-    one): SEG303 accepts either."""
+    """The source's own length, when the copy is edited (SEG303 itself is `media.checks`',
+    asked before any copy is made, so validate --media says the same)."""
     captions: Captions | None = None
     """What the build's aligner made of the segment (show.yaml `captions: align`,
     `feeds.align_step`): captions at the source's times and the anchored chapters' starts,
@@ -306,9 +305,6 @@ def compile_episode(manifest: SegmentFile, context: Context | None,
             published[media.rel] = media.file
             ep.media_path = media.rel
             files.inputs[str(media.file)] = stamp(media.file)
-        mismatch = _duration_mismatch(seg, media) if media.edited else None
-        if mismatch:
-            found.append(Finding("SEG303", mismatch, where))
     complete = need is None or media is not None
     item, article = b"", ""
     if complete and not _errors(found):
@@ -343,38 +339,6 @@ def _errors(found: list[Finding]) -> bool:
     """An error that keeps the episode out; not SEG416, which the whole show settles
     (`segment.published.settle`): the build refuses it then, if it stands."""
     return any(f.severity == Severity.ERROR and f.code != "SEG416" for f in found)
-
-
-def _duration_mismatch(seg: Segment, media: Audio) -> str | None:
-    """SEG303's message when the declared duration is not the published audio's length (nor,
-    when the show adds stings or trims silence, the item's own length, as the newsroom's page
-    gives it); None when it is. Asked of edited copies only: `media.checks` compares the
-    others' source with the declared duration, in validate as in build."""
-    declared = seg.duration
-    if declared is None:
-        return None
-    lengths = [media.duration] + ([] if media.source_duration is None else
-                                  [media.source_duration])
-    if media.edited:  # the published length, and the item's within it
-        lengths += [media.edited[3], media.edited[2] - media.edited[1]]
-    if any(abs(length - declared) <= 1 for length in lengths):
-        return None
-    said = f"duration: declared {format_duration(declared)}, "
-    line = media.timeline
-    if line is None or not line.edited:
-        return (said + f"the audio lasts {format_duration(round(media.duration, 3))}; fix the "
-                "manifest or the audio")
-    intro, item, outro = line.start, line.end - line.start, line.duration - line.end
-    parts = [f"intro {intro:.1f} s"] * (intro > 0) + [f"item {_length(item)}"] + \
-        [f"outro {outro:.1f} s"] * (outro > 0)
-    own = "" if media.source_duration is None else \
-        f", its source file {_length(media.source_duration)}"
-    return (said + f"the published audio lasts {_length(line.duration)} "
-            f"({' + '.join(parts)}){own}; declare one of these, or fix the audio")
-
-
-def _length(seconds: float) -> str:
-    return format_duration(round(seconds, 1))
 
 
 def _text_files(seg: Segment, context: Context, ep: Episode, files: _Files,

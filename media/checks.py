@@ -12,6 +12,7 @@ artwork what podcast apps accept.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +46,7 @@ TOLERANCE = 1.0
 
 def edits_length(show: Show | None) -> bool:
     """True when the build adds stings or trims silence: the published audio is then meant to
-    last longer or shorter than the declared duration, and SEG303 is not asked."""
+    last longer or shorter than the item (SEG303 then allows the span between the two)."""
     if show is None:
         return False
     audio = show.audio
@@ -60,6 +61,49 @@ def processed(show: Show | None) -> bool:
     from media.encode import needs_work
 
     return needs_work(show.audio)
+
+
+def _duration_mismatch(declared: float, item: float, rel: str, ctx: Context) -> str | None:
+    """SEG303's message, or None. Without stings or trimming the published file is the item:
+    the declared duration must be its length. With them the published file lasts from the
+    item's own length (less its trimmed silence) to item + intro + outro: a declared
+    duration in that span (the page's item length, or the published one) is right; the exact
+    published length is only known once the build has made the copy, and the feed carries
+    that one (itunes:duration)."""
+    shortest = longest = item
+    if edits_length(ctx.show):
+        assert ctx.show is not None
+        for sting in (ctx.show.audio.intro, ctx.show.audio.outro):
+            longest += _sting_length(ctx.show_dir, sting)
+        if ctx.show.audio.trim_silence:  # how much silence goes is known once decoded
+            shortest = 0.0
+    if shortest - TOLERANCE <= declared <= longest + TOLERANCE:
+        return None
+    said = f"duration is {format_duration(declared)} but {rel} lasts " \
+        f"{format_duration(round(item, 1))}"
+    if longest > item:
+        said += f" (published with its intro/outro: up to {format_duration(round(longest, 1))})"
+    return said
+
+
+def _sting_length(show_dir: Path, rel: str | None) -> float:
+    """An intro's or outro's length from its header (0 when there is none or it cannot be
+    read: show.yaml's own check names that file); probed once per version of the file."""
+    if not rel or local_file_problem(show_dir, rel):
+        return 0.0
+    path = show_dir / rel
+    st = path.stat()
+    return _probed_length(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _probed_length(path: Path, size: int, mtime_ns: int) -> float:
+    from media.probe import probe
+
+    try:
+        return float(probe(path, hash=False).duration)
+    except SegpackError:
+        return 0.0
 
 
 def _audio(ctx: Context) -> Iterator[Finding]:
@@ -87,11 +131,11 @@ def _audio(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("SEG304", f"{rel}: {exc.message}", "audio", "file")
         return
     declared = segment.duration
-    if declared is not None and abs(info.duration - declared) > TOLERANCE and \
-            not edits_length(ctx.show):
-        yield ctx.finding("SEG303", f"duration is {format_duration(declared)} but {rel} lasts "
-                          f"{format_duration(round(info.duration, 1))} "
-                          f"({info.duration_source}); fix the manifest or the audio", "duration")
+    if declared is not None:
+        mismatch = _duration_mismatch(declared, info.duration, rel, ctx)
+        if mismatch:
+            yield ctx.finding("SEG303", mismatch + f" ({info.duration_source}); fix the manifest "
+                              "or the audio", "duration")
     if processed(ctx.show):
         return
     from media.containers import BY_NAME
