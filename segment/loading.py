@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,7 +21,6 @@ from segment.manifest import read_manifest, read_yaml_file
 from segment.messages import type_problem
 from segment.models import Segment, Show
 from segment.parallel import map_chunks, workers_wanted
-from segment.published import Published
 from segment.rules import (
     CHECKS,
     MEDIA_CHECKS,
@@ -34,6 +33,9 @@ from segment.rules import (
     inside,
     local_file_problem,
 )
+
+if TYPE_CHECKING:  # only a type here: its imports (email, xml.sax) cost tag ~14 ms at start-up
+    from segment.published import Published
 from segment.yamlio import Located
 
 SHOW_FILE = "show.yaml"
