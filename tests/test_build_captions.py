@@ -38,14 +38,14 @@ NS = {"podcast": "https://podcastindex.org/namespace/1.0"}
 
 
 def aligned_show(tmp_path: Path, audio: Path, transcript: str, *, audio_settings: str = "",
-                 chapters: str = "", name: str = "item") -> Path:
+                 chapters: str = "", name: str = "item", language: str = "en") -> Path:
     root = tmp_path / "show"
     (root / "segments").mkdir(parents=True, exist_ok=True)
     (root / "media").mkdir(exist_ok=True)
     shutil.copyfile(audio, root / "media" / f"{name}.mp3")
     (root / "show.yaml").write_text(SHOW + audio_settings, encoding="utf-8")
     (root / "segments" / f"{name}.md").write_text(
-        f"---\nid: {name}\ntitle: Item\nlanguage: en\npublished: 2026-12-01T10:00:00Z\n"
+        f"---\nid: {name}\ntitle: Item\nlanguage: {language}\npublished: 2026-12-01T10:00:00Z\n"
         f"source: {{url: https://example.org/{name}}}\naudio:\n  file: media/{name}.mp3\n"
         f"  direct_link: https://example.org/{name}.mp3\n  length: 1000\n{chapters}"
         f"---\n{transcript}\n",
@@ -178,8 +178,8 @@ def test_a_mismatched_segment_is_published_without_captions_and_said_so(made, tm
 def test_a_second_build_takes_the_alignment_from_the_cache(made, tmp_path, capsys, monkeypatch):
     audio, _ = made("es")
     transcript = programmes.transcript(_paragraphs("es"))
-    root = aligned_show(tmp_path, audio, transcript)
-    show_yaml = SHOW.replace("language: en", "language: es")
+    root = aligned_show(tmp_path, audio, transcript, language="es")  # read with the Spanish
+    show_yaml = SHOW.replace("language: en", "language: es")  # voice (an English one: refused)
     root.joinpath("show.yaml").write_text(show_yaml, encoding="utf-8")
     out = tmp_path / "public"
     status, said = build(root, out, capsys)
