@@ -9,8 +9,9 @@ How `segpack build` runs (`feeds.build`), phase by phase:
    `EpisodeBuild` when the manifest, the files it read and the context key (code, show.yaml,
    settings, show artwork and stings: `cache.context_key`) are unchanged, its files linked from
    the last output; else parse and check (`segment.loading`), then `compiler.compile_episode`:
-   item XML, preview article, files, findings. Workers write the files into the staging folder
-   and their shard of the store (`.segpack-cache/<output>/manifests/`).
+   item XML, preview article, files (`episode_files`, `enclosures`), findings. Workers write
+   the files into the staging folder and their shard of the store
+   (`.segpack-cache/<output>/manifests/`).
 3. Refuse on errors; make tagged copies of local audio (`media_step`, in `media/<content key>/`
    of the cache); compile those episodes again with their copy (build process).
 4. Assemble feed.xml and index.html from the items and articles in feed order, sync once, swap

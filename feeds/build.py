@@ -22,7 +22,8 @@ from segment.rules import Finding, Severity
 
 if TYPE_CHECKING:
     from feeds.compile_all import Compiled
-    from feeds.compiler import Context, EpisodeBuild
+    from feeds.compiler import EpisodeBuild
+    from feeds.context import Context
     from segment.executor import Executor
 
 @dataclass
@@ -205,7 +206,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
                 previous: dict[str, list]) -> BuildResult:
     from feeds.cache import Store, context_key
     from feeds.compile_all import Run, compile_all, keep
-    from feeds.compiler import show_context
+    from feeds.context import show_context
     from feeds.output import publish
     from media import checks  # noqa: F401  (registers the media checks validate --media runs)
     from segment.loading import load_show_file, show_wide_findings
@@ -287,7 +288,8 @@ def _with_media(options: BuildOptions, context: Context, done: Compiled, result:
     """The builds, those waiting for media compiled again with it: our tagged copies (made
     or taken from the media cache, `feeds.media_step`), or under --check each source as it
     is (probed: no copy is made); and the media step's findings."""
-    from feeds.compiler import Audio, compile_episode
+    from feeds.compiler import compile_episode
+    from feeds.enclosures import Audio
     from feeds.media_step import make_copies, published_suffix
     from media.probe import probe
     from segment.executor import executor_for

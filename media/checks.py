@@ -200,7 +200,7 @@ def _alternates(ctx: Context) -> Iterator[Finding]:
         if info is None:
             yield ctx.finding("SEG304", f"audio.alternates[{index}]: {rel}: {problem}", *keys)
             continue
-        published = alternate_file_type(alt) or "audio/mpeg"  # what `feeds.compiler` writes
+        published = alternate_file_type(alt) or "audio/mpeg"  # what `feeds.enclosures` writes
         if _spelled(published) in _types_of(info.container):
             continue
         row = BY_NAME[info.container]

@@ -224,7 +224,7 @@ declare("SEG312", "alternate-type", E, "an alternate file is published as a type
 
 def alternate_file_type(alt: Alternate) -> str | None:
     """The type an `audio.alternates` file is published as: its `type:`, else its suffix's
-    (`feeds.compiler` writes audio/mpeg when neither says: SEG308)."""
+    (`feeds.enclosures` writes audio/mpeg when neither says: SEG308)."""
     from segment.models import AUDIO_TYPES  # models are loaded when a check runs
 
     return alt.type or AUDIO_TYPES.get(posixpath.splitext(alt.file or "")[1].lower())
