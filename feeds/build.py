@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feeds import uptodate
-from feeds.cache import cache_dir_for, code_key, stat_key
+from feeds.cache import cache_dir_for, stat_key
 from feeds.output import build_lock, check_output
 from feeds.writing import write_files
-from segment import __version__
 from segment.config import reports
 from segment.errors import PublishError, SegpackError, UsageError
 from segment.rules import Finding, Severity
@@ -133,8 +132,7 @@ def _build(options: BuildOptions) -> BuildResult:
     check_output(output, root, options.overwrite)
     if options.check:
         return _finish(full_build(options), options)
-    key = uptodate.options_key(root.resolve(), output.resolve(), options.settings,
-                               f"{__version__} {code_key()}")
+    key = uptodate.options_key(root.resolve(), output.resolve(), options.settings)
     with build_lock(output, options.wait):
         state = uptodate.previous_state(root, output, key)
         if state is not None:

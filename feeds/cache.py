@@ -18,7 +18,7 @@ import marshal
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,29 +151,23 @@ READ_LIMIT = 1 << 31
 """Bytes of a cache file read at most (the state of 10,000 episodes is a few MB)."""
 
 
-def read_cache_file(path: Path) -> bytes | None:
-    """The bytes of a file of the cache, or None when it is missing, unreadable or not a
-    regular file (a FIFO there once hung every build: it is never waited on)."""
-    try:
-        return read_regular(path, READ_LIMIT)
-    except OSError:
-        return None
-
-
 def read_json(path: Path) -> Any:
-    data = read_cache_file(path)
-    try:
-        return None if data is None else json.loads(data)
-    except ValueError:
-        return None
+    """Data written by `write_json`, or None (see `_read`)."""
+    return _read(path, json.loads)
 
 
 def read_marshal(path: Path) -> Any:
-    """Plain data written by `write_marshal`, or None when missing or unreadable."""
-    data = read_cache_file(path)
+    """Plain data written by `write_marshal`, or None (see `_read`)."""
+    return _read(path, marshal.loads)
+
+
+def _read(path: Path, loads: Callable[[bytes], Any]) -> Any:
+    """A file of the cache decoded, or None when it is missing, unreadable, not what was
+    written, or not a regular file (a FIFO there once hung every build: it is never waited
+    on)."""
     try:
-        return None if data is None else marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
+        return loads(read_regular(path, READ_LIMIT))
+    except (OSError, ValueError, EOFError, TypeError):
         return None
 
 

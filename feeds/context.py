@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from feeds.cache import stamp
 from segment.errors import SegpackError
-from segment.models import Show
+from segment.models import Image, Show
 from segment.rules import Finding, local_file_problem
 
 Stat = tuple[int, ...]
@@ -84,6 +85,21 @@ class LocalFiles:
             self._images[rel] = None if problem else found
         return self._images[rel]
 
+    def publish_image(self, image: Image, stem: str, base: str,
+                      published: MutableMapping[str, Any]
+                      ) -> tuple[Path | None, str | None, str | None]:
+        """show.yaml's or a manifest's `image`: (the local file, its URL, its path in the
+        output), the file published at `<stem><suffix>` when usable (else nothing); a URL as
+        it is."""
+        if not image.file:
+            return None, image.url, image.url
+        path = self.image(image.file)
+        if path is None:
+            return None, None, None
+        name = f"{stem}{path.suffix.lower()}"
+        published[name] = path
+        return path, base + name, name
+
 
 @functools.lru_cache(maxsize=256)
 def _image_problem(path: str, stat: Stat | None) -> str | None:
@@ -104,16 +120,8 @@ def show_context(root: Path, show: Show) -> Context:
     with the media checks; SEG406 by `show_wide_findings`), as validate says it."""
     files = LocalFiles(root, str(root / "show.yaml"), [])
     base = base_url(show) or ""
-    artwork = image_url = image_src = None
     published: dict[str, Path] = {}
-    if show.image.file:
-        artwork = files.image(show.image.file)
-        if artwork:
-            image_src = f"artwork{artwork.suffix.lower()}"
-            published[image_src] = artwork
-            image_url = base + image_src
-    elif show.image.url:
-        image_url = image_src = show.image.url
+    artwork, image_url, image_src = files.publish_image(show.image, "artwork", base, published)
     stings = {}
     for name in ("intro", "outro"):
         rel = getattr(show.audio, name)

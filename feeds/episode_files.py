@@ -67,14 +67,8 @@ def episode_files(seg: Segment, context: Context, ep: Episode, files: LocalFiles
     elif seg.chapters:
         published[f"chapters/{sid}.json"] = chapters_json(seg, context.show.title)
         ep.chapters_url = f"{base}chapters/{sid}.json"
-    if seg.image.file:
-        image = files.image(seg.image.file)
-        if image:
-            name = f"images/{sid}{image.suffix.lower()}"
-            published[name] = image
-            ep.image_url, ep.image_src = base + name, name
-    else:
-        ep.image_url = ep.image_src = seg.image.url
+    _, ep.image_url, ep.image_src = files.publish_image(seg.image, f"images/{sid}", base,
+                                                        published)
     return published
 
 

@@ -18,9 +18,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from feeds.cache import FORMAT, STATE_FILE, cache_dir_for, read_marshal, stat_key
+from feeds.cache import FORMAT, STATE_FILE, cache_dir_for, code_key, read_marshal, stat_key
 from feeds.output import published_mark, real_folder
 from feeds.writing import PUBLISHED_AT, still_published
+from segment import __version__
 
 FEED_FILE = "feed.xml"
 
@@ -37,10 +38,11 @@ def list_manifests(root: Path) -> list[str]:
     return [os.path.join(base, name) if base != "." else name for name in sorted(names)]
 
 
-def options_key(root: Path, output: Path, settings: dict[str, Any], version: str) -> str:
-    """Everything besides input files that shapes the output."""
+def options_key(root: Path, output: Path, settings: dict[str, Any]) -> str:
+    """Everything besides input files that shapes the output: the code too (`code_key`)."""
     text = json.dumps({"root": str(root), "output": str(output), "settings": settings,
-                       "version": version, "format": FORMAT}, sort_keys=True, default=str)
+                       "version": f"{__version__} {code_key()}", "format": FORMAT},
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
