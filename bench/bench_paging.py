@@ -5,8 +5,10 @@ processes included: `ru_maxrss` of the process tree).
 
 What the figures say about memory (README): paging bounds each feed document to 300 items
 (feed.xml of a 100,000-episode show: ~400 KB instead of ~130 MB) and pages are written one at a
-time; the build still holds every episode's compiled item and preview article, findings and file
-records until the end, so its peak grows with the number of episodes.
+time, and index.html is written as it is made; each episode's compiled item and preview article
+wait in a scratch file for the end of the build (`feeds.compile_all.Spool`), not in memory. The
+build still holds each episode's findings, file records, sort key and paths until the end, so
+its peak still grows with the number of episodes, less steeply.
 """
 
 from __future__ import annotations

@@ -206,6 +206,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     from feeds.compile_all import Run, compile_all, keep
     from feeds.context import show_context
     from feeds.output import publish
+    from feeds.pages import STYLE, STYLESHEET  # index.html's, shared with transcript pages
     from media import checks  # noqa: F401  (registers the media checks validate --media runs)
     from segment.loading import load_show_file, show_wide_findings
     from segment.parallel import ignoring_interrupts
@@ -252,18 +253,21 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     episodes = sorted((b for b in builds if b.published_episode), key=lambda b: b.sort_key)
     result.episodes = len(episodes)
     result.episodes_reused = sum(b.path not in done.parsed for b in episodes)
-    feeds = _feeds(context, episodes)
+    feeds = _feeds(context, episodes, done)
     if staging is None:  # --check: rendered, never written
         for _ in feeds:
             pass
+        done.spool.close()
         return result
     written = dict(done.written)
     for _, files in keep(run, [b for b in builds if b.path in done.waiting], done.stats):
         written.update(files)  # the episodes compiled here, after the media step
     for name, feed in feeds:  # one page of a paged feed at a time (`feeds.paging`)
         written.update(write_files({name: feed}, str(staging), str(output), previous))
-    written.update(write_files({**_preview(context, episodes, staging), **context.files},
-                               str(staging), str(output), previous))
+    written.update(_preview(context, episodes, staging, done))  # index.html, as it is made
+    done.spool.close()
+    written.update(write_files({STYLESHEET: STYLE, **context.files}, str(staging), str(output),
+                               previous))
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
     with ignoring_interrupts():  # the output is live: the build completes, Ctrl-C or not
@@ -347,24 +351,31 @@ def _check_captions(options: BuildOptions, context: Context, waiting: dict[str, 
                      options.executor or executor_for(options.jobs), keep=False)
 
 
-def _feeds(context: Context, episodes: list[EpisodeBuild]) -> Iterator[tuple[str, bytes]]:
+def _feeds(context: Context, episodes: list[EpisodeBuild], done: Compiled
+           ) -> Iterator[tuple[str, bytes]]:
     """feed.xml (and with show.yaml's `paging`, the archive pages: `feeds.paging`): the
-    channel around the episodes' items, in feed order (newest first)."""
+    channel around the episodes' items, in feed order (newest first), read from the spool
+    page by page (`feeds.compile_all.Spool`)."""
     from feeds.paging import documents
 
-    return documents(context.show, [b.item for b in episodes], [b.published for b in episodes],
-                     context.base, context.image_url)
+    return documents(context.show, done.spool.items(episodes),
+                     [b.published for b in episodes], context.base, context.image_url)
 
 
-def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path) -> dict[str, str]:
-    """index.html: the episodes' articles in feed order, the newest with their transcript,
-    read back from the transcript pages just written (or linked) into `staging`; and the
-    stylesheet it shares with the transcript pages."""
-    from feeds.pages import STYLE, STYLESHEET
-    from feeds.preview import PREVIEW_TRANSCRIPTS, preview_page, with_transcript
+def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path, done: Compiled
+             ) -> dict[str, list]:
+    """index.html, written piece by piece: the episodes' articles in feed order (read from
+    the spool as it is written), the newest with their transcript, read back from the
+    transcript pages just written (or linked) into `staging`. Its record (`feeds.writing`)."""
+    from itertools import chain
+
+    from feeds.preview import PREVIEW_TRANSCRIPTS, preview_parts, with_transcript
     from feeds.transcripts import body_of_page
+    from feeds.writing import write_parts
 
-    articles = [b.article for b in episodes]
+    spool = done.spool
+    articles = spool.articles(episodes[:PREVIEW_TRANSCRIPTS])
+    newest = []
     for n, build in enumerate(episodes[:PREVIEW_TRANSCRIPTS]):
         page, body = f"transcripts/{build.id}.html", ""  # none: an empty transcript
         try:
@@ -374,9 +385,10 @@ def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path) -> d
             raise PublishError(f"{page} in the last output changed in place ({exc}); delete "
                                "the .segpack-cache folder beside the output and build again",
                                page) from None
-        articles[n] = with_transcript(articles[n], body)
-    return {"index.html": preview_page(context.show, articles, context.image_src),
-            STYLESHEET: STYLE}
+        newest.append(with_transcript(articles[n], body))
+    every = chain(newest, spool.articles(episodes[PREVIEW_TRANSCRIPTS:]))
+    return write_parts(str(staging), "index.html",
+                       preview_parts(context.show, every, len(episodes), context.image_src))
 
 
 def _save_state(root: Path, output: Path, key: str | None, result: BuildResult,

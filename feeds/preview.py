@@ -15,6 +15,8 @@ formatted here).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+
 from feeds.episode import Episode
 from feeds.pages import STYLESHEET, attr, lang_attrs, page_head, text, ui_lang
 from segment.models import Chapter, Person, Segment, Show
@@ -127,20 +129,27 @@ def audio_source(episode: Episode) -> str | None:
     return episode.enclosure.url if episode.enclosure else None
 
 
-def preview_page(show: Show, articles: list[str], image_src: str | None) -> str:
+def preview_page(show: Show, articles: Sequence[str], image_src: str | None) -> str:
     """The page from `episode_html` fragments already in feed order (rendered by whichever
     process planned the episode), in the show's language and its direction."""
+    return "".join(preview_parts(show, articles, len(articles), image_src))
+
+
+def preview_parts(show: Show, articles: Iterable[str], count: int, image_src: str | None
+                  ) -> Iterator[str]:
+    """`preview_page` in pieces, for the build to write as they come: the page of a
+    100,000-episode show is ~75 MB, never held whole."""
     art = (f'<img class="artwork" src="{attr(image_src)}" alt="{text(show.title)} artwork">\n'
            if image_src else "")
-    items = "\n".join(articles)
-    count = len(articles)
     en = ui_lang(show.language)
-    return (
+    yield (
         page_head(text(show.title), show.language, STYLESHEET,
                   '<link rel="alternate" type="application/rss+xml" href="feed.xml">\n')
         + f"<body>\n<header>\n{art}"
         f"<h1>{text(show.title)}</h1>\n<p>{text(show.description)}</p>\n"
         f'<p{en}><a href="feed.xml">Podcast feed (RSS)</a> &middot; {count} episode'
-        f"{'s' * (count != 1)}</p>\n</header>\n<main id=\"episodes\">\n{items}\n</main>\n"
-        "</body>\n</html>\n"
+        f"{'s' * (count != 1)}</p>\n</header>\n<main id=\"episodes\">\n"
     )
+    for n, article in enumerate(articles):
+        yield f"\n{article}" if n else article
+    yield "\n</main>\n</body>\n</html>\n"

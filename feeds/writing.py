@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +220,19 @@ def _create(target: str) -> int:
     except FileExistsError:
         os.unlink(target)
         return os.open(target, _FLAGS, 0o666)
+
+
+def write_parts(staging: str, rel: str, parts: Iterable[str]) -> dict[str, list]:
+    """Write a `WHOLE_SHOW` file under `staging` from its text in `parts` (the file is never
+    held whole: index.html of a 100,000-episode show is ~75 MB); its record, as `write_files`
+    makes it."""
+    fd = _create(_target(staging, rel))
+    with os.fdopen(fd, "wb", buffering=1 << 20) as out:  # closes fd
+        for part in parts:
+            out.write(part.encode("utf-8"))
+        out.flush()
+        st = os.fstat(fd)
+    return {rel: ["", st.st_mtime_ns, st.st_size]}
 
 
 def _write(target: str, data: bytes) -> tuple[int, int]:

@@ -170,3 +170,44 @@ def test_items_per_page_must_be_a_positive_number(tmp_path, capsys):
     assert main(["validate", str(show)]) == 1
     out = capsys.readouterr().out
     assert "paging.items_per_page" in out and "show.yaml" in out
+
+
+def test_spooled_items_and_articles_give_the_same_bytes_as_held_ones(tmp_path, capsys,
+                                                                     monkeypatch):
+    """The build keeps each compiled item and preview article in a scratch file until the
+    pages and index.html are written (`feeds.compile_all.Spool`, issue 17: memory): feed.xml,
+    every archive page and index.html are the bytes the build makes holding them in memory,
+    as it did before, with worker processes and a right-to-left, non-ASCII episode."""
+    import feeds.compile_all
+    import feeds.preview
+
+    monkeypatch.setattr(feeds.compile_all, "PARALLEL_FROM", 2)  # fork workers for 40
+    monkeypatch.setattr(feeds.preview, "PREVIEW_TRANSCRIPTS", 7)  # newest 7 fold theirs in
+    show = make_show(tmp_path / "show", 40)
+    (show / "segments" / "ep-017.md").write_text(
+        episode(17).replace("language: en", "language: ar")
+        .replace("Episode 17", "الحلقة ١٧ — «نشرة»"), encoding="utf-8")
+    spilled = []
+    real_spill = feeds.compile_all.Spool.spill
+
+    def counted(self, path, data):
+        kept = real_spill(self, path, data)
+        spilled.append(kept is not data)
+        return kept
+
+    def held(self, path, data):
+        return data
+
+    made = {}
+    for name, spill in (("spooled", counted), ("held", held)):
+        monkeypatch.setattr(feeds.compile_all.Spool, "spill", spill)
+        out = tmp_path / name
+        status = main(["build", str(show), "-o", str(out), "--jobs", "2", "-q"])
+        assert status == 0, capsys.readouterr().err
+        made[name] = {p.relative_to(out).as_posix(): p.read_bytes()
+                      for p in sorted(out.rglob("*")) if p.is_file() and
+                      p.name != ".segpack-files"}
+    assert spilled and all(spilled) and len(spilled) == 40
+    assert len([p for p in made["held"] if p.startswith("archive/")]) == 7
+    assert "الحلقة ١٧".encode() in made["held"]["index.html"]
+    assert made["spooled"] == made["held"]
