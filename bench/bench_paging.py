@@ -6,7 +6,7 @@ processes included: `ru_maxrss` of the process tree).
 What the figures say about memory (README): paging bounds each feed document to 300 items
 (feed.xml of a 100,000-episode show: ~400 KB instead of ~130 MB) and pages are written one at a
 time, and index.html is written as it is made; each episode's compiled item and preview article
-wait in a scratch file for the end of the build (`feeds.compile_all.Spool`), not in memory. The
+wait in a scratch file for the end of the build (`feeds.spool.Spool`), not in memory. The
 build still holds each episode's findings, file records, sort key and paths until the end, so
 its peak still grows with the number of episodes, less steeply.
 """

@@ -15,7 +15,7 @@ How `segpack build` runs (`feeds.build`), phase by phase:
 3. Refuse on errors; make tagged copies of local audio (`media_step`, in `media/<content key>/`
    of the cache); compile those episodes again with their copy (build process).
 4. Assemble feed.xml and index.html from the items and articles in feed order (each waits in
-   a scratch file from step 2 on, `compile_all.Spool`: not in memory), sync once, swap
+   a scratch file from step 2 on, `spool.Spool`: not in memory), sync once, swap
    the staging folder in whole (`output`), save the state for step 1.
 
 Where is an RSS tag emitted, and what must I touch to add one? `feeds/feed.py`: channel tags in

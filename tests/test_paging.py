@@ -175,11 +175,12 @@ def test_items_per_page_must_be_a_positive_number(tmp_path, capsys):
 def test_spooled_items_and_articles_give_the_same_bytes_as_held_ones(tmp_path, capsys,
                                                                      monkeypatch):
     """The build keeps each compiled item and preview article in a scratch file until the
-    pages and index.html are written (`feeds.compile_all.Spool`, issue 17: memory): feed.xml,
+    pages and index.html are written (`feeds.spool.Spool`, issue 17: memory): feed.xml,
     every archive page and index.html are the bytes the build makes holding them in memory,
     as it did before, with worker processes and a right-to-left, non-ASCII episode."""
     import feeds.compile_all
     import feeds.preview
+    import feeds.spool
 
     monkeypatch.setattr(feeds.compile_all, "PARALLEL_FROM", 2)  # fork workers for 40
     monkeypatch.setattr(feeds.preview, "PREVIEW_TRANSCRIPTS", 7)  # newest 7 fold theirs in
@@ -188,7 +189,7 @@ def test_spooled_items_and_articles_give_the_same_bytes_as_held_ones(tmp_path, c
         episode(17).replace("language: en", "language: ar")
         .replace("Episode 17", "الحلقة ١٧ — «نشرة»"), encoding="utf-8")
     spilled = []
-    real_spill = feeds.compile_all.Spool.spill
+    real_spill = feeds.spool.Spool.spill
 
     def counted(self, path, data):
         kept = real_spill(self, path, data)
@@ -200,7 +201,7 @@ def test_spooled_items_and_articles_give_the_same_bytes_as_held_ones(tmp_path, c
 
     made = {}
     for name, spill in (("spooled", counted), ("held", held)):
-        monkeypatch.setattr(feeds.compile_all.Spool, "spill", spill)
+        monkeypatch.setattr(feeds.spool.Spool, "spill", spill)
         out = tmp_path / name
         status = main(["build", str(show), "-o", str(out), "--jobs", "2", "-q"])
         assert status == 0, capsys.readouterr().err
