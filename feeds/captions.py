@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 
+from segment.timecode import vtt_timestamp
 from segment.timeline import Timeline
 
 _STAMP = r"(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})"
@@ -36,19 +37,6 @@ _INLINE = re.compile(rf"<{_STAMP}>")
 
 def _seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> float:
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
-
-
-def vtt_stamp(seconds: float) -> str:
-    """hh:mm:ss.ttt, as WebVTT writes a time.
-
-    >>> vtt_stamp(3723.5)
-    '01:02:03.500'
-    """
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 def shift_vtt(text: str, timeline: Timeline) -> str:
@@ -74,9 +62,9 @@ def shift_vtt(text: str, timeline: Timeline) -> str:
         if (start, end) == (source_start, source_end):
             kept.append(block)  # as written, to the byte
             continue
-        lines[timing] = f"{g[0]}{vtt_stamp(start)}{g[5]}{vtt_stamp(end)}{g[10]}"
+        lines[timing] = f"{g[0]}{vtt_timestamp(start)}{g[5]}{vtt_timestamp(end)}{g[10]}"
         for i in range(timing + 1, len(lines)):
-            lines[i] = _INLINE.sub(lambda m, start=start: "<" + vtt_stamp(timeline.until(
+            lines[i] = _INLINE.sub(lambda m, start=start: "<" + vtt_timestamp(timeline.until(
                 _seconds(*m.groups()), start, item_only=True)) + ">", lines[i])
         kept.append("\n".join(lines))
     return "\n\n".join(kept)

@@ -91,3 +91,17 @@ def format_duration(seconds: float) -> str:
     minutes, secs = divmod(rest, 60)
     text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
     return text + (f".{frac:03d}" if frac else "")
+
+
+def vtt_timestamp(seconds: float) -> str:
+    """hh:mm:ss.ttt, as WebVTT writes a time (the aligner's captions, and the build's moved to
+    the published file's times, write the same).
+
+    >>> vtt_timestamp(3723.5)
+    '01:02:03.500'
+    """
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"

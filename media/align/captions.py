@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from media.align.aligner import TimedCue
+from segment.timecode import vtt_timestamp
 
 
 def cue_starts(path: Path) -> list[float]:
@@ -24,19 +25,12 @@ def cue_starts(path: Path) -> list[float]:
     return [parse_duration(c.start) for c in webvtt.read(str(path)).captions]
 
 
-def _stamp(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
-
-
 def webvtt_text(cues: Sequence[TimedCue], note: str) -> str:
     import webvtt
 
     doc = webvtt.WebVTT(header_comments=[note], captions=[
-        webvtt.Caption(_stamp(c.start), _stamp(c.end), c.cue.text.split("\n")) for c in cues])
+        webvtt.Caption(vtt_timestamp(c.start), vtt_timestamp(c.end), c.cue.text.split("\n"))
+        for c in cues])
     return doc.content.rstrip("\n") + "\n"
 
 
