@@ -4,14 +4,18 @@ the Podcasting 2.0 namespace. `feeds` may import `segment` and `media`, nothing 
 
 How `segpack build` runs (`feeds.build`), phase by phase:
 1. No change? (`uptodate`, build process): every input's stat and a key of the code, settings and
-   paths equal the last build's state -> its report is replayed, nothing is loaded.
+   paths equal the last build's state -> its report is replayed, nothing is loaded. The state
+   is `state.marshal` (the show's own files, the report) and, per episode, what it read and
+   published, in shards read one at a time (`shards`, `cache.state_parts`).
 2. Compile (`compile_all`; forked workers from 400 manifests): per manifest, the store's
    `EpisodeBuild` when the manifest, the files it read and the context key (code, show.yaml,
    settings, show artwork and stings: `cache.context_key`) are unchanged, its files linked from
    the last output; else parse and check (`segment.loading`), then `compiler.compile_episode`:
    item XML, preview article, files (`episode_files`, `enclosures`), findings. Workers write
-   the files into the staging folder and their shard of the store
-   (`.segpack-cache/<output>/manifests/`).
+   the files into the staging folder, their shard of the store
+   (`.segpack-cache/<output>/manifests/`, read shard by shard as asked) and their shard of
+   the new state; chunks are at most 1,000 manifests, and the build process keeps a few
+   hundred bytes an episode (place in the feed, guid, findings), so memory stays flat.
 3. Refuse on errors; make tagged copies of local audio (`media_step`, in `media/<content key>/`
    of the cache); compile those episodes again with their copy (build process).
 4. Assemble feed.xml and index.html from the items and articles in feed order (each waits in

@@ -5,6 +5,7 @@ where, are in the `feeds` package docstring). Heavy libraries are imported only 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
@@ -14,6 +15,7 @@ from feeds import uptodate
 from feeds.cache import cache_dir_for, stat_key
 from feeds.output import build_lock, check_output
 from feeds.result import BuildFailed, BuildOptions, BuildResult
+from feeds.shards import Shards
 from feeds.writing import write_files
 from segment.config import reports
 from segment.errors import PublishError, SegpackError, UsageError
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
     from feeds.compile_all import Compiled
     from feeds.compiler import EpisodeBuild
     from feeds.context import Context
+    from feeds.shards import ShardWriter
+
+STATE_NEW = "state.new-"
+"""The folder of a build's state shards until the build is saved (`_save_state`)."""
 
 
 def build(options: BuildOptions) -> BuildResult:
@@ -82,50 +88,61 @@ def full_build(options: BuildOptions, key: str | None = None) -> BuildResult:
     """Compile, make media, assemble; write and swap in unless `options.check`.
 
     Files are written into the staging folder as they are made (most by the worker processes
-    of `feeds.compile_all`); a failed or refused build removes it, leaving the output as it
-    was."""
-    from feeds.cache import read_marshal
-    from feeds.output import new_staging, previous_files, remove_staging
+    of `feeds.compile_all`), and what each episode read and published into a new folder of
+    state shards; a failed or refused build removes both, leaving the output as it was."""
+    from feeds.output import new_staging, remove_staging
+    from feeds.shards import ShardWriter
 
     output = options.output
     if options.check:
-        return _build_into(options, key, None, {})
-    state = read_marshal(cache_dir_for(output) / uptodate.STATE_FILE)
-    previous = previous_files(output, state)  # what may be linked from the last output
+        return _build_into(options, key, None, uptodate.Previous(None, {}, Shards(None, "")))
+    previous = uptodate.previous_files(output)  # what may be linked from the last output
+    cache = cache_dir_for(output)
+    for stale in cache.glob(f"{STATE_NEW}*"):  # a killed build's (the build's lock is held)
+        shutil.rmtree(stale, ignore_errors=True)
+    parts = ShardWriter(cache, STATE_NEW, key or "")
     staging = new_staging(output)
     try:
-        return _build_into(options, key, staging, previous)
-    except BuildFailed as refused:
+        return _build_into(options, key, staging, previous, parts)
+    except BuildFailed:
         remove_staging(staging)
-        _mark_again(output, previous, refused.result.working_set)
+        _mark_again(output, previous, parts)
         raise
     except BaseException:
         remove_staging(staging)
         raise
+    finally:
+        parts.drop()  # unless saved as the state's
 
 
-def _mark_again(output: Path, previous: dict[str, list], done: Compiled | None) -> None:
+def _mark_again(output: Path, previous: uptodate.Previous, parts: ShardWriter) -> None:
     """A refused build linked files of the last output into its staging folder (now removed),
     which moved their ctimes past the last build's mark: mark again when nothing else did
     (`feeds.writing.only_relinked`), so the next build reuses them instead of copying."""
     from feeds.output import mark_published, published_mark
-    from feeds.writing import PUBLISHED_AT, only_relinked
+    from feeds.writing import only_relinked
 
-    if done is None or not done.written or not previous or \
-            published_mark(output) != previous[PUBLISHED_AT][0]:
+    linked = Shards(parts.folder, parts.key)  # this build's records: what it linked
+    if not linked or not previous or published_mark(output) != previous.mark:
         return
-    if only_relinked(str(output), previous, done.written):
-        with suppress(OSError):  # not marked: the next build copies, as before
-            mark_published(output)
+    for path, records in previous.every():
+        mine = None if path is None else linked.get(path)
+        if not only_relinked(str(output), records,
+                             mine[2] if isinstance(mine, (tuple, list)) else {}):
+            return
+    with suppress(OSError):  # not marked: the next build copies, as before
+        mark_published(output)
 
 
 def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
-                previous: dict[str, list]) -> BuildResult:
+                previous: uptodate.Previous, parts: ShardWriter | None = None) -> BuildResult:
     from feeds.cache import Store, context_key
     from feeds.compile_all import Run, compile_all, keep
+    from feeds.compiler import EpisodeBuild
     from feeds.context import show_context
     from feeds.output import publish
     from feeds.pages import STYLE, STYLESHEET  # index.html's, shared with transcript pages
+    from feeds.spool import Lazy
     from media import checks  # noqa: F401  (registers the media checks validate --media runs)
     from segment.loading import load_show_file, show_wide_findings
     from segment.parallel import ignoring_interrupts
@@ -149,7 +166,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
         cache, context_key(root, options.settings, context.inputs), readonly=staging is None)
     run = Run(root, show, options.settings, context, store,
               None if staging is None else str(staging), str(output), previous,
-              published_in(output))  # SEG416: guids are compared with the feed published
+              published_in(output), parts)  # SEG416: guids compared with the feed published
     try:
         done = compile_all(run, paths, options.jobs, options.progress)
         if store is not None:
@@ -157,7 +174,8 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     finally:
         if store is not None:
             store.drop()
-    found += show_wide_findings(root / "show.yaml", show, [b.summary() for b in done.builds])
+    found += show_wide_findings(root / "show.yaml", show,  # made as read: not 100,000 at once
+                                Lazy(done.builds, EpisodeBuild.summary))
     result = BuildResult(output, checked_only=options.check, manifests_parsed=len(done.parsed),
                          manifests_cached=len(paths) - len(done.parsed),
                          drafts=sum(b.draft for b in done.builds), working_set=done)
@@ -178,20 +196,19 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
             pass
         done.spool.close()
         return result
-    written = dict(done.written)
-    for _, files in keep(run, [b for b in builds if b.path in done.waiting], done.stats):
-        written.update(files)  # the episodes compiled here, after the media step
+    keep(run, [b for b in builds if b.path in done.waiting], done.stats, family="media")
+    written: dict[str, list] = {}  # the show's own files (the episodes': in `parts`)
     for name, feed in feeds:  # one page of a paged feed at a time (`feeds.paging`)
-        written.update(write_files({name: feed}, str(staging), str(output), previous))
+        written.update(write_files({name: feed}, str(staging), str(output), previous.show))
     written.update(_preview(context, episodes, staging, done))  # index.html, as it is made
     done.spool.close()
     written.update(write_files({STYLESHEET: STYLE, **context.files}, str(staging), str(output),
-                               previous))
+                               previous.show))
     # synced, then swapped in whole, or file by file beside the user's own files
     published = publish(staging, output, overwrite=options.overwrite)
     with ignoring_interrupts():  # the output is live: the build completes, Ctrl-C or not
         try:  # and from here on a failure only loses the cache
-            _save_state(root, output, key, result, written, done, builds, context)
+            _save_state(root, output, key, result, written, paths, parts, context)
         except (OSError, SegpackError) as exc:
             result.cache_saved = published.finish(exc)
         else:
@@ -298,7 +315,7 @@ def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path, done
     for n, build in enumerate(episodes[:PREVIEW_TRANSCRIPTS]):
         page, body = f"transcripts/{build.id}.html", ""  # none: an empty transcript
         try:
-            if page in build.files:
+            if os.path.isfile(staging / page):  # compiled here, or linked by a worker
                 body = body_of_page((staging / page).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:  # edited by hand, keeping its size and mtime
             raise PublishError(f"{page} in the last output changed in place ({exc}); delete "
@@ -311,23 +328,32 @@ def _preview(context: Context, episodes: list[EpisodeBuild], staging: Path, done
 
 
 def _save_state(root: Path, output: Path, key: str | None, result: BuildResult,
-                written: dict[str, list], done: Compiled, builds: list[EpisodeBuild],
+                written: dict[str, list], paths: list[str], parts: ShardWriter | None,
                 context: Context) -> None:
-    """What the next build's no-change test compares: every file the build read, with its
-    stat as compiling took it (a file edited during the build then counts as changed).
+    """What the next build's no-change test compares (`feeds.uptodate`): every file the build
+    read, with its stat as compiling took it (a file edited during the build then counts as
+    changed), and every file it published. The episodes' records are already in `parts`
+    (written as they were compiled): they become the state's, then the state names them.
 
     Not fsynced: a state lost in a crash only costs the next build its shortcuts (no state, or
     an older one whose feed stat no longer matches, means building in full)."""
-    from feeds.cache import write_marshal
+    from secrets import token_hex
 
-    if key is None:
+    from feeds.cache import PARTS, write_marshal
+
+    if key is None or parts is None:
         return
+    cache = cache_dir_for(output)
     inputs = uptodate.inputs_state([root / "show.yaml"])
-    for recorded in (context.inputs, *(b.inputs for b in builds)):
-        inputs.update((path, list(stat[:2])) for path, stat in recorded.items() if stat)
-    inputs.update(done.stats)
+    inputs.update((path, list(stat[:2])) for path, stat in context.inputs.items() if stat)
+    name = f"{PARTS}{token_hex(8)}"
+    parts.save(cache / name)
     feed = stat_key(output / uptodate.FEED_FILE)
-    write_marshal(cache_dir_for(output) / uptodate.STATE_FILE, {
-        "key": key, "manifests": [b.path for b in done.builds], "inputs": inputs,
+    write_marshal(cache / uptodate.STATE_FILE, {
+        "key": key, "manifests": uptodate.manifests_key(paths), "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
-        "findings": [f.as_tuple() for f in result.findings]}, sync=False)
+        "findings": [f.as_tuple() for f in result.findings], "parts": name,
+        "parts_count": len(paths)}, sync=False)
+    for old in cache.glob(f"{PARTS}*"):  # the last build's, now no state's
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,7 +1,8 @@
 """The build cache, `<output parent>/.segpack-cache/<output name>/` (beside the output, so it
 is not uploaded), and the keys that say what in it still holds:
 
-* `state.marshal`: what the last successful build read and reported (`feeds.uptodate`);
+* `state.marshal`: what the last successful build read and reported (`feeds.uptodate`), with
+  `state.parts-*/`: what each of its episodes read and published, in shards (`state_parts`);
 * `manifests/`: the store of compiled episodes (`Store`), under a context key that covers the
   code itself (`code_key`, `context_key`);
 * `media/<content key>/` and `hashes.json`: tagged copies of local audio (`feeds.media_step`).
@@ -12,22 +13,21 @@ empty. Files are written atomically, the store's shards as a folder swapped in w
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import marshal
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from feeds.shards import Shards, ShardWriter, runs
 from segment import __version__
 from segment.manifest import MAX_MANIFEST_BYTES, atomic_write
 from segment.userfiles import read_regular
 
 CACHE_DIR = ".segpack-cache"
-FORMAT = 7
+FORMAT = 8
 """Bump when what the cache stores changes shape; older caches are then ignored."""
 STATE_FILE = "state.marshal"
 """What the last build read, reported and published (`feeds.uptodate`, `feeds.output`)."""
@@ -41,7 +41,6 @@ SEG304, SEG309, SEG312: errors, so the episode is not compiled and its audio nev
 an input), or about the feed published in the output (SEG416, SEG417): an episode with one is
 compiled again each time, since they change with files it did not read (a fixed recording was
 still refused)."""
-_SHARD_NUMBERS = itertools.count()
 
 
 def cache_dir_for(output: Path) -> Path:
@@ -102,49 +101,54 @@ def context_key(root: Path, settings: dict[str, Any],
 
 
 class Store:
-    """The store as one build sees it: the entries the last builds left under this build's
-    context key, {manifest path: (its stat, its EpisodeBuild as data)} (a shard that cannot be
-    read is left out: its manifests are compiled again); and, unless `readonly`, a new folder
-    where each process writes the entries it compiled as one shard (`keep`), swapped in whole
-    as the store once every manifest is compiled (`save`), removed if the build fails (`drop`).
-    Shards are not synced: entries are checked one by one when used."""
+    """The store as one build sees it: the entries the last build left under this build's
+    context key, {manifest path: (its stat, its EpisodeBuild as data)}, read shard by shard as
+    asked (`get`; `feeds.shards`); and, unless `readonly`, a new folder where each process
+    writes the entries it compiled as one shard (`keep`), swapped in whole as the store once
+    every manifest is compiled (`save`), removed if the build fails (`drop`). Shards are not
+    synced: entries are checked one by one when used."""
 
     def __init__(self, cache: Path, key: str, readonly: bool) -> None:
-        self.cache, self.key, self.entries = cache, key, {}
-        for name in sorted(os.listdir(cache / STORE)) if (cache / STORE).is_dir() else ():
-            stored = read_marshal(cache / STORE / name)
-            if isinstance(stored, dict) and stored.get("key") == key and \
-                    isinstance(stored.get("entries"), dict):
-                self.entries.update(stored["entries"])
-        self.folder: str | None = None
-        self.saved = False
+        self.cache, self.key = cache, key
+        self.old = Shards(cache / STORE, key)
+        self.writer: ShardWriter | None = None
         if not readonly:  # a killed build's folders go first (the build's lock is held)
             cache.mkdir(parents=True, exist_ok=True)
             for stale in [*cache.glob(f"{STORE}.new-*"), *cache.glob(f".{STORE}.old-*")]:
                 shutil.rmtree(stale, ignore_errors=True)
-            self.folder = tempfile.mkdtemp(prefix=f"{STORE}.new-", dir=cache)
+            self.writer = ShardWriter(cache, f"{STORE}.new-", key)
 
-    def keep(self, entries: dict[str, tuple]) -> None:
-        if entries and self.folder is not None:
-            name = os.path.join(self.folder, f"{os.getpid()}-{next(_SHARD_NUMBERS)}.marshal")
-            with open(name, "xb") as handle:
-                handle.write(marshal.dumps({"key": self.key, "entries": entries}))
+    def get(self, path: str) -> Any:
+        found = self.old.get(path)
+        return found if isinstance(found, (tuple, list)) and len(found) == 2 else None
+
+    def keep(self, entries: dict[str, tuple], family: str = "chunk") -> None:
+        if self.writer is not None:
+            for run in runs(entries):
+                self.writer.write(run, family)
 
     def save(self) -> None:
         """This build's shards become the store (later `keep`s add to it)."""
-        if self.folder is None:
-            return
-        live, old = self.cache / STORE, self.cache / f".{STORE}.old-{os.getpid()}"
-        if live.exists():  # a crash from here to the next rename leaves no store: disposable
-            os.rename(live, old)
-        os.rename(self.folder, live)
-        self.folder, self.saved = str(live), True
-        shutil.rmtree(old, ignore_errors=True)
-        (self.cache / LEGACY_STORE).unlink(missing_ok=True)
+        if self.writer is not None:
+            self.writer.save(self.cache / STORE)
+            (self.cache / LEGACY_STORE).unlink(missing_ok=True)
 
     def drop(self) -> None:
-        if self.folder is not None and not self.saved:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        if self.writer is not None:
+            self.writer.drop()
+
+
+PARTS = "state.parts-"
+"""The folders of the state's per-episode records: {manifest path: (its stat, {file read: its
+stat}, {file published: its record})}, one folder per build (`feeds.uptodate.save_state`)."""
+
+
+def state_parts(cache: Path, state: Any) -> Shards:
+    """The per-episode records of the build whose state is `state` (none when it has none)."""
+    name = state.get("parts") if isinstance(state, dict) else None
+    if not isinstance(name, str) or not name.startswith(PARTS) or "/" in name:
+        return Shards(None, "")
+    return Shards(cache / name, str(state.get("key")))
 
 
 READ_LIMIT = 1 << 31

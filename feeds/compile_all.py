@@ -3,11 +3,14 @@ not change from the store (`feeds.cache.Store`).
 
 Per manifest, in order: its `EpisodeBuild` from the store when the manifest and the files it
 read are as they were, its files linked from the last output; else it is parsed, checked and
-compiled. Files are written into the staging folder, and each chunk's store entries as one
-shard, by the process that compiled them: the build process receives only the builds, as plain
-data. Episodes with local audio come back waiting for their copy (`complete` False) with their
-parsed manifest, for the build to compile again after the media step. Fewer than PARALLEL_FROM
-manifests are done in the build process: forking costs more than it saves.
+compiled. Files are written into the staging folder, and each chunk's store entries and state
+records (what each episode read and published) as one shard each (`feeds.shards`), by the
+process that compiled them: the build process receives only what it still needs of each build
+(its place in the feed, its findings; its item and article go to the spool), as plain data, so
+its memory grows by a few hundred bytes an episode. Episodes with local audio come back waiting
+for their copy (`complete` False) with their parsed manifest, for the build to compile again
+after the media step. Fewer than PARALLEL_FROM manifests are done in the build process: forking
+costs more than it saves.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from typing import Any
 from feeds.cache import UNCACHEABLE, Store, stamp, stat_key
 from feeds.compiler import EpisodeBuild, Written, compile_episode
 from feeds.context import Context
+from feeds.shards import ShardWriter, runs
 from feeds.spool import Spool
+from feeds.uptodate import Previous
 from feeds.writing import link_previous, write_files
 from segment import parallel
 from segment.loading import SegmentFile, load_segment
@@ -44,10 +49,12 @@ class Run:
     staging: str | None
     """Where files are written; None under --check (nothing is)."""
     old_output: str
-    previous: dict[str, list]
+    previous: Previous
     """The last build's files (`feeds.writing`): what may be linked from the last output."""
     published: Published | None = None
     """The episodes the output's feed publishes: a segment may not change its guid (SEG416)."""
+    parts: ShardWriter | None = None
+    """Where each episode's state records go (`feeds.uptodate`); None under --check."""
 
 
 @dataclass
@@ -56,9 +63,8 @@ class Compiled:
     waiting: dict[str, SegmentFile] = field(default_factory=dict)
     """The parsed manifests of episodes waiting for media, by path."""
     stats: dict[str, list[int]] = field(default_factory=dict)
-    """Each manifest's (mtime_ns, size) before it was read: what the no-change test compares
-    (a manifest edited during the build then counts as changed)."""
-    written: dict[str, list] = field(default_factory=dict)
+    """The (mtime_ns, size) of each waiting manifest before it was read: what the no-change
+    test compares (a manifest edited during the build then counts as changed)."""
     parsed: set[str] = field(default_factory=set)
     """The manifests parsed and compiled (the others were taken from the store)."""
     spool: Spool = field(default_factory=lambda: Spool(None))
@@ -81,16 +87,14 @@ def compile_all(run: Run, paths: list[str], jobs: int,
         progress("reading manifests", 0, len(paths))
     try:
         for chunk, results in map_chunks(_compile_chunk, paths, jobs, None, PARALLEL_FROM):
-            for path, (parsed, stat, data, manifest, written) in zip(chunk, results,
-                                                                     strict=True):
+            for path, (parsed, data, manifest, stat) in zip(chunk, results, strict=True):
                 done.builds.append(EpisodeBuild.from_data(path, done.spool.spill(path, data)))
-                done.written.update(written)
-                if stat is not None:
-                    done.stats[path] = list(stat)
                 if parsed:
                     done.parsed.add(path)
                 if manifest is not None:
                     done.waiting[path] = manifest
+                    if stat is not None:
+                        done.stats[path] = list(stat)
             if forked and progress is not None:
                 progress("reading manifests", len(done.builds), len(paths))
     finally:
@@ -99,8 +103,9 @@ def compile_all(run: Run, paths: list[str], jobs: int,
 
 
 def _compile_chunk(paths: list[str]) -> list[tuple]:
-    """In a worker (or here): each manifest's (parsed, stat, build as data, the manifest if
-    waiting for media, the records of its files written); the chunk's shard written.
+    """In a worker (or here): each manifest's (parsed, what the build process keeps of its
+    build as data, the manifest and its stat if waiting for media); the chunk's shards
+    written.
 
     Done in phases over the chunk, not manifest by manifest: take what the store holds,
     parse the rest, compile, write. Each library's code then stays warm in the CPU's caches
@@ -109,48 +114,70 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
     run = _RUN
     assert run is not None, "compile_all sets the run before forking"
     done: dict[str, tuple] = {}
-    entries = {}
+    entries: dict[str, tuple] = {}
+    parts: dict[str, tuple] = {}
     for path in paths:
         reused = _from_store(run, path)
         if reused is not None:
             stat, data, written = reused
-            done[path] = (False, stat, data, None, written)
+            done[path] = (False, _kept(data), None, None)
             entries[path] = (stat, data)  # into the new store, as it was
+            parts[path] = (list(stat), _read(data[11]), written)
     manifests = {path: load_segment(Path(path), run.show, run.root, run.settings, media=True,
                                     published=run.published)
                  for path in paths if path not in done}  # validate --media's checks
     builds = [compile_episode(manifest, run.context) for manifest in manifests.values()]
     stats = {path: manifest.stat or stat_key(path)  # unreadable: still marks an input
              for path, manifest in manifests.items()}
-    for build, (data, written) in zip(builds, keep(run, builds, stats, entries), strict=True):
-        done[build.path] = (True, stats[build.path], data,
-                            None if build.complete else manifests[build.path], written)
+    for build, data in zip(builds, keep(run, builds, stats, entries, parts), strict=True):
+        waiting = not build.complete
+        done[build.path] = (True, _kept(data), manifests[build.path] if waiting else None,
+                            stats[build.path] if waiting else None)
     return [done[path] for path in paths]
 
 
+def _kept(data: tuple) -> tuple:
+    """What the build process keeps of a build's data: not what it published and read (in
+    the state's shards: `keep`)."""
+    return (*data[:9], {}, {}, {}, *data[12:])
+
+
+def _read(inputs: Any) -> dict[str, list[int]]:
+    """A build's inputs as the state records them: {path: [mtime_ns, size]} of those found."""
+    return {path: list(stamp_[:2]) for path, stamp_ in inputs.items() if stamp_}
+
+
 def keep(run: Run, builds: list[EpisodeBuild], stats: dict[str, Any],
-         entries: dict[str, tuple] | None = None) -> list[tuple[tuple, dict[str, list]]]:
-    """Write the files of builds just compiled (complete ones) and keep them in the store,
-    with `entries` (one shard); each build's data and the records of its files written."""
+         entries: dict[str, tuple] | None = None, parts: dict[str, tuple] | None = None,
+         family: str = "chunk") -> list[tuple]:
+    """Write the files of builds just compiled (complete ones), keep them in the store (with
+    `entries`) and their state records (with `parts`, what they read and published), each as
+    shards of `family`; each build's data."""
     entries = {} if entries is None else entries
+    parts = {} if parts is None else parts
     done = []
     for build in builds:
         written = (publish(run, build) or {}) if build.complete else {}
         data = build.to_data(written)
         stat = stats.get(build.path)
-        if stat is not None and build.complete and \
-                not any(f.code in UNCACHEABLE for f in build.findings):
-            entries[build.path] = (stat, data)  # else it depends on files it did not record
-        done.append((data, written))
+        if build.complete:
+            parts[build.path] = (None if stat is None else list(stat), _read(build.inputs),
+                                 written)
+            if stat is not None and not any(f.code in UNCACHEABLE for f in build.findings):
+                entries[build.path] = (stat, data)  # else it depends on files it did not record
+        done.append(data)
     if run.store is not None:
-        run.store.keep(entries)
+        run.store.keep(entries, family)
+    if run.parts is not None:
+        for part in runs(parts):
+            run.parts.write(part, family)
     return done
 
 
 def _from_store(run: Run, path: str) -> tuple[tuple, tuple, dict[str, list]] | None:
     """(stat, build as data, records of its files) when the store's build for `path` still
     holds and its files are linked into the staging folder; else None."""
-    entry = None if run.store is None else run.store.entries.get(path)
+    entry = None if run.store is None else run.store.get(path)
     if entry is None:
         return None
     stat, data = entry
@@ -174,10 +201,10 @@ def publish(run: Run, build: EpisodeBuild) -> dict[str, list] | None:
         return {}
     earlier: dict[str, str] = {rel: digest for rel, digest in build.files.items()
                                if isinstance(digest, Written)}
-    written = link_previous(earlier, run.staging, run.old_output, run.previous) if earlier \
-        else {}
+    previous = run.previous.of(build.path)
+    written = link_previous(earlier, run.staging, run.old_output, previous) if earlier else {}
     if written is None:
         return None
     new = {rel: content for rel, content in build.files.items()
            if not isinstance(content, Written)}
-    return {**written, **write_files(new, run.staging, run.old_output, run.previous)}
+    return {**written, **write_files(new, run.staging, run.old_output, previous)}

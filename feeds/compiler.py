@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from feeds.align_step import left_out, with_starts
 from feeds.context import Context, LocalFiles, Stat
@@ -31,13 +32,17 @@ from segment.loading import SegmentFile, SegmentSummary
 from segment.models import Segment
 from segment.rules import Finding, Severity
 
+_NONE: Mapping = MappingProxyType({})
+"""The files or inputs of a build that has none, or whose are kept elsewhere (the build
+process's: `feeds.compile_all`): one shared empty mapping, not a dict an episode."""
+
 
 class Written(str):
     """A file as the last build wrote it (its content digest): published by linking that
     build's file (`feeds.writing.link_previous`), not by rendering it again."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpisodeBuild:
     """What the build publishes for one manifest (`compile_episode`). A manifest that is not
     a valid segment, a draft, or a segment with errors has no item: only its findings and
@@ -96,13 +101,15 @@ class EpisodeBuild:
     def from_data(cls, path: str, data: tuple | list) -> EpisodeBuild:
         (id_, guid, draft, positions, findings, sort_key, published, item, article, written,
          links, inputs, media, complete) = data
-        files: dict[str, str | bytes | Path] = {rel: Written(d) for rel, d in written.items()}
-        files.update((rel, Path(link)) for rel, link in links.items())
+        files: Mapping[str, str | bytes | Path] = _NONE
+        if written or links:  # the build process keeps none of 100,000 episodes (`_NONE`)
+            files = {rel: Written(d) for rel, d in written.items()}
+            files.update((rel, Path(link)) for rel, link in links.items())
         need = None if media is None else MediaNeed(
             Path(media[0]), None if media[1] is None else Path(media[1]))
         return cls(path, id_, guid, draft, tuple(positions),
                    tuple(Finding.from_tuple(f) for f in findings), tuple(sort_key), published,
-                   item, article, files, inputs, need, complete)
+                   item, article, files, inputs or _NONE, need, complete)
 
 
 def compile_episode(manifest: SegmentFile, context: Context | None,

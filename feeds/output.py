@@ -73,7 +73,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from feeds.cache import STATE_FILE, cache_dir_for, lock_path_for, read_marshal
+from feeds.cache import STATE_FILE, cache_dir_for, lock_path_for, read_marshal, state_parts
 from feeds.inside import NotInside, Root
 from segment.clikit import warn
 from segment.errors import PublishError, SegpackError, UsageError
@@ -144,11 +144,12 @@ def _foreign_error(output: Path, rel: str) -> UsageError:
 
 # -- what segpack owns -------------------------------------------------------------------------
 
-def owned_files(folder: Path, known: Iterable[str] = ()) -> set[str]:
+def owned_files(folder: Path, known: Callable[[], Iterable[str]] = tuple) -> set[str]:
     """Relative paths of the files segpack wrote in `folder`: its list, or for an output
-    without one, `known` names (see `_unlisted_owned`)."""
+    without one, the `known` names (see `_unlisted_owned`; asked for only then: the names the
+    last build recorded are read from all its shards)."""
     listed = read_record(folder)
-    return listed if listed is not None else _unlisted_owned(folder, known)
+    return listed if listed is not None else _unlisted_owned(folder, known())
 
 
 def owns(folder: Path, rel: str, known: Callable[[], Iterable[str]] = tuple) -> bool:
@@ -180,8 +181,10 @@ def _record_data(folder: Path) -> bytes | None:
     try:
         if info.st_size > RECORD_LIMIT:
             return None
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            data = handle.read(RECORD_LIMIT + 1)
+        with os.fdopen(os.dup(fd), "rb") as handle:  # not a 64 MB buffer for a small list
+            data = handle.read(min(info.st_size, RECORD_LIMIT) + 1)
+            if len(data) > info.st_size:  # grown since: read on to the limit
+                data += handle.read(RECORD_LIMIT + 1 - len(data))
     except OSError:
         return None
     finally:
@@ -212,10 +215,16 @@ def built_by_segpack(folder: Path) -> bool:
 def recorded_files(output: Path) -> set[str]:
     """What the last build of `output` recorded in the cache as the files it wrote (nothing
     when there is no readable record): an output without a list owns those."""
-    state = read_marshal(cache_dir_for(output) / STATE_FILE)
+    cache = cache_dir_for(output)
+    state = read_marshal(cache / STATE_FILE)
     files = state.get("files") if isinstance(state, dict) else None
-    return {rel for rel in files if isinstance(rel, str) and _plain(rel)} \
-        if isinstance(files, dict) else set()
+    if not isinstance(files, dict):
+        return set()
+    found = {rel for rel in files if isinstance(rel, str) and _plain(rel)}
+    for _, part in state_parts(cache, state).items():  # shard by shard
+        if isinstance(part, (tuple, list)) and len(part) == 3 and isinstance(part[2], dict):
+            found.update(rel for rel in part[2] if isinstance(rel, str) and _plain(rel))
+    return found
 
 
 def _unlisted_owned(folder: Path, known: Iterable[str]) -> set[str]:
@@ -691,19 +700,6 @@ def published_mark(output: Path) -> int | None:
     return mark if last == now else None
 
 
-def previous_files(output: Path, state: object) -> dict[str, list]:
-    """What a build may reuse from the previous output (`feeds.writing`): the last build's
-    records of its files and its mark, when both still stand; else nothing."""
-    from feeds.writing import PUBLISHED_AT
-
-    files = state.get("files") if isinstance(state, dict) else None
-    mark = published_mark(output)
-    if not isinstance(files, dict) or mark is None:
-        return {}
-    files[PUBLISHED_AT] = [mark]
-    return files
-
-
 def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Published:
     """Put the build in `staging` in place of segpack's files in `output` (see the module
     docstring): whole when the output holds nothing else, else file by file. UsageError, with
@@ -718,7 +714,7 @@ def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Publishe
     before: set[str] = set()
     foreign: list[str] = []
     if os.path.lexists(place):
-        before = owned_files(place, now | recorded_files(output))
+        before = owned_files(place, lambda: now | recorded_files(output))
         foreign = foreign_entries(place, before, [staging.name] if inside else [])
     from segment.parallel import ignoring_interrupts  # not on the no-change path
 

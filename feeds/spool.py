@@ -70,13 +70,13 @@ class Spool:
             self.file = None
 
     def items(self, builds: Sequence[EpisodeBuild]) -> Sequence[bytes]:
-        return _Lazy(builds, self.item)
+        return Lazy(builds, self.item)
 
     def articles(self, builds: Sequence[EpisodeBuild]) -> Sequence[str]:
-        return _Lazy(builds, self.article)
+        return Lazy(builds, self.article)
 
 
-class _Lazy(Sequence):
+class Lazy(Sequence):
     """`read(builds[n])` for each n, read when asked for."""
 
     def __init__(self, builds: Sequence[EpisodeBuild], read: Callable[[EpisodeBuild], Any]):

@@ -18,8 +18,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from feeds.cache import FORMAT, STATE_FILE, cache_dir_for, code_key, read_marshal, stat_key
+from feeds.cache import (
+    FORMAT,
+    STATE_FILE,
+    cache_dir_for,
+    code_key,
+    read_marshal,
+    stat_key,
+    state_parts,
+)
 from feeds.output import published_mark, real_folder
+from feeds.shards import Shards
 from feeds.writing import PUBLISHED_AT, still_published
 from segment import __version__
 
@@ -46,32 +55,100 @@ def options_key(root: Path, output: Path, settings: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def manifests_key(paths: list[str]) -> str:
+    """The list of manifests as one digest (the state does not hold 100,000 paths twice)."""
+    return hashlib.sha256("\0".join(paths).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def previous_state(root: Path, output: Path, key: str) -> dict[str, Any] | None:
-    """The last build's state when no input, option or output file changed since; else None."""
-    state = read_marshal(cache_dir_for(output) / STATE_FILE)
+    """The last build's state when no input, option or output file changed since; else None.
+    Its per-episode records are read one shard at a time (`feeds.cache.state_parts`)."""
+    cache = cache_dir_for(output)
+    state = read_marshal(cache / STATE_FILE)
     if not isinstance(state, dict) or state.get("key") != key:
         return None
     if list(stat_key(output / FEED_FILE) or ()) != state.get("feed"):
         return None
-    if list_manifests(root) != state.get("manifests"):
+    if manifests_key(list_manifests(root)) != state.get("manifests"):
         return None
-    for path, recorded in state.get("inputs", {}).items():
+    if not _inputs_as_recorded(state.get("inputs")):
+        return None
+    mark = published_mark(output)
+    base = os.path.join(real_folder(output), "")
+    if not published_as_recorded(base, state.get("files"), mark) or \
+            FEED_FILE not in state["files"]:
+        return None
+    seen = 0
+    for path, part in state_parts(cache, state).items():
+        if not isinstance(part, (tuple, list)) or len(part) != 3 or \
+                list(stat_key(path) or ()) != part[0] or not _inputs_as_recorded(part[1]) or \
+                not published_as_recorded(base, part[2], mark):
+            return None
+        seen += 1
+    return state if seen == state.get("parts_count") else None  # no shard lost
+
+
+def _inputs_as_recorded(inputs: Any) -> bool:
+    if not isinstance(inputs, dict):
+        return False
+    for path, recorded in inputs.items():
         now = stat_key(Path(path))
         if now is None or list(now) != recorded:
-            return None
-    if not published_as_recorded(output, state.get("files")):
-        return None
-    return state
+            return False
+    return True
 
 
-def published_as_recorded(output: Path, files: Any) -> bool:
-    """Whether every file the last build published is still in `output` as it was."""
-    mark = published_mark(output)
-    if mark is None or not isinstance(files, dict) or FEED_FILE not in files:
+def published_as_recorded(base: str, files: Any, mark: int | None) -> bool:
+    """Whether every file of `files` (records, `feeds.writing`) is still in the output folder
+    `base` as it was published."""
+    if mark is None or not isinstance(files, dict):
         return False
-    base = os.path.join(real_folder(output), "")
     return all(still_published(base + rel, record, mark)
                for rel, record in files.items() if rel != PUBLISHED_AT)
+
+
+class Previous:
+    """What a build may reuse from the previous output (`feeds.writing`): the last build's
+    records of its files and its mark, when both still stand. The show-wide files' records are
+    held (`show`); each episode's are read from the state's shards when it is compiled (`of`),
+    so the records of 100,000 episodes are never all in memory."""
+
+    def __init__(self, mark: int | None, show: dict[str, list], parts: Shards) -> None:
+        self.mark = mark
+        self.show = {**show, PUBLISHED_AT: [mark]} if mark is not None else {}
+        self.parts = parts if mark is not None else Shards(None, "")
+
+    def of(self, path: str) -> dict[str, list]:
+        """The last build's records of the files of the episode of manifest `path`, with the
+        mark (`feeds.writing`'s `previous`)."""
+        part = self.parts.get(path)
+        if self.mark is None or not isinstance(part, (tuple, list)) or len(part) != 3 or \
+                not isinstance(part[2], dict):
+            return {}
+        return {**part[2], PUBLISHED_AT: [self.mark]}
+
+    def __bool__(self) -> bool:
+        return self.mark is not None
+
+    def every(self) -> Any:
+        """(manifest path or None for the show's own files, their records), part by part."""
+        if self.mark is None:
+            return
+        yield None, self.show
+        for path, part in self.parts.items():
+            if isinstance(part, (tuple, list)) and len(part) == 3 and isinstance(part[2], dict):
+                yield path, {**part[2], PUBLISHED_AT: [self.mark]}
+
+
+def previous_files(output: Path) -> Previous:
+    """The last build's records of what it published (see `Previous`)."""
+    cache = cache_dir_for(output)
+    state = read_marshal(cache / STATE_FILE)
+    files = state.get("files") if isinstance(state, dict) else None
+    mark = published_mark(output)
+    if not isinstance(files, dict) or mark is None:
+        return Previous(None, {}, Shards(None, ""))
+    return Previous(mark, files, state_parts(cache, state))
 
 
 def inputs_state(paths: list[Path]) -> dict[str, list[int]]:

@@ -10,6 +10,7 @@ import difflib
 import functools
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -383,7 +384,7 @@ def _load_packed(paths: list[str]) -> list[tuple]:
 
 
 def show_wide_findings(show_path: Path, show: Show | None,
-                       segments: list[SegmentFile]) -> list[Finding]:
+                       segments: Sequence[SegmentFile]) -> list[Finding]:
     """What only the whole show tells: `duplicate_findings`, and SEG406 when an episode is to
     be published and show.yaml does not say where (a new show whose one segment is a draft
     validates and builds). `validate` and `build` both ask this."""
@@ -396,7 +397,7 @@ def show_wide_findings(show_path: Path, show: Show | None,
     return found
 
 
-def duplicate_findings(segments: list[SegmentFile]) -> list[Finding]:
+def duplicate_findings(segments: Iterable[SegmentFile]) -> list[Finding]:
     """SEG401/SEG402/SEG405: ids and GUIDs must be unique; ids should match file names."""
     found = []
     first_id: dict[str, Path] = {}

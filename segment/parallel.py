@@ -35,6 +35,10 @@ PARALLEL_FROM = 400
 """Fewer items than this are done in this process: forking costs more than it saves."""
 CHUNKS_PER_JOB = 8
 """Chunks per worker: small enough to balance the load, large enough to batch the work."""
+MAX_CHUNK = 1000
+"""Items per chunk at most, with workers or without: what a chunk holds while it is worked on
+(parsed manifests, compiled episodes) then stays the same for 10,000 items and for 1,000,000
+(issue 17), and 1,000 items are plenty to batch the work."""
 
 
 def map_chunks(work: Callable[[list[T]], list[Any]], items: list[T], jobs: int,
@@ -43,14 +47,16 @@ def map_chunks(work: Callable[[list[T]], list[Any]], items: list[T], jobs: int,
     """Yield (chunk, work(chunk)) for consecutive chunks of `items`, in order.
 
     `work` must be a module-level function (workers find it by name). With one job, too few
-    items or no `fork` on this platform, it runs here on the whole list. `started` is called
-    once the workers exist (or at once without them), so a thread it starts is not running
-    when they are forked (only a worker killed meanwhile would be forked again)."""
+    items or no `fork` on this platform, it runs here (in chunks of `MAX_CHUNK` too).
+    `started` is called once the workers exist (or at once without them), so a thread it
+    starts is not running when they are forked (only a worker killed meanwhile would be
+    forked again)."""
     if not workers_wanted(jobs, len(items), minimum):
         if started is not None:
             started()
-        if items:
-            yield items, work(items)
+        for start in range(0, len(items), MAX_CHUNK):
+            chunk = items[start:start + MAX_CHUNK]
+            yield chunk, work(chunk)
         return
     chunks = _chunks(items, jobs)
     with deferring_interrupts():
@@ -65,7 +71,7 @@ def map_chunks(work: Callable[[list[T]], list[Any]], items: list[T], jobs: int,
 def _chunks(items: list[T], jobs: int) -> list[list[T]]:
     """`CHUNKS_PER_JOB` equal chunks per worker. (Shrinking chunks, guided scheduling, measured
     slower on 10,000 manifests: fewer, bigger results arrive in bursts.)"""
-    size = -(-len(items) // (jobs * CHUNKS_PER_JOB))
+    size = min(-(-len(items) // (jobs * CHUNKS_PER_JOB)), MAX_CHUNK)
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from feeds import output as output_mod
-from feeds.cache import cache_dir_for, read_marshal
+from feeds.cache import cache_dir_for, read_marshal, state_parts
 from tests.test_bad_inputs import png_header
 from tests.test_build import IMAGE_LINE, SHOW_YAML, manifest, run, write_show
 
@@ -49,9 +49,17 @@ def test_nothing_changed_is_up_to_date(built, capsys) -> None:
 
 
 def test_the_state_records_every_published_file(built) -> None:
-    _, out = built
-    state = read_marshal(cache_dir_for(out) / "state.marshal")
-    assert set(state["files"]) == output_mod.read_record(out)
+    """The show's own files in state.marshal, each episode's in the state's shards (issue 17:
+    never all in one process's memory)."""
+    show, out = built
+    cache = cache_dir_for(out)
+    state = read_marshal(cache / "state.marshal")
+    episodes = dict(state_parts(cache, state).items())  # {manifest: (stat, read, published)}
+    assert sorted(episodes) == sorted(str(p) for p in (show / "segments").glob("*.md"))
+    published = set(state["files"]).union(*(part[2] for part in episodes.values()))
+    assert published == output_mod.read_record(out)
+    assert {"feed.xml", "index.html"} <= set(state["files"])  # the show's own
+    assert not {"feed.xml", "index.html"} & set().union(*(p[2] for p in episodes.values()))
 
 
 @pytest.mark.parametrize("rel", ["index.html", "feed.xml", "media/one.mp3",

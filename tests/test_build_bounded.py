@@ -1,0 +1,67 @@
+"""Issue 17, archives of any size: what a build holds per episode does not grow with the show.
+
+Run at small scale (chunks of 3 manifests, shards of 3 records) on a show mixing direct links,
+local audio, a draft and chapters: the build process keeps no episode's file records or inputs
+(they go to the state's shards, written by whoever compiled the chunk); the store and the state
+are shards of at most 3 records; and with all that the output is byte for byte a build's with
+one big chunk, a rebuild after an edit reuses every other episode, and a state shard that is
+lost means a full build, never a wrong "up to date"."""
+
+from __future__ import annotations
+
+import marshal
+from pathlib import Path
+
+import pytest
+
+from feeds import compile_all, shards
+from feeds.cache import PARTS, STORE, cache_dir_for, read_marshal, state_parts
+from segment import parallel
+from tests.test_build_parallel import mixed_show, run, tree  # noqa: F401  (mixed_show: fixture)
+
+
+def shard_sizes(folder: Path) -> list[int]:
+    sizes = []
+    for path in sorted(folder.glob("*.marshal")):
+        data = path.read_bytes()
+        sizes.append(len(marshal.loads(data[8 + int.from_bytes(data[:8], "little"):])))
+    return sizes
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_small_chunks_same_bytes_bounded_records(mixed_show, tmp_path,  # noqa: F811
+                                                 monkeypatch, jobs) -> None:
+    whole = tmp_path / "whole" / "public"
+    run(mixed_show, whole, 1)  # one chunk, in this process
+    monkeypatch.setattr(compile_all, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(parallel, "MAX_CHUNK", 3)
+    monkeypatch.setattr(shards, "RUN", 3)
+    out = tmp_path / "public"
+    first = run(mixed_show, out, jobs)
+    assert tree(out) == tree(whole)
+    kept = first.working_set.builds
+    assert len(kept) == 13 and all(not b.files and not b.inputs for b in kept)
+
+    cache = cache_dir_for(out)
+    state = read_marshal(cache / "state.marshal")
+    parts = [p for p in cache.iterdir() if p.name.startswith(PARTS)]
+    assert len(parts) == 1 and 0 < max(shard_sizes(parts[0])) <= 3
+    assert sum(shard_sizes(parts[0])) == state["parts_count"] == 13
+    assert 0 < max(shard_sizes(cache / STORE)) <= 3
+    records = dict(state_parts(cache, state).items())
+    assert any("media/" in rel for _, _, files in records.values() for rel in files)
+
+    edited = mixed_show / "segments" / "direct-07.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("number 7", "number seven"),
+                      encoding="utf-8")
+    again = run(mixed_show, out, jobs)
+    assert again.episodes_reused == again.episodes - 1
+    run(mixed_show, tmp_path / "cold" / "public", jobs)
+    assert tree(out) == tree(tmp_path / "cold" / "public")
+    assert run(mixed_show, out, jobs).up_to_date
+
+    cache_parts = next(p for p in cache.iterdir() if p.name.startswith(PARTS))
+    sorted(cache_parts.glob("*.marshal"))[0].unlink()  # one shard of the state lost
+    rebuilt = run(mixed_show, out, jobs)
+    assert not rebuilt.up_to_date and tree(out) == tree(tmp_path / "cold" / "public")
+    assert len([p for p in cache.iterdir() if p.name.startswith(PARTS)]) == 1  # the old gone
