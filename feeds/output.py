@@ -721,7 +721,7 @@ def publish(staging: Path, output: Path, *, overwrite: bool = False) -> Publishe
     published = Published(output, journal)
     if not foreign and not inside:
         write_record(staging, now, sync=False)
-        if os.path.lexists(place) and read_record(place) is None:
+        if os.path.lexists(place) and _record_data(place) is None:
             write_record(place, before, sync=False)  # swapped out, it says what is segpack's
         sync_file_system(staging)
         with ignoring_interrupts():  # never stopped half way

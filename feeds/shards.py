@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 from segment.userfiles import open_fd, read_regular
@@ -109,7 +110,10 @@ class ShardWriter:
         sorted paths of the build, so that no two shards of a family overlap."""
         if not entries:
             return
-        name = os.path.join(self.folder, f"{os.getpid()}-{next(_NUMBERS)}{SUFFIX}")
+        # the pid tells processes apart, the counter a process's shards, the token a worker
+        # forked (counter and all) under the pid of one that died earlier in the build
+        name = os.path.join(self.folder,
+                            f"{os.getpid()}-{next(_NUMBERS)}-{token_hex(4)}{SUFFIX}")
         header = marshal.dumps((self.key, family, min(entries), max(entries)))
         with open(name, "xb") as handle:
             handle.write(len(header).to_bytes(8, "little"))

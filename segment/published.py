@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 FEED_FILE = "feed.xml"
 ARCHIVE_GLOB = "archive/*.xml"
 MAX_PAGE_BYTES = 1 << 30
+_GUID_TEXT = re.compile(rb"<guid(?:\s[^>]*)?>([^<]*)</guid>")
+"""A <guid> element's text as segpack writes it (escaped, no CDATA): `surely_published`."""
 """A feed page bigger than this is not read (a 10,000-episode feed.xml is about 13 MB)."""
 
 
@@ -60,15 +62,15 @@ class Published:
     by its enclosure URL or its id (the name of the copy a build publishes, `media/<id>.*`)
     with its title.
 
-    Read as late as it can be, once per process: a segment whose guid is in the feed's bytes
-    as a <guid> element (every episode of a rebuild but a new or renamed one) costs a search
-    of those bytes (an 8 MB feed.xml of 10,000 items: a few ms); the items are parsed (0.1-0.2 s)
-    and indexed only for a guid not found so."""
+    Read as late as it can be, once per process, one page at a time: a segment whose guid is
+    the text of a <guid> element of the feed (every episode of a rebuild but a new or renamed
+    one) costs a set lookup (the texts of those elements, taken from the pages' bytes: 100,000
+    episodes, ~10 MB, where the pages' bytes were 135 MB in every worker process); the items
+    are parsed (0.1-0.2 s for 10,000) and indexed only for a guid not found so."""
 
     feed: str
     pages: list[Path] = field(default_factory=list)
-    _bytes: bytes | None = field(default=None, repr=False)
-    _texts: dict[Path, bytes] = field(default_factory=dict, repr=False)
+    _guids: set[bytes] | None = field(default=None, repr=False)
     _items: dict[str, tuple[str, str | None, str | None, str]] | None = field(default=None,
                                                                               repr=False)
     _index: tuple[dict, dict, dict] | None = field(default=None, repr=False)
@@ -86,22 +88,21 @@ class Published:
                     continue
                 try:
                     _read_items(text, str(page), self._items)
+                    del text  # before the next page is read
                 except (ValueError, SyntaxError) as exc:  # lxml's XMLSyntaxError is both
                     why = getattr(exc, "msg", None) or str(exc)
                     self._unreadable(page, f"is not well-formed XML ({why})")
         return self._items
 
     def _text(self, page: Path) -> bytes | None:
-        """The page's bytes, read once; None (and `unreadable` set) when it cannot be read."""
-        if page not in self._texts:
-            from segment.userfiles import read_regular
+        """The page's bytes (not kept); None (and `unreadable` set) when it cannot be read."""
+        from segment.userfiles import read_regular
 
-            try:
-                self._texts[page] = read_regular(page, MAX_PAGE_BYTES, what="a feed page")
-            except OSError as exc:  # NotAFileError (a FIFO, a folder), TooLarge, EACCES
-                self._unreadable(page, getattr(exc, "strerror", None) or str(exc))
-                return None
-        return self._texts[page]
+        try:
+            return read_regular(page, MAX_PAGE_BYTES, what="a feed page")
+        except OSError as exc:  # NotAFileError (a FIFO, a folder), TooLarge, EACCES
+            self._unreadable(page, getattr(exc, "strerror", None) or str(exc))
+            return None
 
     def _unreadable(self, page: Path, reason: str) -> None:
         if self.unreadable is None:
@@ -110,10 +111,13 @@ class Published:
     def surely_published(self, guid: str) -> bool:
         """True when `guid` is the text of a <guid> element of the feed, as segpack writes it
         (False may still be published, written otherwise: the items then say)."""
-        if self._bytes is None:
-            self._bytes = b"".join(text for page in self.pages
-                                   if (text := self._text(page)) is not None)
-        return f">{escape(guid)}</guid>".encode() in self._bytes
+        if self._guids is None:
+            self._guids = set()
+            for page in self.pages:
+                text = self._text(page)
+                if text is not None:
+                    self._guids.update(_GUID_TEXT.findall(text))
+        return escape(guid).encode() in self._guids
 
     def earlier_guid(self, segment: Segment) -> Match | Unreadable | None:
         """The guid this segment's episode was published under, how it was recognised and
