@@ -352,8 +352,7 @@ def _save_state(root: Path, output: Path, key: str | None, result: BuildResult,
     write_marshal(cache / uptodate.STATE_FILE, {
         "key": key, "manifests": uptodate.manifests_key(paths), "inputs": inputs,
         "feed": list(feed) if feed else None, "counts": result.counts(), "files": written,
-        "findings": [f.as_tuple() for f in result.findings], "parts": name,
-        "parts_count": len(paths)}, sync=False)
+        "findings": [f.as_tuple() for f in result.findings], "parts": name}, sync=False)
     for old in cache.glob(f"{PARTS}*"):  # the last build's, now no state's
         if old.name != name:
             shutil.rmtree(old, ignore_errors=True)

@@ -139,8 +139,8 @@ class Store:
 
 
 PARTS = "state.parts-"
-"""The folders of the state's per-episode records: {manifest path: (its stat, {file read: its
-stat}, {file published: its record})}, one folder per build (`feeds.uptodate.save_state`)."""
+"""The folders of the state's per-episode records: {manifest name: (its stat, {file read: its
+stat}, {file published: its record})}, one folder per build (`feeds.build._save_state`)."""
 
 
 def state_parts(cache: Path, state: Any) -> Shards:

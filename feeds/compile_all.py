@@ -122,7 +122,7 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
             stat, data, written = reused
             done[path] = (False, _kept(data), None, None)
             entries[path] = (stat, data)  # into the new store, as it was
-            parts[path] = (list(stat), _read(data[11]), written)
+            parts[os.path.basename(path)] = (list(stat), _read(data[11]), written)
     manifests = {path: load_segment(Path(path), run.show, run.root, run.settings, media=True,
                                     published=run.published)
                  for path in paths if path not in done}  # validate --media's checks
@@ -161,8 +161,8 @@ def keep(run: Run, builds: list[EpisodeBuild], stats: dict[str, Any],
         data = build.to_data(written)
         stat = stats.get(build.path)
         if build.complete:
-            parts[build.path] = (None if stat is None else list(stat), _read(build.inputs),
-                                 written)
+            parts[os.path.basename(build.path)] = (  # by name: `uptodate.Previous.of`
+                None if stat is None else list(stat), _read(build.inputs), written)
             if stat is not None and not any(f.code in UNCACHEABLE for f in build.findings):
                 entries[build.path] = (stat, data)  # else it depends on files it did not record
         done.append(data)

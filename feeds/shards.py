@@ -11,9 +11,11 @@ process). Within a family no two shards' ranges overlap (the chunks of the compi
 consecutive runs of the sorted paths; the build writes what it compiles after the media step as
 its own family, split the same way: `runs`).
 
-Used twice: the store of compiled episodes (`feeds.cache.Store`) and the records of what each
-episode read and published (`feeds.state`). Everything here is disposable: a shard that cannot
-be read holds nothing (its manifests are compiled again, or the build is not up to date).
+Used twice: the store of compiled episodes (`feeds.cache.Store`, by manifest path) and the
+records of what each episode read and published (`feeds.cache.state_parts`, by manifest name:
+the show folder may be given another way or moved, and its files still be linked). Everything
+here is disposable: a shard that cannot be read holds nothing (its manifests are compiled
+again, or the build is not up to date).
 """
 
 from __future__ import annotations
@@ -52,11 +54,13 @@ class Shards:
         self.folder = None if folder is None else str(folder)
         self.families: dict[str, tuple[list[str], list[str], list[str]]] = {}
         self._kept: OrderedDict[str, dict] = OrderedDict()
+        self._headers: dict[str, tuple] = {}
         headers = []
         for name in _names(self.folder):
             header = _header(os.path.join(self.folder or "", name))
             if header is not None and header[0] == key:
                 headers.append((header[1], header[2], header[3], name))
+                self._headers[name] = header
         for family, first, last, name in sorted(headers):
             firsts, lasts, names = self.families.setdefault(family, ([], [], []))
             firsts.append(first)
@@ -80,12 +84,13 @@ class Shards:
         """Every (path, record), shard by shard (one decoded at a time)."""
         for _, _, names in self.families.values():
             for name in names:
-                yield from _entries(os.path.join(self.folder or "", name)).items()
+                yield from _entries(os.path.join(self.folder or "", name),
+                                    self._headers[name]).items()
 
     def _shard(self, name: str) -> dict:
         entries = self._kept.get(name)
         if entries is None:
-            entries = _entries(os.path.join(self.folder or "", name))
+            entries = _entries(os.path.join(self.folder or "", name), self._headers[name])
             self._kept[name] = entries
             if len(self._kept) > KEPT:
                 self._kept.popitem(last=False)
@@ -172,11 +177,15 @@ def _header(path: str) -> tuple | None:
     return None
 
 
-def _entries(path: str) -> dict:
-    """A shard's records, or {} when it cannot be read (its manifests are then unknown)."""
+def _entries(path: str, header: tuple) -> dict:
+    """A shard's records, or {} when it cannot be read (its manifests are then unknown) or is
+    no longer the shard whose `header` was read (a folder swapped in by another build since:
+    `--check` holds no lock)."""
     try:
         data = read_regular(path, _LIMIT)
         size = int.from_bytes(data[:8], "little")
+        if not 0 < size <= _HEADER_LIMIT or marshal.loads(data[8:8 + size]) != header:
+            return {}
         entries = marshal.loads(data[8 + size:])
     except (OSError, ValueError, EOFError, TypeError):
         return {}

@@ -69,7 +69,8 @@ def previous_state(root: Path, output: Path, key: str) -> dict[str, Any] | None:
         return None
     if list(stat_key(output / FEED_FILE) or ()) != state.get("feed"):
         return None
-    if manifests_key(list_manifests(root)) != state.get("manifests"):
+    manifests = list_manifests(root)
+    if manifests_key(manifests) != state.get("manifests"):
         return None
     if not _inputs_as_recorded(state.get("inputs")):
         return None
@@ -78,14 +79,15 @@ def previous_state(root: Path, output: Path, key: str) -> dict[str, Any] | None:
     if not published_as_recorded(base, state.get("files"), mark) or \
             FEED_FILE not in state["files"]:
         return None
-    seen = 0
+    # each manifest's record once, by name: not a count (a shard lost and one doubled pass it)
+    unseen = {os.path.basename(path): path for path in manifests}
     for path, part in state_parts(cache, state).items():
-        if not isinstance(part, (tuple, list)) or len(part) != 3 or \
-                list(stat_key(path) or ()) != part[0] or not _inputs_as_recorded(part[1]) or \
+        full = unseen.pop(path, None)
+        if full is None or not isinstance(part, (tuple, list)) or len(part) != 3 or \
+                list(stat_key(full) or ()) != part[0] or not _inputs_as_recorded(part[1]) or \
                 not published_as_recorded(base, part[2], mark):
             return None
-        seen += 1
-    return state if seen == state.get("parts_count") else None  # no shard lost
+    return None if unseen else state  # no shard lost
 
 
 def _inputs_as_recorded(inputs: Any) -> bool:
@@ -113,15 +115,18 @@ class Previous:
     held (`show`); each episode's are read from the state's shards when it is compiled (`of`),
     so the records of 100,000 episodes are never all in memory."""
 
-    def __init__(self, mark: int | None, show: dict[str, list], parts: Shards) -> None:
-        self.mark = mark
+    def __init__(self, mark: int | None, show: dict[str, list], parts: Shards,
+                 legacy: bool = False) -> None:
+        self.mark, self.legacy = mark, legacy
         self.show = {**show, PUBLISHED_AT: [mark]} if mark is not None else {}
         self.parts = parts if mark is not None else Shards(None, "")
 
     def of(self, path: str) -> dict[str, list]:
         """The last build's records of the files of the episode of manifest `path`, with the
         mark (`feeds.writing`'s `previous`)."""
-        part = self.parts.get(path)
+        if self.legacy:  # a state of FORMAT 7: every file's record in `show`
+            return self.show
+        part = self.parts.get(os.path.basename(path))  # by name: the show folder may move
         if self.mark is None or not isinstance(part, (tuple, list)) or len(part) != 3 or \
                 not isinstance(part[2], dict):
             return {}
@@ -148,7 +153,7 @@ def previous_files(output: Path) -> Previous:
     mark = published_mark(output)
     if not isinstance(files, dict) or mark is None:
         return Previous(None, {}, Shards(None, ""))
-    return Previous(mark, files, state_parts(cache, state))
+    return Previous(mark, files, state_parts(cache, state), legacy="parts" not in state)
 
 
 def inputs_state(paths: list[Path]) -> dict[str, list[int]]:

@@ -39,7 +39,8 @@ def test_every_path_is_found_in_its_family_and_no_other(tmp_path) -> None:
 def test_asked_in_order_each_shard_is_read_once(tmp_path, monkeypatch) -> None:
     reads: list[str] = []
     real = shards._entries
-    monkeypatch.setattr(shards, "_entries", lambda path: reads.append(path) or real(path))
+    monkeypatch.setattr(shards, "_entries",
+                        lambda path, header: reads.append(path) or real(path, header))
     reader = Shards(written(tmp_path), "k")
     assert not reads  # opening reads the headers only
     for n in range(20):
