@@ -22,9 +22,10 @@ from segment.errors import PublishError, SegpackError, UsageError
 from segment.rules import Finding, Severity
 
 if TYPE_CHECKING:
-    from feeds.compile_all import Compiled
+    from feeds.compile_all import Compiled, Run
     from feeds.compiler import EpisodeBuild
     from feeds.context import Context
+    from feeds.enclosures import Audio
     from feeds.shards import ShardWriter
 
 STATE_NEW = "state.new-"
@@ -137,7 +138,7 @@ def _mark_again(output: Path, previous: uptodate.Previous, parts: ShardWriter) -
 def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
                 previous: uptodate.Previous, parts: ShardWriter | None = None) -> BuildResult:
     from feeds.cache import Store, context_key
-    from feeds.compile_all import Run, compile_all, keep
+    from feeds.compile_all import Run, compile_all
     from feeds.compiler import EpisodeBuild
     from feeds.context import show_context
     from feeds.output import publish
@@ -184,7 +185,7 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
     _finish(result, options)  # refuse before any media work
     if context is None:  # unreachable: without show.yaml there is an error
         return result
-    builds, media_found = _with_media(options, context, done, result)
+    builds, media_found = _with_media(options, context, run, done, result)
     result.findings = settle(found + media_found + _findings(builds), guids)
     _finish(result, options)
     episodes = sorted((b for b in builds if b.published_episode), key=lambda b: b.sort_key)
@@ -196,7 +197,6 @@ def _build_into(options: BuildOptions, key: str | None, staging: Path | None,
             pass
         done.spool.close()
         return result
-    keep(run, [b for b in builds if b.path in done.waiting], done.stats, family="media")
     written: dict[str, list] = {}  # the show's own files (the episodes': in `parts`)
     for name, feed in feeds:  # one page of a paged feed at a time (`feeds.paging`)
         written.update(write_files({name: feed}, str(staging), str(output), previous.show))
@@ -221,53 +221,104 @@ def _findings(builds: list[EpisodeBuild]) -> list[Finding]:
     return [f for build in builds if not build.draft for f in build.findings]
 
 
-def _with_media(options: BuildOptions, context: Context, done: Compiled, result: BuildResult
-                ) -> tuple[list[EpisodeBuild], list[Finding]]:
+def _with_media(options: BuildOptions, context: Context, run: Run, done: Compiled,
+                result: BuildResult) -> tuple[list[EpisodeBuild], list[Finding]]:
     """The builds, those waiting for media compiled again with it: our tagged copies (made
     or taken from the media cache, `feeds.media_step`), or under --check each source as it
-    is (probed: no copy is made); and the media step's findings."""
-    from feeds.compiler import compile_episode
+    is (probed: no copy is made); and the media step's findings.
+
+    Done `RUN` episodes at a time, each batch's files written, kept (`compile_all.keep`) and
+    spooled before the next: what the build process holds of a local-audio archive then does
+    not grow with it (issue 17); a batch is ~1,000 ffmpeg jobs, enough to keep any number of
+    workers busy."""
+    from feeds.compile_all import for_build_process, keep
+    from feeds.compiler import EpisodeBuild, compile_episode
+    from feeds.media_step import load_memo, save_memo
+    from feeds.shards import RUN
+
+    waiting = [b.path for b in done.builds if b.path in done.waiting and b.media]
+    result.media_cached = sum(b.media is not None and b.path not in done.parsed
+                              for b in done.builds)  # taken from the store, copy and all
+    builds = {b.path: b for b in done.builds}
+    memo = load_memo(cache_dir_for(options.output))  # the sources' hashes, read once
+    found: list[Finding] = []
+    counted = _Counted(options.progress, len(waiting))
+    for start in range(0, len(waiting), RUN):
+        batch = {path: done.spool.take(path) for path in waiting[start:start + RUN]}
+        needs = {path: builds[path].media for path in batch}
+        counted.left = len(waiting) - start - len(batch)
+        audio = _media_batch(options, context, batch, needs, memo, result, found, counted)
+        made = [compile_episode(batch[path], context, audio[path]) for path in audio]
+        for build, data in zip(made, keep(run, made, done.stats, family="media"),
+                               strict=True):  # files written under --check: none
+            builds[build.path] = EpisodeBuild.from_data(
+                build.path, done.spool.spill(build.path, for_build_process(data)))
+    if not options.check:
+        save_memo(cache_dir_for(options.output), memo)
+    return [builds[b.path] for b in done.builds], found
+
+
+def _media_batch(options: BuildOptions, context: Context, batch: dict[str, Any],
+                 sources: dict[str, Any], memo: dict, result: BuildResult,
+                 found: list[Finding], counted: _Counted) -> dict[str, Audio]:
+    """The audio each manifest of `batch` publishes (`_with_media`), by the media it needs
+    (`sources`); `found` given the media step's findings."""
     from feeds.enclosures import Audio
     from feeds.media_step import make_copies, published_suffix
     from media.probe import probe
     from segment.executor import executor_for
 
-    waiting = {b.path: b.media for b in done.builds if b.path in done.waiting and b.media}
-    segments: dict[str, Any] = {path: done.waiting[path].segment for path in waiting}
-    result.media_cached = sum(b.media is not None and b.path not in done.parsed
-                              for b in done.builds)  # taken from the store, copy and all
-    audio, found = {}, []
+    needs = {path: manifest.segment for path, manifest in batch.items()}
+    audio: dict[str, Audio] = {}
     if options.check:
-        captions = _check_captions(options, context, waiting, segments)
-        for path, need in waiting.items():
+        captions = _check_captions(options, context, sources, needs)
+        for path, need in sources.items():
             try:
                 info = probe(need.source)
             except SegpackError as exc:
                 found.append(Finding("SEG304", f"audio.file: {exc}", str(need.source)))
                 continue
-            audio[path] = Audio(f"media/{segments[path].id}"
+            audio[path] = Audio(f"media/{needs[path].id}"
                                 f"{published_suffix(context.show, need.source)}", None,
                                 info.size, info.mime, float(info.duration),
                                 captions=captions.get(path))
-    else:
-        progress = options.progress
-        copies = make_copies(
-            {path: (segments[path], need.source, need.artwork) for path, need in waiting.items()},
-            context.show, context.root, dict(context.stings), cache_dir_for(options.output),
-            options.executor or executor_for(options.jobs),
-            progress and (lambda n, total: progress("making audio", n, total)),
-            progress and (lambda n, total: progress("aligning captions", n, total)))
-        for path, copy in copies.items():
-            if isinstance(copy, SegpackError):
-                found.append(Finding("SEG304", f"audio.file: {copy}", str(waiting[path].source)))
-                continue
-            rel, made = copy
-            result.media_made += not made.cached
-            result.media_cached += made.cached
-            audio[path] = Audio(rel, made.path, made.size, made.mime, made.duration,
-                                made.timeline, made.source_duration, made.captions)
-    return [compile_episode(done.waiting[b.path], context, audio[b.path])
-            if b.path in audio else b for b in done.builds], found
+        return audio
+    copies = make_copies(
+        {path: (needs[path], need.source, need.artwork) for path, need in sources.items()},
+        context.show, context.root, dict(context.stings), cache_dir_for(options.output),
+        options.executor or executor_for(options.jobs), counted.step("making audio"),
+        counted.step("aligning captions"), memo=memo)
+    for path, copy in copies.items():
+        if isinstance(copy, SegpackError):
+            found.append(Finding("SEG304", f"audio.file: {copy}", str(sources[path].source)))
+            continue
+        rel, made = copy
+        result.media_made += not made.cached
+        result.media_cached += made.cached
+        audio[path] = Audio(rel, made.path, made.size, made.mime, made.duration,
+                            made.timeline, made.source_duration, made.captions)
+    return audio
+
+
+class _Counted:
+    """One progress bar per step across the media step's batches: a batch's (done, total)
+    moved past the batches before it, the episodes still to come counted as jobs to do (the
+    bar ends at its true total, with the last batch)."""
+
+    def __init__(self, progress: Any, waiting: int) -> None:
+        self.progress, self.left = progress, waiting
+        self.before: dict[str, int] = {}
+        self.last: dict[str, int] = {}
+
+    def step(self, name: str) -> Any:
+        if self.progress is None:
+            return None
+        self.before[name] = self.before.get(name, 0) + self.last.pop(name, 0)
+
+        def told(done: int, total: int) -> None:
+            self.last[name] = total
+            self.progress(name, self.before[name] + done, self.before[name] + total + self.left)
+        return told
 
 
 def _check_captions(options: BuildOptions, context: Context, waiting: dict[str, Any],

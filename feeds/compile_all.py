@@ -29,7 +29,7 @@ from feeds.spool import Spool
 from feeds.uptodate import Previous
 from feeds.writing import link_previous, write_files
 from segment import parallel
-from segment.loading import SegmentFile, load_segment
+from segment.loading import load_segment
 from segment.models import Show
 from segment.parallel import map_chunks, workers_wanted
 from segment.published import Published
@@ -60,8 +60,8 @@ class Run:
 @dataclass
 class Compiled:
     builds: list[EpisodeBuild] = field(default_factory=list)
-    waiting: dict[str, SegmentFile] = field(default_factory=dict)
-    """The parsed manifests of episodes waiting for media, by path."""
+    waiting: set[str] = field(default_factory=set)
+    """The episodes waiting for media, by path (their parsed manifests: `spool.take`)."""
     stats: dict[str, list[int]] = field(default_factory=dict)
     """The (mtime_ns, size) of each waiting manifest before it was read: what the no-change
     test compares (a manifest edited during the build then counts as changed)."""
@@ -92,7 +92,8 @@ def compile_all(run: Run, paths: list[str], jobs: int,
                 if parsed:
                     done.parsed.add(path)
                 if manifest is not None:
-                    done.waiting[path] = manifest
+                    done.waiting.add(path)
+                    done.spool.hold(path, manifest)
                     if stat is not None:
                         done.stats[path] = list(stat)
             if forked and progress is not None:
@@ -120,7 +121,7 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
         reused = _from_store(run, path)
         if reused is not None:
             stat, data, written = reused
-            done[path] = (False, _kept(data), None, None)
+            done[path] = (False, for_build_process(data), None, None)
             entries[path] = (stat, data)  # into the new store, as it was
             parts[os.path.basename(path)] = (list(stat), _read(data[11]), written)
     manifests = {path: load_segment(Path(path), run.show, run.root, run.settings, media=True,
@@ -131,12 +132,13 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
              for path, manifest in manifests.items()}
     for build, data in zip(builds, keep(run, builds, stats, entries, parts), strict=True):
         waiting = not build.complete
-        done[build.path] = (True, _kept(data), manifests[build.path] if waiting else None,
+        done[build.path] = (True, for_build_process(data),
+                            manifests[build.path] if waiting else None,
                             stats[build.path] if waiting else None)
     return [done[path] for path in paths]
 
 
-def _kept(data: tuple) -> tuple:
+def for_build_process(data: tuple) -> tuple:
     """What the build process keeps of a build's data: not what it published and read (in
     the state's shards: `keep`)."""
     return (*data[:9], {}, {}, {}, *data[12:])

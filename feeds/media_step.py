@@ -323,22 +323,24 @@ def _preload() -> None:
 def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show,
                 show_dir: Path, stings: dict[str, Path], cache: Path, executor: Executor,
                 progress: Callable[[int, int], None] | None = None,
-                align_progress: Callable[[int, int], None] | None = None
-                ) -> dict[str, tuple[str, MediaResult] | SegpackError]:
+                align_progress: Callable[[int, int], None] | None = None,
+                memo: dict | None = None) -> dict[str, tuple[str, MediaResult] | SegpackError]:
     """The tagged copy each of `wanted` ({key: (segment, source audio, artwork)}) publishes,
     made or taken from the media cache: {key: (its name in the output, the copy), or the
     error}. A ToolError (ffmpeg itself falls short) is raised: it is not the audio's fault.
 
     With show.yaml's `captions: align`, segments without captions are aligned first
     (`feeds.align_step`): the copy's CHAP frames then have the anchored chapters' aligned
-    starts, and each result carries its captions (or why there are none)."""
+    starts, and each result carries its captions (or why there are none). `memo`: the
+    source hashes (`load_memo`) of a caller that calls this batch after batch and saves them
+    once (`save_memo`); else they are read and saved here."""
     from feeds.align_step import align_all, wants_alignment, with_starts
     from media.journal import pending_problem
     from media.stings import FORMAT as STING_FORMAT
     from media.stings import conformed
 
-    memo = read_json(cache / MEMO)
-    memo = memo if isinstance(memo, dict) else {}
+    own = memo is None
+    memo = load_memo(cache) if memo is None else memo
     done: dict[str, tuple[str, MediaResult] | SegpackError] = {}
     ready = {}
     if wanted and wants_processing(show):
@@ -380,9 +382,20 @@ def make_copies(wanted: dict[str, tuple[Segment, Path, Path | None]], show: Show
             raise outcome
         done[key] = outcome if isinstance(outcome, SegpackError) else \
             (f"media/{job.name}", dataclasses.replace(outcome, captions=captions.get(key)))
+    if own:
+        save_memo(cache, memo)
+    return done
+
+
+def load_memo(cache: Path) -> dict:
+    """The source files' hashes by path and stat (`file_sha256`), as the last build left them."""
+    memo = read_json(cache / MEMO)
+    return memo if isinstance(memo, dict) else {}
+
+
+def save_memo(cache: Path, memo: dict) -> None:
     if memo:
         write_json(cache / MEMO, memo)
-    return done
 
 
 def run_jobs(jobs: list[MediaJob], executor: Executor,

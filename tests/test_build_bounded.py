@@ -104,3 +104,38 @@ def test_a_lost_shard_made_up_by_a_doubled_one_is_not_up_to_date(
     again = run(mixed_show, out, 1)
     assert not again.up_to_date
     assert any(b"An added line." in data for data in tree(out).values())
+
+
+def test_local_audio_is_made_in_batches_with_the_same_bytes(tmp_path, tone, monkeypatch) -> None:
+    """The media step takes `RUN` waiting episodes at a time (their manifests wait in the
+    spool, not in memory): 7 local-audio episodes in batches of 3 give a build's bytes in one
+    batch, the copies are made once, and the progress bar climbs to its true total."""
+    from tests.test_build import manifest, write_show
+
+    show = tmp_path / "show"
+    (show / "media").mkdir(parents=True)
+    for n in range(7):
+        tone(".mp3", seconds=1.0, name=f"show/media/a{n}.mp3")
+    write_show(show, {f"a{n}": manifest(f"a{n}", duration="0:01",
+                                        published=f"2024-03-0{n + 1}T09:00:00Z",
+                                        audio=f"audio: {{file: media/a{n}.mp3}}\n")
+                      for n in range(7)})
+    whole = run(show, tmp_path / "whole" / "public", 1)
+    monkeypatch.setattr(shards, "RUN", 3)
+    told: list[tuple[str, int, int]] = []
+    from feeds.build import BuildOptions, build
+
+    out = tmp_path / "public"
+    batched = build(BuildOptions(show_dir=show, output=out, jobs=1,
+                                 progress=lambda *step: told.append(step)))
+    assert tree(out) == tree(tmp_path / "whole" / "public")
+    assert batched.episodes == whole.episodes == 7 and batched.media_made == 7
+    making = [(done, total) for step, done, total in told if step == "making audio"]
+    assert making == sorted(making) and making[-1] == (7, 7)
+    assert len({total for _, total in making}) <= 3  # one bar, its total settling
+    before = tree(out)
+    (show / "show.yaml").write_text((show / "show.yaml").read_text(encoding="utf-8")
+                                    + "# a new context: every episode compiled again\n",
+                                    encoding="utf-8")
+    again = build(BuildOptions(show_dir=show, output=out, jobs=1))
+    assert again.media_cached == 7 and again.episodes_reused == 0 and tree(out) == before
