@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from segment.categories import check_category
 from segment.licences import licence_problem
 from segment.rules import (
     CHECKS,
@@ -43,7 +42,6 @@ from segment.rules import (
     declare,
     show_check,
 )
-from segment.scaffold import PLACEHOLDER_NAME
 from segment.taxonomy import person_problem
 
 if TYPE_CHECKING:
@@ -83,6 +81,8 @@ def _placeholder_artwork(ctx: ShowContext) -> Iterator[Finding]:
     directories would list the show under it. Known by its file name here (the file is not
     opened), and by the `segpack-placeholder` PNG text chunk with `validate --media`.
     bad: `image: {file: art/segpack-placeholder.png}`   good: `image: {file: art/cover.png}`"""
+    from segment.scaffold import PLACEHOLDER_NAME  # show checks only: not for `segpack tag`
+
     image = ctx.show.image
     for key, where in (("file", image.file), ("url", image.url and urlsplit(image.url).path)):
         if where and posixpath.basename(where) == PLACEHOLDER_NAME:
@@ -104,6 +104,8 @@ declare("SEG408", "show-artwork-bytes", W, "show artwork file larger than direct
 def _categories(ctx: ShowContext) -> Iterator[Finding]:
     """Apple requires at least one category from its list, subcategories under their parent.
     bad: `categories: [Newz, Daily News]`   good: `categories: [News/Daily News]`"""
+    from segment.categories import check_category  # show checks only: not for `segpack tag`
+
     if not ctx.show.categories:
         yield ctx.finding("SEG409", "no categories: Apple Podcasts requires one from its list, "
                           "e.g. categories: [News/Daily News]",

@@ -21,7 +21,6 @@ from segment.errors import ManifestError
 from segment.manifest import read_manifest, read_yaml_file
 from segment.messages import type_problem
 from segment.models import Segment, Show
-from segment.parallel import map_chunks, workers_wanted
 from segment.rules import (
     CHECKS,
     MEDIA_CHECKS,
@@ -351,6 +350,8 @@ def load_segments(paths: list[Path], show: Show | None = None, show_dir: Path | 
     Segments read in workers come back as a `SegmentSummary` with their findings: enough to
     report and to check ids and GUIDs across the show, not to look at their media."""
     global _LOADING
+    from segment.parallel import map_chunks, workers_wanted  # multiprocessing: not for `tag`
+
     if not workers_wanted(jobs, len(paths)):
         if progress is not None:
             progress.start(len(paths))
