@@ -375,10 +375,15 @@ def write_tags(path: str | Path, segment: Segment, show: Show | None = None, *,
 def same_file_keys(paths: list[Path]) -> list[str]:
     """Per path, the real path of the first of `paths` that names the same file: a symlink and
     its target, or two hard links to one inode (same st_dev and st_ino), share one key."""
+    return _same_file_keys([os.path.realpath(path) for path in paths])
+
+
+def _same_file_keys(reals: list[str]) -> list[str]:
+    """`same_file_keys` from the paths' real paths (resolved once: `write_many` needs them
+    twice, and resolving a deep path costs a syscall per folder in it)."""
     keys: list[str] = []
     by_inode: dict[tuple[int, int], str] = {}
-    for path in paths:
-        real = os.path.realpath(path)
+    for real in reals:
         try:
             info = os.stat(real)
         except OSError:  # missing or unreadable: reported by its own name when planned
@@ -409,8 +414,9 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
     or a hard link: one inode) is tagged once, where locking it twice would wait on itself.
     """
     named = list(paths)
-    keys = same_file_keys(paths)
-    before = {} if dry_run else _hard_links(named, keys)
+    reals = [os.path.realpath(path) for path in named]
+    keys = _same_file_keys(reals)
+    before = {} if dry_run else _hard_links(reals, keys)
     first: dict[str, Path] = {}
     links: dict[str, str] = {}  # target -> how errors name it: "link -> what it says"
     for key, path in zip(keys, paths, strict=True):
@@ -483,14 +489,14 @@ def write_many(paths: list[Path], segment: Segment, show: Show | None = None, *,
             for path, key in zip(named, keys, strict=True)]
 
 
-def _hard_links(paths: list[Path], keys: list[str]) -> dict[str, tuple[int, int]]:
+def _hard_links(reals: list[str], keys: list[str]) -> dict[str, tuple[int, int]]:
     """Key -> its inode, for the keys that more than one real path names (hard links)."""
     names: dict[str, set[str]] = {}
-    for path, key in zip(paths, keys, strict=True):
-        names.setdefault(key, set()).add(os.path.realpath(path))
+    for real, key in zip(reals, keys, strict=True):
+        names.setdefault(key, set()).add(real)
     found = {}
-    for key, reals in names.items():
-        if len(reals) > 1:
+    for key, named in names.items():
+        if len(named) > 1:
             with contextlib.suppress(OSError):
                 info = os.stat(key)
                 found[key] = (info.st_dev, info.st_ino)
