@@ -53,6 +53,24 @@ def test_no_change_build_imports_no_model_or_feed_library(tmp_path) -> None:
     assert not loaded & {*HEAVY, "pydantic"}, loaded & {*HEAVY, "pydantic"}
 
 
+def test_tag_imports_only_what_tagging_uses(example_show) -> None:
+    """Re-tagging a few hundred files is mostly start-up: `segpack tag` must not pay for the
+    feed side (feeds, feedgen, lxml), the manifest rewriter (ruamel), pydub, langcodes (for a
+    language the quick table answers) or the worker pool (multiprocessing: tag runs here)."""
+    manifest = example_show / "segments" / "momentum-against-isil-builds.md"
+    audio = example_show / "media" / "momentum-against-isil-builds.mp3"
+    code = (f"import sys, json\nfrom segment.cli import main\n"
+            f"rc = main(['tag', {str(audio)!r}, '--from', {str(manifest)!r}, '-q'])\n"
+            "print(rc, json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    rc, modules = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    loaded = set(json.loads(modules))
+    assert rc == "0", done.stderr
+    unused = {"feeds", "feedgen", "lxml", "ruamel", "pydub", "langcodes", "multiprocessing"}
+    assert not loaded & unused, loaded & unused
+
+
 def test_readme_documents_every_rule_and_ci_runs_its_test_command() -> None:
     from segment.rules import RULES
 
