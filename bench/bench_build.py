@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 from bench_validate import make_show
-from common import ROOT, Row, settle_file_system
+from common import ROOT, Row, launch, settle_file_system
 
 COUNT = 10_000
 COLD_RUNS = 5
@@ -42,17 +42,9 @@ def timed_build(show: Path, out: Path, *extra: str, code: Path = ROOT
     """(wall seconds, peak RSS in MB, CPU seconds: user + system, workers included) of one
     `segpack build` process running the packages in `code` (this checkout by default)."""
     cmd = [sys.executable, "-m", "segment", "build", str(show), "-o", str(out), "-q", *extra]
-    env = {**os.environ, "PYTHONPATH": str(code)}
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=code, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    took = time.perf_counter() - start
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode == 0, err[-1000:]
-    return took, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
+    done = launch(cmd, code, {**os.environ, "PYTHONPATH": str(code)})  # see `launch`
+    assert done["status"] == 0, done["stderr"]
+    return done["wall"], done["maxrss_kb"] // 1024, done["cpu"]
 
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"

@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import file_create_us, table  # noqa: E402
+from common import file_create_us, start_launcher, table  # noqa: E402
 
 WORK_ROOTS = (HERE / "out", Path(tempfile.gettempdir()) / "segpack-bench",
               Path.home() / ".cache" / "segpack-bench")
@@ -48,6 +48,7 @@ def compiled_as_installed() -> None:
 
 def main(argv: list[str]) -> int:
     wanted = set(argv)
+    start_launcher()  # before this process grows: see `common.start_launcher`
     compiled_as_installed()
     rows = []
     for module_path in sorted(HERE.glob("bench_*.py")):
