@@ -120,6 +120,7 @@ def _mark_again(output: Path, previous: uptodate.Previous, parts: ShardWriter) -
     """A refused build linked files of the last output into its staging folder (now removed),
     which moved their ctimes past the last build's mark: mark again when nothing else did
     (`feeds.writing.only_relinked`), so the next build reuses them instead of copying."""
+    from feeds.cache import read_state_record
     from feeds.output import mark_published, published_mark
     from feeds.writing import only_relinked
 
@@ -127,9 +128,8 @@ def _mark_again(output: Path, previous: uptodate.Previous, parts: ShardWriter) -
     if not linked or not previous or published_mark(output) != previous.mark:
         return
     for path, records in previous.every():
-        mine = None if path is None else linked.get(path)
-        if not only_relinked(str(output), records,
-                             mine[2] if isinstance(mine, (tuple, list)) else {}):
+        mine = None if path is None else read_state_record(linked.get(path))
+        if not only_relinked(str(output), records, {} if mine is None else mine[2]):
             return
     with suppress(OSError):  # not marked: the next build copies, as before
         mark_published(output)
@@ -245,9 +245,9 @@ def _with_media(options: BuildOptions, context: Context, run: Run, done: Compile
     counted = _Counted(options.progress, len(waiting))
     for start in range(0, len(waiting), RUN):
         batch = {path: done.spool.take(path) for path in waiting[start:start + RUN]}
-        needs = {path: builds[path].media for path in batch}
+        sources = {path: builds[path].media for path in batch}
         counted.left = len(waiting) - start - len(batch)
-        audio = _media_batch(options, context, batch, needs, memo, result, found, counted)
+        audio = _media_batch(options, context, batch, sources, memo, result, found, counted)
         made = [compile_episode(batch[path], context, audio[path]) for path in audio]
         for build, data in zip(made, keep(run, made, done.stats, family="media"),
                                strict=True):  # files written under --check: none
@@ -268,23 +268,23 @@ def _media_batch(options: BuildOptions, context: Context, batch: dict[str, Any],
     from media.probe import probe
     from segment.executor import executor_for
 
-    needs = {path: manifest.segment for path, manifest in batch.items()}
+    segments = {path: manifest.segment for path, manifest in batch.items()}
     audio: dict[str, Audio] = {}
     if options.check:
-        captions = _check_captions(options, context, sources, needs)
+        captions = _check_captions(options, context, sources, segments)
         for path, need in sources.items():
             try:
                 info = probe(need.source)
             except SegpackError as exc:
                 found.append(Finding("SEG304", f"audio.file: {exc}", str(need.source)))
                 continue
-            audio[path] = Audio(f"media/{needs[path].id}"
+            audio[path] = Audio(f"media/{segments[path].id}"
                                 f"{published_suffix(context.show, need.source)}", None,
                                 info.size, info.mime, float(info.duration),
                                 captions=captions.get(path))
         return audio
     copies = make_copies(
-        {path: (needs[path], need.source, need.artwork) for path, need in sources.items()},
+        {path: (segments[path], need.source, need.artwork) for path, need in sources.items()},
         context.show, context.root, dict(context.stings), cache_dir_for(options.output),
         options.executor or executor_for(options.jobs), counted.step("making audio"),
         counted.step("aligning captions"), memo=memo)

@@ -143,6 +143,22 @@ PARTS = "state.parts-"
 stat}, {file published: its record})}, one folder per build (`feeds.build._save_state`)."""
 
 
+def state_record(stat: Any, stamps: Mapping[str, Any], published: dict[str, list]) -> tuple:
+    """An episode's record in the state's shards: its manifest's stat, what it read as
+    {path: [mtime_ns, size]} (of `stamps`, `stamp`s of its inputs, those found) and the
+    records of what it published (`feeds.writing`)."""
+    return (None if stat is None else list(stat),
+            {path: list(found[:2]) for path, found in stamps.items() if found}, published)
+
+
+def read_state_record(part: Any) -> tuple[Any, dict, dict] | None:
+    """A record of the state's shards as (stat, read, published); None when it is not one."""
+    if isinstance(part, (tuple, list)) and len(part) == 3 and isinstance(part[1], dict) and \
+            isinstance(part[2], dict):
+        return part[0], part[1], part[2]
+    return None
+
+
 def state_parts(cache: Path, state: Any) -> Shards:
     """The per-episode records of the build whose state is `state` (none when it has none)."""
     name = state.get("parts") if isinstance(state, dict) else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feeds.cache import UNCACHEABLE, Store, stamp, stat_key
+from feeds.cache import UNCACHEABLE, Store, stamp, stat_key, state_record
 from feeds.compiler import EpisodeBuild, Written, compile_episode
 from feeds.context import Context
 from feeds.shards import ShardWriter, runs
@@ -123,7 +123,7 @@ def _compile_chunk(paths: list[str]) -> list[tuple]:
             stat, data, written = reused
             done[path] = (False, for_build_process(data), None, None)
             entries[path] = (stat, data)  # into the new store, as it was
-            parts[os.path.basename(path)] = (list(stat), _read(data[11]), written)
+            parts[os.path.basename(path)] = state_record(stat, data[11], written)
     manifests = {path: load_segment(Path(path), run.show, run.root, run.settings, media=True,
                                     published=run.published)
                  for path in paths if path not in done}  # validate --media's checks
@@ -144,11 +144,6 @@ def for_build_process(data: tuple) -> tuple:
     return (*data[:9], {}, {}, {}, *data[12:])
 
 
-def _read(inputs: Any) -> dict[str, list[int]]:
-    """A build's inputs as the state records them: {path: [mtime_ns, size]} of those found."""
-    return {path: list(stamp_[:2]) for path, stamp_ in inputs.items() if stamp_}
-
-
 def keep(run: Run, builds: list[EpisodeBuild], stats: dict[str, Any],
          entries: dict[str, tuple] | None = None, parts: dict[str, tuple] | None = None,
          family: str = "chunk") -> list[tuple]:
@@ -163,8 +158,8 @@ def keep(run: Run, builds: list[EpisodeBuild], stats: dict[str, Any],
         data = build.to_data(written)
         stat = stats.get(build.path)
         if build.complete:
-            parts[os.path.basename(build.path)] = (  # by name: `uptodate.Previous.of`
-                None if stat is None else list(stat), _read(build.inputs), written)
+            parts[os.path.basename(build.path)] = state_record(  # by name: `Previous.of`
+                stat, build.inputs, written)
             if stat is not None and not any(f.code in UNCACHEABLE for f in build.findings):
                 entries[build.path] = (stat, data)  # else it depends on files it did not record
         done.append(data)

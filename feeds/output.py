@@ -73,7 +73,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from feeds.cache import STATE_FILE, cache_dir_for, lock_path_for, read_marshal, state_parts
+from feeds.cache import (
+    STATE_FILE,
+    cache_dir_for,
+    lock_path_for,
+    read_marshal,
+    read_state_record,
+    state_parts,
+)
 from feeds.inside import NotInside, Root
 from segment.clikit import warn
 from segment.errors import PublishError, SegpackError, UsageError
@@ -222,8 +229,8 @@ def recorded_files(output: Path) -> set[str]:
         return set()
     found = {rel for rel in files if isinstance(rel, str) and _plain(rel)}
     for _, part in state_parts(cache, state).items():  # shard by shard
-        if isinstance(part, (tuple, list)) and len(part) == 3 and isinstance(part[2], dict):
-            found.update(rel for rel in part[2] if isinstance(rel, str) and _plain(rel))
+        if (record := read_state_record(part)) is not None:
+            found.update(rel for rel in record[2] if isinstance(rel, str) and _plain(rel))
     return found
 
 

@@ -24,6 +24,7 @@ from feeds.cache import (
     cache_dir_for,
     code_key,
     read_marshal,
+    read_state_record,
     stat_key,
     state_parts,
 )
@@ -82,10 +83,10 @@ def previous_state(root: Path, output: Path, key: str) -> dict[str, Any] | None:
     # each manifest's record once, by name: not a count (a shard lost and one doubled pass it)
     unseen = {os.path.basename(path): path for path in manifests}
     for path, part in state_parts(cache, state).items():
-        full = unseen.pop(path, None)
-        if full is None or not isinstance(part, (tuple, list)) or len(part) != 3 or \
-                list(stat_key(full) or ()) != part[0] or not _inputs_as_recorded(part[1]) or \
-                not published_as_recorded(base, part[2], mark):
+        full, record = unseen.pop(path, None), read_state_record(part)
+        if full is None or record is None or list(stat_key(full) or ()) != record[0] or \
+                not _inputs_as_recorded(record[1]) or \
+                not published_as_recorded(base, record[2], mark):
             return None
     return None if unseen else state  # no shard lost
 
@@ -126,11 +127,11 @@ class Previous:
         mark (`feeds.writing`'s `previous`)."""
         if self.legacy:  # a state of FORMAT 7: every file's record in `show`
             return self.show
-        part = self.parts.get(os.path.basename(path))  # by name: the show folder may move
-        if self.mark is None or not isinstance(part, (tuple, list)) or len(part) != 3 or \
-                not isinstance(part[2], dict):
-            return {}
-        return {**part[2], PUBLISHED_AT: [self.mark]}
+        record = read_state_record(self.parts.get(os.path.basename(path)))  # the folder may move
+        return {} if self.mark is None or record is None else self._marked(record[2])
+
+    def _marked(self, published: dict[str, list]) -> dict[str, list]:
+        return {**published, PUBLISHED_AT: [self.mark]}
 
     def __bool__(self) -> bool:
         return self.mark is not None
@@ -141,8 +142,8 @@ class Previous:
             return
         yield None, self.show
         for path, part in self.parts.items():
-            if isinstance(part, (tuple, list)) and len(part) == 3 and isinstance(part[2], dict):
-                yield path, {**part[2], PUBLISHED_AT: [self.mark]}
+            if (record := read_state_record(part)) is not None:
+                yield path, self._marked(record[2])
 
 
 def previous_files(output: Path) -> Previous:

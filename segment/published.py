@@ -62,7 +62,8 @@ class Published:
     by its enclosure URL or its id (the name of the copy a build publishes, `media/<id>.*`)
     with its title.
 
-    Read as late as it can be, once per process, one page at a time: a segment whose guid is
+    Read as late as it can be, once per process, one page at a time (the items read the pages
+    a second time, not kept between: 135 MB for 100,000 episodes): a segment whose guid is
     the text of a <guid> element of the feed (every episode of a rebuild but a new or renamed
     one) costs a set lookup (the texts of those elements, taken from the pages' bytes: 100,000
     episodes, ~10 MB, where the pages' bytes were 135 MB in every worker process); the items
